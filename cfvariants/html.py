@@ -1,0 +1,345 @@
+"""Responsive-image markup: srcset candidates, ``<img>`` and ``<picture>`` tags.
+
+Everything is built through ``Delivery`` (this module never writes a URL itself) and every attribute value is
+escaped, so a title or an alt text from a user cannot break out of the tag.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from markupsafe import Markup, escape
+
+from .errors import CFVariantsError, VariantError
+from .options import Options
+from .segments import Variant, merge_options, resolve_variant
+
+if TYPE_CHECKING:
+    from .delivery import Delivery
+
+__all__ = [
+    "FLUID_MAX_WIDTH",
+    "FLUID_MIN_WIDTH",
+    "FLUID_TOLERANCE",
+    "Source",
+    "fluid_widths",
+    "srcset_candidates",
+]
+
+FLUID_MIN_WIDTH = 100
+FLUID_MAX_WIDTH = 4096
+FLUID_TOLERANCE = 0.08
+PLACEHOLDER_WIDTH = 32
+_EXACT_BOX_FITS = frozenset({"cover", "pad", "squeeze"})
+_FORMAT_TYPES = {
+    "avif": "image/avif",
+    "webp": "image/webp",
+    "jpeg": "image/jpeg",
+    "baseline-jpeg": "image/jpeg",
+}
+_ATTR_NAME = re.compile(r"[A-Za-z_:][-A-Za-z0-9_:.]*")
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """One art-direction ``<source>`` of a ``<picture>``: shown when ``media`` matches."""
+
+    variant: Variant
+    media: str | None = None
+    widths: tuple[int, ...] | None = None
+    densities: tuple[float, ...] | None = None
+    sizes: str | None = None
+
+
+def fluid_widths(
+    min_width: int = FLUID_MIN_WIDTH, max_width: int = FLUID_MAX_WIDTH, tolerance: float = FLUID_TOLERANCE
+) -> tuple[int, ...]:
+    """Widths from ``min_width`` to ``max_width`` where each is at most ``2 * tolerance`` larger than the last
+    (imgix's fluid srcset): a browser never downloads more than ``tolerance`` too many pixels per side."""
+    if isinstance(min_width, bool) or not isinstance(min_width, int) or min_width < 1:
+        raise VariantError(f"min_width must be a positive integer, not {min_width!r}")
+    if isinstance(max_width, bool) or not isinstance(max_width, int) or max_width < min_width:
+        raise VariantError(f"max_width must be an integer of at least min_width ({min_width}), not {max_width!r}")
+    if not isinstance(tolerance, int | float) or not 0.01 <= tolerance <= 1:
+        raise VariantError(f"tolerance must be a number from 0.01 to 1, not {tolerance!r}")
+    widths: list[int] = []
+    width = float(min_width)
+    while width < max_width:
+        even = 2 * round(width / 2)
+        if not widths or even > widths[-1]:
+            widths.append(even)
+        width *= 1 + 2 * tolerance
+    if not widths or widths[-1] < max_width:
+        widths.append(max_width)
+    return tuple(widths)
+
+
+def srcset_candidates(
+    options: Options,
+    *,
+    widths: Iterable[int] | None = None,
+    densities: Iterable[float] | None = None,
+    min_width: int | None = None,
+    max_width: int | None = None,
+    tolerance: float | None = None,
+) -> tuple[tuple[str, str], ...]:
+    """``(segment, descriptor)`` pairs of a srcset for flexible ``options`` (no image, no prefix); cached per
+    distinct request, since a page asks the same question for every image."""
+    return _srcset_candidates(
+        options,
+        None if widths is None else tuple(widths),
+        None if densities is None else tuple(densities),
+        min_width,
+        max_width,
+        tolerance,
+    )
+
+
+@functools.lru_cache(maxsize=1024)
+def _srcset_candidates(
+    options: Options,
+    widths: tuple[int, ...] | None,
+    densities: tuple[float, ...] | None,
+    min_width: int | None,
+    max_width: int | None,
+    tolerance: float | None,
+) -> tuple[tuple[str, str], ...]:
+    ranged = min_width is not None or max_width is not None or tolerance is not None
+    if widths is not None and densities is not None:
+        raise VariantError("give widths or densities for a srcset, not both")
+    if ranged and (widths is not None or densities is not None):
+        raise VariantError("min_width/max_width/tolerance make the widths; do not also pass widths or densities")
+    if widths is None and densities is None and not ranged and isinstance(options.width, int):
+        densities = (1, 2)  # a fixed-width image: serve it sharp on high-density screens
+    if densities is not None:
+        return tuple(_density_candidate(options, d) for d in _positive_numbers(densities, "densities"))
+    if widths is None:
+        widths = fluid_widths(
+            FLUID_MIN_WIDTH if min_width is None else min_width,
+            FLUID_MAX_WIDTH if max_width is None else max_width,
+            FLUID_TOLERANCE if tolerance is None else tolerance,
+        )
+    return tuple(_width_candidate(options, w) for w in _widths(widths))
+
+
+def _positive_numbers(values: Iterable[float], name: str) -> list[float]:
+    out = []
+    for value in values:
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
+            raise VariantError(f"{name} must be positive numbers, not {value!r}")
+        out.append(value)
+    if not out:
+        raise VariantError(f"{name} is empty")
+    return sorted(set(out))
+
+
+def _widths(values: Iterable[int]) -> list[int]:
+    out = []
+    for value in values:
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise VariantError(f"srcset widths must be positive integers, not {value!r}")
+        out.append(value)
+    if not out:
+        raise VariantError("srcset widths is empty")
+    return sorted(set(out))
+
+
+def _density_candidate(options: Options, density: float) -> tuple[str, str]:
+    scaled = options.replace(dpr=None if density == 1 else density)
+    if scaled.is_empty:
+        scaled = options.replace(dpr=density)
+    text = f"{density:g}"
+    return str(scaled), f"{text}x"
+
+
+def _width_candidate(options: Options, width: int) -> tuple[str, str]:
+    if options.dpr is not None:
+        raise VariantError("dpr cannot be combined with width descriptors (the browser picks the density)")
+    if options.width == "auto":
+        raise VariantError("width=auto cannot be combined with srcset widths; drop one of them")
+    changes: dict[str, object] = {"width": width}
+    if options.height is not None:
+        if options.width is None:
+            raise VariantError(
+                "height without width cannot make width descriptors; give both (the aspect ratio is kept) or neither"
+            )
+        changes["height"] = max(1, round(width * options.height / int(options.width)))
+    return str(options.replace(**changes)), f"{width}w"
+
+
+def known_size(options: Options | None) -> tuple[int, int] | None:
+    """The rendered CSS size when the options fix it exactly (both sides and a fit that fills the box)."""
+    if options is None or options.fit not in _EXACT_BOX_FITS:
+        return None
+    if isinstance(options.width, int) and isinstance(options.height, int):
+        return options.width, options.height
+    return None
+
+
+# -- markup ---------------------------------------------------------------------------------------------------------
+
+
+def _attr_name(name: str) -> str:
+    if name.endswith("_"):
+        name = name[:-1]
+    name = name.replace("_", "-")
+    if not _ATTR_NAME.fullmatch(name):
+        raise CFVariantsError(f"{name!r} is not a valid HTML attribute name")
+    return name
+
+
+def render_attrs(attrs: Mapping[str, Any]) -> str:
+    """`` name="value"`` pairs, escaped; ``True`` gives a bare attribute, ``None``/``False`` omit it."""
+    out = []
+    for name, value in attrs.items():
+        if value is None or value is False:
+            continue
+        if value is True:
+            out.append(f" {name}")
+        else:
+            out.append(f' {name}="{escape(value)}"')
+    return "".join(out)
+
+
+def _blur_style(delivery: Delivery, image: str, options: Options | None) -> str:
+    tiny = Options(width=PLACEHOLDER_WIDTH, blur=5, quality=30)
+    if options is not None:
+        height = None
+        if isinstance(options.width, int) and options.height is not None:
+            height = max(1, round(PLACEHOLDER_WIDTH * options.height / options.width))
+        tiny = options.replace(width=PLACEHOLDER_WIDTH, height=height, dpr=None, blur=5, quality=30)
+    url = delivery.url(image, tiny)
+    return f'background-image:url("{url}");background-size:cover;background-position:center;background-repeat:no-repeat'
+
+
+def _img_attrs(
+    delivery: Delivery,
+    image: str,
+    variant: Variant,
+    *,
+    alt: str,
+    widths: Iterable[int] | None,
+    densities: Iterable[float] | None,
+    sizes: str | None,
+    placeholder: str | None,
+    attrs: Mapping[str, Any],
+) -> dict[str, Any]:
+    if not isinstance(alt, str):
+        raise CFVariantsError("alt must be a string (use alt='' for a purely decorative image)")
+    if placeholder not in (None, "blur"):
+        raise CFVariantsError(f"placeholder must be None or 'blur', not {placeholder!r}")
+    extra = {_attr_name(name): value for name, value in attrs.items()}
+    options = resolve_variant(variant).options
+    out: dict[str, Any] = {"src": delivery.url(image, variant)}
+    if widths is not None or densities is not None:
+        out["srcset"] = delivery.srcset(image, variant, widths=widths, densities=densities)
+        if widths is not None:
+            lazy = extra.get("loading", "lazy") == "lazy"
+            out["sizes"] = sizes if sizes is not None else ("auto, 100vw" if lazy else "100vw")
+    elif sizes is not None:
+        raise CFVariantsError("sizes only applies with widths (width descriptors)")
+    size = known_size(options)
+    out["width"], out["height"] = size if size else (None, None)
+    out["alt"] = alt
+    out["loading"] = "lazy"
+    out["decoding"] = "async"
+    if placeholder == "blur":
+        style = _blur_style(delivery, image, options)
+        user_style = extra.pop("style", None)
+        out["style"] = f"{style};{user_style}" if user_style else style
+    out.update(extra)
+    return out
+
+
+def img_tag(
+    delivery: Delivery,
+    image: str,
+    variant: Variant,
+    *,
+    alt: str,
+    widths: Iterable[int] | None = None,
+    densities: Iterable[float] | None = None,
+    sizes: str | None = None,
+    placeholder: str | None = None,
+    attrs: Mapping[str, Any] | None = None,
+) -> Markup:
+    """See ``Delivery.img``."""
+    values = _img_attrs(
+        delivery, image, variant, alt=alt, widths=widths, densities=densities, sizes=sizes,
+        placeholder=placeholder, attrs=attrs or {},
+    )  # fmt: skip
+    return Markup(f"<img{render_attrs(values)}>")  # noqa: S704 - every value went through escape()
+
+
+def picture_tag(
+    delivery: Delivery,
+    image: str,
+    variant: Variant,
+    *,
+    alt: str,
+    formats: Iterable[str] = (),
+    sources: Iterable[Source] = (),
+    widths: Iterable[int] | None = None,
+    densities: Iterable[float] | None = None,
+    sizes: str | None = None,
+    placeholder: str | None = None,
+    attrs: Mapping[str, Any] | None = None,
+) -> Markup:
+    """See ``Delivery.picture``: art-direction sources first, then one source per explicit format, then the img."""
+    parts = ["<picture>"]
+    for source in sources:
+        if not isinstance(source, Source):
+            raise CFVariantsError(f"sources must be cfvariants.html.Source objects, not {type(source).__name__}")
+        parts.append(_source_tag(delivery, image, source.variant, source.media, source.widths, source.densities,
+                                 source.sizes, None))  # fmt: skip
+    formats = tuple(formats)
+    if formats and resolve_variant(variant).named and variant is not None:
+        raise VariantError(
+            f"named variant {resolve_variant(variant).text!r} cannot change format; Cloudflare already negotiates "
+            "AVIF/WebP from the Accept header. Pass formats=() or use flexible options"
+        )
+    widths_t = tuple(widths) if widths is not None else None
+    densities_t = tuple(densities) if densities is not None else None
+    for fmt in formats:
+        if fmt not in _FORMAT_TYPES:
+            raise CFVariantsError(
+                f"format {fmt!r} has no MIME type for <source>; use one of {', '.join(_FORMAT_TYPES)}"
+            )
+        options = merge_options(variant, {"format": fmt})
+        parts.append(_source_tag(delivery, image, options, None, widths_t, densities_t, sizes, _FORMAT_TYPES[fmt]))
+    parts.append(
+        img_tag(
+            delivery, image, variant, alt=alt, widths=widths_t, densities=densities_t, sizes=sizes,
+            placeholder=placeholder, attrs=attrs,
+        )
+    )  # fmt: skip
+    parts.append("</picture>")
+    return Markup("".join(parts))  # noqa: S704 - built from escaped tags only
+
+
+def _source_tag(
+    delivery: Delivery,
+    image: str,
+    variant: Variant,
+    media: str | None,
+    widths: tuple[int, ...] | None,
+    densities: tuple[float, ...] | None,
+    sizes: str | None,
+    mime: str | None,
+) -> str:
+    if widths is not None or densities is not None:
+        srcset = delivery.srcset(image, variant, widths=widths, densities=densities)
+    else:
+        srcset = delivery.url(image, variant)
+    values = {
+        "media": media,
+        "type": mime,
+        "srcset": srcset,
+        "sizes": (sizes or "100vw") if widths is not None else None,
+    }
+    return f"<source{render_attrs(values)}>"

@@ -1,0 +1,526 @@
+"""The flexible-variant options (``w=200,fit=cover``) as a validated, immutable model.
+
+Every option of Cloudflare's URL interface for hosted images is a field with its type, range and enumeration
+(reference §2). Input comes from a URL string (``Options.parse``) or from keywords (``Options(width=200)``, short
+aliases included); both go through the same per-option parsers, so a value means the same whatever its spelling.
+
+``str(options)`` is the one canonical form: a fixed order and the shortest name of each option. Equal
+transformations therefore give byte-equal URLs, which is what CDN caches key on. Parsing a string is cached, so
+templates that repeat ``'w=200'`` pay for validation once.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import math
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal, Self
+from urllib.parse import unquote
+
+from pydantic import BaseModel, ConfigDict, PrivateAttr, model_validator
+
+from .colors import canonical_color, color_to_url
+from .errors import OptionsError
+
+__all__ = [
+    "FITS",
+    "FORMATS",
+    "GRAVITIES",
+    "QUALITY_LEVELS",
+    "Options",
+    "option_names",
+]
+
+Fit = Literal["scale-down", "contain", "cover", "crop", "pad", "squeeze", "aspect-crop", "scale-up"]
+GravityName = Literal["auto", "face", "left", "right", "top", "bottom"]
+QualityLevel = Literal["high", "medium-high", "medium-low", "low"]
+Format = Literal["auto", "avif", "webp", "jpeg", "baseline-jpeg", "json"]
+Metadata = Literal["keep", "copyright", "none"]
+Flip = Literal["h", "v", "hv"]
+Rotate = Literal[90, 180, 270]
+Upscale = Literal["interpolate", "generate"]
+
+FITS: tuple[str, ...] = (
+    "scale-down",
+    "contain",
+    "cover",
+    "crop",
+    "pad",
+    "squeeze",
+    "aspect-crop",
+    "scale-up",
+)
+GRAVITIES: tuple[str, ...] = ("auto", "face", "left", "right", "top", "bottom")
+QUALITY_LEVELS: tuple[str, ...] = ("high", "medium-high", "medium-low", "low")
+FORMATS: tuple[str, ...] = ("auto", "avif", "webp", "jpeg", "baseline-jpeg", "json")
+METADATA: tuple[str, ...] = ("keep", "copyright", "none")
+
+_INT = re.compile(r"\d{1,9}")
+_NUMBER = re.compile(r"\d{1,9}(?:\.\d*)?|\.\d+")
+_GRAVITY_POINT = re.compile(r"(\d*\.?\d*)x(\d*\.?\d*)")
+_DECIMALS = 4  # numbers are kept to 4 decimal places, so 0.5 and 0.50000 are one option
+
+
+class _Bad(Exception):
+    """Internal: a value broke its option's rule; carries the reason only."""
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Value parsers: each takes a URL string or a Python value and returns the normalised value, or raises _Bad.
+
+
+def _as_int(value: object) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and _INT.fullmatch(value):
+        return int(value)
+    return None
+
+
+def _as_number(value: object) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float) or (isinstance(value, str) and _NUMBER.fullmatch(value)):
+        number = float(value)
+    else:
+        return None
+    if not math.isfinite(number) or number < 0:
+        return None
+    return round(number, _DECIMALS)
+
+
+def _format_number(number: float) -> str:
+    text = f"{number:.{_DECIMALS}f}".rstrip("0").rstrip(".")
+    return text or "0"
+
+
+def _int_parser(name: str, lo: int, hi: int | None, words: tuple[str, ...] = ()) -> Callable[[object], object]:
+    if hi is None:
+        rule = "a positive integer" if lo == 1 else f"an integer of at least {lo}"
+    else:
+        rule = f"an integer from {lo} to {hi}"
+    if words:
+        rule += " or " + (f"{words[0]!r}" if len(words) == 1 else "one of " + ", ".join(words))
+    message = f"{name} must be {rule}"
+
+    def parse(value: object) -> object:
+        if isinstance(value, str) and value in words:
+            return value
+        number = _as_int(value)
+        if number is None or number < lo or (hi is not None and number > hi):
+            raise _Bad(message)
+        return number
+
+    return parse
+
+
+def _number_parser(name: str, lo: float, hi: float | None, *, lo_open: bool = False) -> Callable[[object], object]:
+    if hi is None:
+        rule = "a number greater than 0" if lo_open else f"a number of at least {_format_number(lo)}"
+    elif lo_open:
+        rule = f"a number greater than {_format_number(lo)} and at most {_format_number(hi)}"
+    else:
+        rule = f"a number from {_format_number(lo)} to {_format_number(hi)}"
+    message = f"{name} must be {rule}"
+
+    def parse(value: object) -> object:
+        number = _as_number(value)
+        if number is None or number < lo or (lo_open and number <= lo) or (hi is not None and number > hi):
+            raise _Bad(message)
+        return number
+
+    return parse
+
+
+def _choice_parser(name: str, choices: tuple[object, ...]) -> Callable[[object], object]:
+    message = f"{name} must be one of " + ", ".join(str(c) for c in choices)
+    by_text = {str(c): c for c in choices}
+
+    def parse(value: object) -> object:
+        if isinstance(value, bool):
+            raise _Bad(message)
+        if value in choices:
+            return value
+        if isinstance(value, str) and value in by_text:
+            return by_text[value]
+        raise _Bad(message)
+
+    return parse
+
+
+def _parse_bool(value: object) -> object:
+    if value is True or value == "true":
+        return True
+    if value is False or value == "false":
+        return False
+    raise _Bad("anim must be true or false")
+
+
+def _color_parser(name: str) -> Callable[[object], object]:
+    def parse(value: object) -> object:
+        if not isinstance(value, str):
+            raise _Bad(f"{name} must be a CSS colour string")
+        try:
+            return canonical_color(value)
+        except ValueError as exc:
+            raise _Bad(f"{name} {exc}") from None
+
+    return parse
+
+
+def _parse_gravity(value: object) -> object:
+    message = "gravity must be one of " + ", ".join(GRAVITIES) + ", or XxY coordinates from 0 to 1 such as 0.5x0.33"
+    if isinstance(value, str):
+        if value in GRAVITIES:
+            return value
+        match = _GRAVITY_POINT.fullmatch(value)
+        if not match:
+            raise _Bad(message)
+        point: tuple[object, ...] = match.groups()
+    elif isinstance(value, tuple | list):
+        point = tuple(value)
+    else:
+        raise _Bad(message)
+    if len(point) != 2:
+        raise _Bad(message)
+    x, y = _as_number(point[0]), _as_number(point[1])
+    if x is None or y is None or x > 1 or y > 1:
+        raise _Bad(message)
+    return (x, y)
+
+
+def _parse_trim(value: object) -> object:
+    message = "trim must be four integers top;right;bottom;left (pixels to cut) or 'border'"
+    if value == "border":
+        return "border"
+    if isinstance(value, str):
+        sides: tuple[object, ...] = tuple(value.split(";"))
+    elif isinstance(value, tuple | list):
+        sides = tuple(value)
+    else:
+        raise _Bad(message)
+    numbers = tuple(_as_int(side) for side in sides)
+    if len(numbers) != 4 or any(n is None or n < 0 for n in numbers):
+        raise _Bad(message)
+    return numbers
+
+
+def _format_gravity(value: object) -> str:
+    if isinstance(value, tuple):
+        return f"{_format_number(value[0])}x{_format_number(value[1])}"
+    return str(value)
+
+
+def _format_trim(value: object) -> str:
+    if isinstance(value, tuple):
+        return ";".join(str(n) for n in value)
+    return str(value)
+
+
+def _format_value(value: object) -> str:
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, float):
+        return _format_number(value)
+    return str(value)
+
+
+def _format_color(value: object) -> str:
+    return color_to_url(str(value))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The option table: one row per option, in canonical order.
+
+
+@dataclass(frozen=True, slots=True)
+class _Spec:
+    field: str  # Python attribute
+    names: tuple[str, ...]  # URL spellings; the first one is the canonical spelling
+    parse: Callable[[object], object]
+    format: Callable[[object], str] = _format_value
+
+
+_QUALITY = _int_parser("quality", 1, 100, QUALITY_LEVELS)
+_SCQ = _int_parser("slow-connection-quality", 1, 100, QUALITY_LEVELS)
+
+_SPECS: tuple[_Spec, ...] = (
+    _Spec("width", ("w", "width"), _int_parser("width", 1, None, ("auto",))),
+    _Spec("height", ("h", "height"), _int_parser("height", 1, None)),
+    _Spec("dpr", ("dpr",), _number_parser("dpr", 0, 2, lo_open=True)),
+    _Spec("fit", ("fit",), _choice_parser("fit", FITS)),
+    _Spec("gravity", ("g", "gravity"), _parse_gravity, _format_gravity),
+    _Spec("zoom", ("zoom", "face-zoom"), _number_parser("zoom", 0, 1)),
+    _Spec("trim", ("trim",), _parse_trim, _format_trim),
+    _Spec("trim_top", ("trim.top",), _int_parser("trim.top", 0, None)),
+    _Spec("trim_left", ("trim.left",), _int_parser("trim.left", 0, None)),
+    _Spec("trim_width", ("trim.width",), _int_parser("trim.width", 1, None)),
+    _Spec("trim_height", ("trim.height",), _int_parser("trim.height", 1, None)),
+    _Spec("trim_border_color", ("trim.border.color",), _color_parser("trim.border.color"), _format_color),
+    _Spec("trim_border_tolerance", ("trim.border.tolerance",), _int_parser("trim.border.tolerance", 0, 255)),
+    _Spec("trim_border_keep", ("trim.border.keep",), _int_parser("trim.border.keep", 0, None)),
+    _Spec("rotate", ("rotate",), _choice_parser("rotate", (90, 180, 270))),
+    _Spec("flip", ("flip",), _choice_parser("flip", ("h", "v", "hv"))),
+    _Spec("quality", ("q", "quality"), _QUALITY),
+    _Spec("slow_connection_quality", ("scq", "slow-connection-quality"), _SCQ),
+    _Spec("format", ("f", "format"), _choice_parser("format", FORMATS)),
+    _Spec("anim", ("anim",), _parse_bool),
+    _Spec("background", ("background",), _color_parser("background"), _format_color),
+    _Spec("blur", ("blur",), _int_parser("blur", 1, 250)),
+    _Spec("sharpen", ("sharpen",), _number_parser("sharpen", 0, 10)),
+    _Spec("brightness", ("brightness",), _number_parser("brightness", 0, None)),
+    _Spec("contrast", ("contrast",), _number_parser("contrast", 0, None)),
+    _Spec("gamma", ("gamma",), _number_parser("gamma", 0, None)),
+    _Spec("saturation", ("saturation",), _number_parser("saturation", 0, None)),
+    _Spec("metadata", ("metadata",), _choice_parser("metadata", METADATA)),
+    _Spec("compression", ("compression",), _choice_parser("compression", ("fast",))),
+    _Spec("segment", ("segment",), _choice_parser("segment", ("foreground",))),
+    _Spec("upscale", ("upscale",), _choice_parser("upscale", ("interpolate", "generate"))),
+)
+
+_BY_FIELD: dict[str, _Spec] = {spec.field: spec for spec in _SPECS}
+_BY_NAME: dict[str, _Spec] = {}
+for _spec in _SPECS:
+    for _name in (*_spec.names, _spec.field):
+        _BY_NAME[_name] = _spec
+_BY_NAME["face_zoom"] = _BY_FIELD["zoom"]
+_URL_BY_NAME: dict[str, _Spec] = {name: spec for spec in _SPECS for name in spec.names}
+_URL_NAMES: tuple[str, ...] = tuple(name for spec in _SPECS for name in spec.names)
+_UNSUPPORTED: dict[str, str] = {
+    "onerror": "onerror is only supported for remote images, not for images stored in Cloudflare Images",
+    "border": "border is only available from Workers, not as a URL option",
+    "draw": "draw (overlays) is only available from Workers, not as a URL option",
+}
+
+
+def option_names() -> tuple[str, ...]:
+    """Every URL spelling accepted, canonical spellings first within each option (for docs and tooling)."""
+    return _URL_NAMES
+
+
+def _unknown(name: str) -> str:
+    if name in _UNSUPPORTED:
+        return _UNSUPPORTED[name]
+    guess = difflib.get_close_matches(name, [*_URL_NAMES, *_BY_FIELD], n=1, cutoff=0.6)
+    hint = f"; did you mean {guess[0]!r}?" if guess else ""
+    return f"unknown option {name!r}{hint}"
+
+
+def _normalize(items: Mapping[str, object], source: str | None) -> dict[str, object]:
+    """Validate keyword ``name -> value`` pairs (Python or URL spellings) into ``field -> normalised value``."""
+    out: dict[str, object] = {}
+    parts: dict[str, str] = {}
+    for name, value in items.items():
+        part = f"{name}={value!r}"
+        spec = _BY_NAME.get(name)
+        if spec is None:
+            raise OptionsError(_unknown(name), part=part, options=source)
+        if value is None:
+            continue
+        if spec.field in out:
+            raise OptionsError(f"{spec.field} is given twice ({parts[spec.field]} and {part})", part=part)
+        try:
+            out[spec.field] = spec.parse(value)
+        except _Bad as exc:
+            raise OptionsError(str(exc), part=part, options=source) from None
+        parts[spec.field] = part
+    _check_combinations(out, parts, source)
+    return out
+
+
+def _check_combinations(out: dict[str, object], spelled: dict[str, str], source: str | None) -> None:
+    """Rules that involve two options; ``spelled`` maps each field to the part that set it."""
+    if "zoom" in out and out.get("gravity") != "face":
+        raise OptionsError("zoom only applies with gravity=face (g=face)", part=spelled["zoom"], options=source)
+    border_parts = [f for f in ("trim_border_color", "trim_border_tolerance", "trim_border_keep") if f in out]
+    if border_parts and out.get("trim") != "border":
+        raise OptionsError(
+            "trim.border.* options only apply with trim=border", part=spelled[border_parts[0]], options=source
+        )
+    side_parts = [f for f in ("trim_top", "trim_left", "trim_width", "trim_height") if f in out]
+    if side_parts and "trim" in out:
+        raise OptionsError(
+            "use either trim=top;right;bottom;left (or trim=border) or trim.top/trim.left/trim.width/"
+            "trim.height, not both",
+            part=spelled[side_parts[0]],
+            options=source,
+        )
+
+
+# ---------------------------------------------------------------------------------------------------------------
+
+
+class Options(BaseModel):
+    """Flexible-variant options. Build from keywords (``Options(width=200, fit="cover")``, aliases such as
+    ``w=200`` work too) or from a URL string (``Options.parse("w=200,fit=cover")``).
+
+    Immutable and hashable; ``str()`` gives the canonical URL segment.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=False)
+
+    width: int | Literal["auto"] | None = None
+    height: int | None = None
+    dpr: float | None = None
+    fit: Fit | None = None
+    gravity: GravityName | tuple[float, float] | None = None
+    zoom: float | None = None
+    trim: tuple[int, int, int, int] | Literal["border"] | None = None
+    trim_top: int | None = None
+    trim_left: int | None = None
+    trim_width: int | None = None
+    trim_height: int | None = None
+    trim_border_color: str | None = None
+    trim_border_tolerance: int | None = None
+    trim_border_keep: int | None = None
+    rotate: Rotate | None = None
+    flip: Flip | None = None
+    quality: int | QualityLevel | None = None
+    slow_connection_quality: int | QualityLevel | None = None
+    format: Format | None = None
+    anim: bool | None = None
+    background: str | None = None
+    blur: int | None = None
+    sharpen: float | None = None
+    brightness: float | None = None
+    contrast: float | None = None
+    gamma: float | None = None
+    saturation: float | None = None
+    metadata: Metadata | None = None
+    compression: Literal["fast"] | None = None
+    segment: Literal["foreground"] | None = None
+    upscale: Upscale | None = None
+
+    _canonical: str = PrivateAttr(default="")
+    _hash: int = PrivateAttr(default=0)
+
+    def __init__(self, /, **options: Any) -> None:
+        super().__init__(**_normalize(options, None))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _validate_all(cls, data: Any) -> Any:
+        # Reached directly by model_validate(); __init__ has already normalised (normalising is idempotent).
+        if isinstance(data, Mapping):
+            return _normalize(data, None)
+        return data
+
+    def model_post_init(self, context: Any, /) -> None:
+        parts = []
+        for spec in _SPECS:
+            value = getattr(self, spec.field)
+            if value is not None:
+                parts.append(f"{spec.names[0]}={spec.format(value)}")
+        self._canonical = ",".join(parts)
+        self._hash = hash(self._canonical)
+
+    # -- constructors -------------------------------------------------------------------------------------------
+
+    @classmethod
+    def parse(cls, text: str) -> Options:
+        """Parse a flexible-variant segment such as ``"w=200,h=100,fit=cover"`` (cached per distinct string).
+
+        Raises ``OptionsError`` naming the bad ``name=value`` part.
+        """
+        if not isinstance(text, str):
+            raise OptionsError(f"options must be a string like 'w=200,fit=cover', not {type(text).__name__}")
+        return _parse_cached(text)
+
+    @classmethod
+    def coerce(cls, value: Options | str | Mapping[str, Any]) -> Options:
+        """Accept an ``Options``, an option string or a mapping of keywords."""
+        if isinstance(value, Options):
+            return value
+        if isinstance(value, str):
+            return cls.parse(value)
+        if isinstance(value, Mapping):
+            return cls(**value)
+        raise OptionsError(f"options must be an Options, a string or a mapping, not {type(value).__name__}")
+
+    # -- derived values -----------------------------------------------------------------------------------------
+
+    def replace(self, **changes: Any) -> Self:
+        """A copy with some options changed (``None`` removes an option); validated like the constructor."""
+        merged: dict[str, object] = self.to_kwargs()
+        for name, value in changes.items():
+            spec = _BY_NAME.get(name)
+            if spec is None:
+                raise OptionsError(_unknown(name), part=f"{name}={value!r}")
+            merged[spec.field] = value
+        return type(self)(**{k: v for k, v in merged.items() if v is not None})
+
+    def to_kwargs(self) -> dict[str, object]:
+        """The options that are set, by Python field name."""
+        return {spec.field: getattr(self, spec.field) for spec in _SPECS if getattr(self, spec.field) is not None}
+
+    @property
+    def is_empty(self) -> bool:
+        return not self._canonical
+
+    def __str__(self) -> str:
+        return self._canonical
+
+    def __repr__(self) -> str:
+        return f"Options({self._canonical!r})"
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Options):
+            return self._canonical == other._canonical
+        return NotImplemented
+
+
+def _split_parts(text: str) -> list[str]:
+    """Split on commas, except inside parentheses: ``background=rgb(1,2,3)`` is one part (and is emitted
+    percent-encoded, as Cloudflare requires)."""
+    if "(" not in text:
+        return text.split(",")
+    parts, depth, start = [], 0, 0
+    for index, char in enumerate(text):
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth = max(depth - 1, 0)
+        elif char == "," and depth == 0:
+            parts.append(text[start:index])
+            start = index + 1
+    parts.append(text[start:])
+    return parts
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_cached(text: str) -> Options:
+    if not text:
+        raise OptionsError("no options given; write name=value pairs such as 'w=200,fit=cover'", options=text)
+    out: dict[str, object] = {}
+    parts: dict[str, str] = {}
+    for part in _split_parts(text):
+        name, eq, raw = part.partition("=")
+        if not eq or not name:
+            reason = "empty option (stray comma?)" if not part else "expected name=value"
+            raise OptionsError(reason, part=part, options=text)
+        spec = _URL_BY_NAME.get(name)
+        if spec is None:
+            raise OptionsError(_unknown(name), part=part, options=text)
+        if spec.field in out:
+            raise OptionsError(f"{spec.field} is given twice ({parts[spec.field]} and {part})", part=part, options=text)
+        try:
+            out[spec.field] = spec.parse(unquote(raw, errors="strict"))
+        except UnicodeDecodeError:
+            raise OptionsError("value is not valid percent-encoded UTF-8", part=part, options=text) from None
+        except _Bad as exc:
+            raise OptionsError(str(exc), part=part, options=text) from None
+        parts[spec.field] = part
+    _check_combinations(out, parts, text)
+    return Options(**out)
