@@ -184,7 +184,7 @@ def known_size(options: Options | None) -> tuple[int, int] | None:
 # -- markup ---------------------------------------------------------------------------------------------------------
 
 
-def _attr_name(name: str) -> str:
+def attr_name(name: str) -> str:
     if name.endswith("_"):
         name = name[:-1]
     name = name.replace("_", "-")
@@ -233,7 +233,7 @@ def _img_attrs(
         raise CFVariantsError("alt must be a string (use alt='' for a purely decorative image)")
     if placeholder not in (None, "blur"):
         raise CFVariantsError(f"placeholder must be None or 'blur', not {placeholder!r}")
-    extra = {_attr_name(name): value for name, value in attrs.items()}
+    extra = {attr_name(name): value for name, value in attrs.items()}
     options = resolve_variant(variant).options
     out: dict[str, Any] = {"src": delivery.url(image, variant)}
     if widths is not None or densities is not None:

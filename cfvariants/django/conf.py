@@ -1,0 +1,225 @@
+"""Configuration of the Django adapters, read once and rebuilt when Django settings change.
+
+Precedence, highest first: keyword overrides (a Storage's ``OPTIONS``, by lowercase name) > ``settings.CFVARIANTS``
+(a dict, by uppercase name) > the environment and ``.env`` (``CF_IMG_HASH``... through ``cfvariants.settings``).
+A key set to ``None`` counts as absent (the next source answers); an empty string switches a value off (e.g.
+``"DOMAIN": ""`` ignores ``CF_IMG_DOMAIN``). Unknown keys are errors, so a typo does not silently fall back.
+
+``settings.CFVARIANTS`` keys:
+
+=================== ======================== =============================================================
+key                 environment              meaning
+=================== ======================== =============================================================
+ACCOUNT_HASH        CF_IMG_HASH              the account hash in delivery URLs (required for templates)
+SIGNING_KEY         CF_IMG_SIGNING_KEY       key for ``signed_variant`` (secret)
+DOMAIN              CF_IMG_DOMAIN            custom delivery domain (may be ``http://127.0.0.1:8000``)
+ACCOUNT_ID          CF_ACCT_ID               API account id (the Storage)
+API_TOKEN           CF_IMG_TOKEN             API token (the Storage; secret)
+API_BASE            CF_API_BASE              API base URL (the Storage; the emulator in development)
+ON_ERROR                                     "raise" or "fallback"; default: raise when DEBUG is true or
+                                             under Django's test environment, fallback otherwise
+PLACEHOLDER                                  image URL for a missing image; a relative path (no scheme,
+                                             no leading ``/``) goes through ``static()``
+SIGNED_EXPIRES_IN                            lifetime of ``signed_variant`` URLs: seconds or a timedelta
+                                             (default 3600)
+=================== ======================== =============================================================
+
+``get_config()``, ``get_delivery()`` and ``template_filters()`` build once and are reset on Django's
+``setting_changed`` signal for ``CFVARIANTS`` (so ``override_settings`` works); call ``reset()`` after changing
+the environment itself.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings as django_settings
+from django.core.exceptions import ImproperlyConfigured
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+
+from cfvariants.delivery import Delivery
+from cfvariants.errors import SettingsError
+from cfvariants.settings import Settings
+from cfvariants.templating import DEFAULT_SIGNED_EXPIRES_IN, ON_ERROR_CHOICES, ImageFilters, OnError
+
+__all__ = [
+    "SETTING_NAME",
+    "Config",
+    "ConfigurationError",
+    "get_config",
+    "get_delivery",
+    "load",
+    "reset",
+    "template_filters",
+]
+
+SETTING_NAME = "CFVARIANTS"
+_CLOUDFLARE_FIELDS = ("account_hash", "signing_key", "domain", "account_id", "api_token", "api_base")
+_TEMPLATE_FIELDS = ("on_error", "placeholder", "signed_expires_in")
+FIELDS = _CLOUDFLARE_FIELDS + _TEMPLATE_FIELDS
+_LOGGER = logging.getLogger("cfvariants.django")
+
+
+class ConfigurationError(SettingsError, ImproperlyConfigured):
+    """The cfvariants configuration is unusable; both a ``cfvariants.SettingsError`` and Django's
+    ``ImproperlyConfigured``. Messages name the key and never echo a secret."""
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """Everything the Django adapters read. ``settings`` carries the Cloudflare values (secrets as ``SecretStr``)."""
+
+    settings: Settings
+    on_error: OnError | None  # None: decided per failure from DEBUG and the test environment
+    placeholder: str | None
+    signed_expires_in: int | float | timedelta
+
+    def delivery(self) -> Delivery:
+        """A ``Delivery`` for these settings (``ACCOUNT_HASH`` required)."""
+        try:
+            return Delivery.from_settings(self.settings)
+        except SettingsError as exc:
+            raise ConfigurationError(f"{exc} (or set {SETTING_NAME}['ACCOUNT_HASH'])") from None
+
+    def effective_on_error(self) -> OnError:
+        """``on_error`` as configured, or the default: raise in DEBUG and tests, fall back otherwise."""
+        if self.on_error is not None:
+            return self.on_error
+        return "raise" if django_settings.DEBUG or _in_test_environment() else "fallback"
+
+
+def load(**overrides: Any) -> Config:
+    """Read the configuration; ``overrides`` (lowercase names, e.g. a Storage's ``OPTIONS``) win over
+    ``settings.CFVARIANTS``, which wins over the environment."""
+    values = _from_settings_dict()
+    for name, value in overrides.items():
+        if name not in FIELDS:
+            raise ConfigurationError(f"unknown option {name!r}{_suggestion(name, FIELDS)}; known: {', '.join(FIELDS)}")
+        if value is not None:
+            values[name] = value
+    cloudflare = {name: values[name] for name in _CLOUDFLARE_FIELDS if name in values}
+    try:
+        loaded = Settings.load(**cloudflare)
+    except SettingsError as exc:
+        raise ConfigurationError(str(exc)) from None
+    on_error = values.get("on_error")
+    if on_error is not None and on_error not in ON_ERROR_CHOICES:
+        raise ConfigurationError(f"{SETTING_NAME}['ON_ERROR'] must be 'raise' or 'fallback', not {on_error!r}")
+    placeholder = values.get("placeholder") or None
+    if placeholder is not None and not isinstance(placeholder, str):
+        raise ConfigurationError(f"{SETTING_NAME}['PLACEHOLDER'] must be an image URL or a static path (str)")
+    expires_in = values.get("signed_expires_in", DEFAULT_SIGNED_EXPIRES_IN)
+    if (
+        isinstance(expires_in, bool)
+        or not isinstance(expires_in, int | float | timedelta)
+        or (expires_in.total_seconds() if isinstance(expires_in, timedelta) else expires_in) <= 0
+    ):
+        raise ConfigurationError(
+            f"{SETTING_NAME}['SIGNED_EXPIRES_IN'] must be positive seconds or a timedelta, not {expires_in!r}"
+        )
+    return Config(settings=loaded, on_error=on_error, placeholder=placeholder, signed_expires_in=expires_in)
+
+
+def _from_settings_dict() -> dict[str, Any]:
+    raw = getattr(django_settings, SETTING_NAME, None)
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping):
+        raise ConfigurationError(f"settings.{SETTING_NAME} must be a dict, not {type(raw).__name__}")
+    known = [name.upper() for name in FIELDS]
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        if not isinstance(key, str) or key not in known:
+            raise ConfigurationError(
+                f"settings.{SETTING_NAME} has an unknown key {key!r}{_suggestion(str(key), known)}; "
+                f"known: {', '.join(known)}"
+            )
+        if value is not None:
+            values[key.lower()] = value
+    return values
+
+
+def _suggestion(name: str, choices: tuple[str, ...] | list[str]) -> str:
+    close = difflib.get_close_matches(name, choices, n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _in_test_environment() -> bool:
+    """Whether Django's test environment is set up (``setup_test_environment()``, which every Django test runner
+    and pytest-django call, installs ``mail.outbox``); it also forces ``DEBUG=False``, hence this check."""
+    from django.core import mail  # noqa: PLC0415 - cheap, and only on the error path
+
+    return getattr(mail, "outbox", None) is not None
+
+
+# -- built once, reset when the settings change ------------------------------------------------------------------
+
+_lock = threading.Lock()
+_config: Config | None = None
+_delivery: Delivery | None = None
+_filters: ImageFilters | None = None
+
+
+def get_config() -> Config:
+    """The configuration from Django's settings and the environment (cached)."""
+    global _config  # noqa: PLW0603 - the process-wide cache this module exists for
+    config = _config
+    if config is None:
+        config = _config = load()
+    return config
+
+
+def get_delivery() -> Delivery:
+    """The ``Delivery`` of the configuration (cached)."""
+    global _delivery  # noqa: PLW0603
+    delivery = _delivery
+    if delivery is None:
+        delivery = _delivery = get_config().delivery()
+    return delivery
+
+
+def template_filters() -> ImageFilters:
+    """The ``ImageFilters`` behind ``{% load cfvariants %}`` (cached; its Delivery is built on first use)."""
+    global _filters  # noqa: PLW0603
+    filters = _filters
+    if filters is None:
+        with _lock:
+            filters = _filters
+            if filters is None:
+                config = get_config()
+                filters = _filters = ImageFilters(
+                    get_delivery,
+                    on_error=config.effective_on_error,
+                    placeholder=_placeholder_url(config.placeholder),
+                    logger=_LOGGER,
+                    signed_expires_in=config.signed_expires_in,
+                )
+    return filters
+
+
+def _placeholder_url(placeholder: str | None) -> str | None:
+    if placeholder is None or placeholder.startswith(("https://", "http://", "/", "data:")):
+        return placeholder
+    from django.templatetags.static import static  # noqa: PLC0415 - needs configured static files
+
+    return static(placeholder)
+
+
+def reset() -> None:
+    """Forget the cached configuration, Delivery and filters (the next use reads the settings again)."""
+    global _config, _delivery, _filters  # noqa: PLW0603
+    with _lock:
+        _config = _delivery = _filters = None
+
+
+@receiver(setting_changed)
+def _setting_changed(*, setting: str, **kwargs: Any) -> None:
+    if setting in (SETTING_NAME, "STATIC_URL", "STORAGES"):
+        reset()

@@ -1,0 +1,104 @@
+"""``image_ref``: what a template value means as an image, for every template adapter (Jinja, Django, Flask).
+
+A template hands a filter whatever the view put in the context: an image id, a delivery URL kept in a database, a
+model object, a Django ``FieldFile``, ``None``, or Jinja's ``Undefined``. This module turns that into the one
+thing ``Delivery`` takes (an id or a delivery URL) or ``None`` for "no image", by a fixed, documented order, and
+refuses anything else with an error that names the type. It never falls back to ``.id`` or ``.pk``: those are
+database keys, and a URL built from one would point at somebody else's image.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, NoReturn
+
+from .errors import CFVariantsError
+
+__all__ = ["REF_ATTRIBUTE", "image_ref"]
+
+REF_ATTRIBUTE = "__cf_image__"
+"""Implement this (an attribute, property or method returning an image id, a delivery URL or ``None``) to let
+templates take your objects directly: ``{{ photo | variant('w=200') }}``."""
+
+_URL_SCHEMES = ("https://", "http://")
+
+
+def image_ref(value: object) -> str | None:
+    """The image reference (an image id or a full delivery URL) that ``value`` stands for, or ``None``.
+
+    Checked in this order:
+
+    1. ``None``, ``""`` and Jinja's ``Undefined`` mean no image (a ``StrictUndefined`` raises its own error, as a
+       strict environment asks). Jinja is recognised only when it is already imported: the core never imports it.
+    2. a ``str`` is an image id or a delivery URL, as it is.
+    3. ``value.__cf_image__`` (called if it is a method): the object's own answer; our models implement it.
+    4. ``value.image_id``.
+    5. a Django file (``FieldFile``/``ImageFieldFile``: it has ``.storage``): its ``.name``, which is the image id
+       when the file is stored by the Cloudflare Images storage. An empty file means no image.
+    6. ``value.url``, then ``value.image_url`` (the first that is set): a full http(s) delivery URL; both empty
+       means no image.
+
+    Anything else raises ``CFVariantsError`` naming the type.
+    """
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return str(value) if value else None  # str() turns Markup and other subclasses into the plain text
+    if _is_jinja_undefined(value):
+        return None if not value else _not_an_image(value)  # bool() of StrictUndefined raises UndefinedError
+    own = getattr(value, REF_ATTRIBUTE, None)
+    if own is not None:
+        return _checked(value, REF_ATTRIBUTE, own() if callable(own) else own)
+    image_id = getattr(value, "image_id", _MISSING)
+    if image_id is not _MISSING:
+        return _checked(value, "image_id", image_id)
+    if getattr(value, "storage", None) is not None and hasattr(value, "name"):
+        return _checked(value, "name", value.name)
+    has_url = False
+    for name in ("url", "image_url"):
+        url = getattr(value, name, _MISSING)
+        if url is _MISSING:
+            continue
+        has_url = True
+        checked = _checked(value, name, url)
+        if checked is not None:
+            if not checked.startswith(_URL_SCHEMES):
+                raise CFVariantsError(
+                    f"{type(value).__name__}.{name} is {_show(checked)}, not a full http(s) delivery URL"
+                )
+            return checked
+    return None if has_url else _not_an_image(value)
+
+
+class _Missing:
+    pass
+
+
+_MISSING: Any = _Missing()
+
+
+def _is_jinja_undefined(value: object) -> bool:
+    jinja2: Any = sys.modules.get("jinja2")
+    return jinja2 is not None and isinstance(value, jinja2.Undefined)
+
+
+def _checked(owner: object, name: str, ref: object) -> str | None:
+    if ref is None or ref == "":
+        return None
+    if isinstance(ref, str):
+        return str(ref)
+    raise CFVariantsError(
+        f"{type(owner).__name__}.{name} is of type {type(ref).__name__}, not an image id or delivery URL (str) or None"
+    )
+
+
+def _not_an_image(value: object) -> NoReturn:
+    raise CFVariantsError(
+        f"{type(value).__name__} is not an image: pass an image id or a delivery URL (str), or an object with "
+        f"{REF_ATTRIBUTE}, image_id, a Django file (.name and .storage), url or image_url "
+        "(.id and .pk are database keys, not image ids, so they are never used)"
+    )
+
+
+def _show(text: str, limit: int = 80) -> str:
+    return repr(text if len(text) <= limit else text[:limit] + "...")

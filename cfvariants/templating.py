@@ -1,0 +1,475 @@
+"""``ImageFilters``: the engine-neutral half of every template adapter (Jinja, Django, Flask).
+
+Template adapters are thin: each engine's glue maps its calling conventions onto the methods here, and these
+call ``Delivery`` and nothing else to build URLs and markup. What lives here is what templates need beyond the
+core: reading template values (``image_ref``), the error policy, and a missing-image placeholder.
+
+Error policy. ``on_error="raise"`` (the default; for development and tests) raises ``TemplateFilterError`` naming
+the filter, the template value and the arguments. ``on_error="fallback"`` (production) keeps the page rendering:
+the unmodified URL (a stored delivery URL as it is, an id's ``public`` URL) or, when there is none, the
+placeholder (a failed signed URL prefers the placeholder: the unsigned URL of a private image never loads), and
+logs one warning per distinct (filter, arguments, kind of problem), never per render. A missing
+image (``None``, ``""``, undefined) is not an error under either policy: it renders the placeholder or nothing.
+Configuration errors (no account hash) always raise: no page can be right without one.
+
+The happy path costs one type check and one ``Delivery`` call; all of the above happens in ``except`` branches.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from markupsafe import Markup
+
+from .delivery import Delivery, Variant
+from .errors import CFVariantsError, SettingsError
+from .html import Source, attr_name, render_attrs
+from .refs import image_ref
+from .segments import keyword_options
+
+__all__ = [
+    "DEFAULT_SIGNED_EXPIRES_IN",
+    "ON_ERROR_CHOICES",
+    "ImageFilters",
+    "OnError",
+    "TemplateFilterError",
+    "looks_like_descriptors",
+    "parse_descriptors",
+]
+
+OnError = Literal["raise", "fallback"]
+ON_ERROR_CHOICES: tuple[OnError, ...] = ("raise", "fallback")
+DEFAULT_SIGNED_EXPIRES_IN = 3600
+_MAX_WARNED = 1024
+_URL_SCHEMES = ("https://", "http://")
+
+DeliverySource = Delivery | Callable[[], Delivery] | None
+"""A ``Delivery``; a function that builds one on first use; or ``None`` for ``Delivery.from_settings()``."""
+
+
+class TemplateFilterError(CFVariantsError):
+    """A template filter or tag could not produce its URL or markup; the message names the filter, the template
+    value and the arguments, and the original error is kept as ``__cause__``."""
+
+
+class ImageFilters:
+    """The template helpers of one ``Delivery``: ``variant``, ``signed_variant``, ``url``, ``srcset``, ``img``,
+    ``picture``, each applying the error policy. Engines register (or wrap) these methods as filters and tags.
+
+    Mutable on purpose: ``configure()`` re-points an instance whose methods are already registered in an engine.
+    """
+
+    __slots__ = ("_delivery", "_expires_in", "_logger", "_on_error", "_placeholder", "_source", "_url", "_warned")
+
+    _delivery: Delivery | None
+    _url: Callable[..., str]
+
+    def __init__(
+        self,
+        delivery: DeliverySource = None,
+        *,
+        on_error: OnError | Callable[[], OnError] = "raise",
+        placeholder: str | None = None,
+        logger: logging.Logger | None = None,
+        signed_expires_in: int | float | timedelta = DEFAULT_SIGNED_EXPIRES_IN,
+    ) -> None:
+        self._warned: set[tuple[str, str, str]] = set()
+        self.configure(
+            delivery, on_error=on_error, placeholder=placeholder, logger=logger, signed_expires_in=signed_expires_in
+        )
+
+    def configure(
+        self,
+        delivery: DeliverySource = None,
+        *,
+        on_error: OnError | Callable[[], OnError] = "raise",
+        placeholder: str | None = None,
+        logger: logging.Logger | None = None,
+        signed_expires_in: int | float | timedelta = DEFAULT_SIGNED_EXPIRES_IN,
+    ) -> None:
+        """(Re)set everything; the methods already registered as filters follow."""
+        if not (on_error in ON_ERROR_CHOICES or callable(on_error)):
+            raise SettingsError(f"on_error must be 'raise' or 'fallback', not {on_error!r}")
+        if placeholder is not None and not isinstance(placeholder, str):
+            raise SettingsError(f"placeholder must be an image URL (str) or None, not {type(placeholder).__name__}")
+        if isinstance(signed_expires_in, bool) or not isinstance(signed_expires_in, int | float | timedelta):
+            raise SettingsError(f"signed_expires_in must be seconds or a timedelta, not {signed_expires_in!r}")
+        seconds = signed_expires_in.total_seconds() if isinstance(signed_expires_in, timedelta) else signed_expires_in
+        if seconds <= 0:
+            raise SettingsError(f"signed_expires_in must be positive, not {signed_expires_in!r}")
+        if not (delivery is None or isinstance(delivery, Delivery) or callable(delivery)):
+            raise SettingsError(f"delivery must be a cfvariants.Delivery, not {type(delivery).__name__}")
+        # Validated above, applied together below: a refused configuration leaves the previous one intact.
+        self._on_error = on_error
+        self._placeholder = placeholder or None
+        self._logger = logger if logger is not None else logging.getLogger("cfvariants.templates")
+        self._expires_in = signed_expires_in
+        self._warned.clear()
+        if isinstance(delivery, Delivery):
+            self._delivery, self._source = delivery, None
+            self._url = delivery.url
+        else:
+            self._delivery, self._source = None, delivery or Delivery.from_settings
+            self._url = self._url_after_loading
+
+    @property
+    def delivery(self) -> Delivery:
+        """The ``Delivery`` (built on first use when configured with a factory or from settings)."""
+        delivery = self._delivery
+        if delivery is None:
+            assert self._source is not None
+            try:
+                delivery = self._source()
+            except SettingsError:
+                raise
+            except CFVariantsError as exc:  # e.g. a bad domain: never a per-value problem, always raised
+                raise SettingsError(f"cannot build the Delivery for templates: {exc}") from exc
+            if not isinstance(delivery, Delivery):
+                raise SettingsError(f"the delivery factory returned a {type(delivery).__name__}, not a Delivery")
+            self._delivery = delivery
+            self._url = delivery.url
+        return delivery
+
+    @property
+    def placeholder(self) -> str | None:
+        return self._placeholder
+
+    def _url_after_loading(self, image: str, variant: Variant = None, **options: Any) -> str:
+        return self.delivery.url(image, variant, **options)
+
+    # -- filters ----------------------------------------------------------------------------------------------------
+
+    def variant(self, value: object, /, variant: Variant = None, **options: Any) -> str:
+        """The delivery URL of ``value`` through ``variant`` (and/or keyword options); the ``variant`` filter."""
+        if value.__class__ is str:
+            try:
+                return self._url(value, variant, **options)
+            except CFVariantsError as exc:
+                return self._url_failed("variant filter", value, variant, options, exc)
+        return self.url("variant filter", value, variant, **options)
+
+    def signed_variant(
+        self,
+        value: object,
+        /,
+        variant: Variant = None,
+        *,
+        expires_in: int | float | timedelta | None = None,
+        expires_at: datetime | float | None = None,
+    ) -> str:
+        """A signed URL through a named variant, expiring after the configured default unless told otherwise."""
+        return self.url(
+            "signed_variant filter", value, variant, signed=True, expires_in=expires_in, expires_at=expires_at
+        )
+
+    def url(
+        self,
+        label: str,
+        value: object,
+        /,
+        variant: Variant = None,
+        *,
+        signed: bool = False,
+        expires_in: int | float | timedelta | None = None,
+        expires_at: datetime | float | None = None,
+        **options: Any,
+    ) -> str:
+        """A delivery URL, signed if asked; ``label`` names the filter or tag in errors (``"cf_url tag"``)."""
+        ref: str | None = None
+        try:
+            ref = image_ref(value)
+            if ref is None:
+                return self._placeholder or ""
+            if not signed:
+                return self._url(ref, variant, **options)
+            if expires_in is None and expires_at is None:
+                expires_in = self._expires_in
+            signed_variant = keyword_options(variant, options) if options else variant
+            return self.delivery.signed_url(ref, signed_variant, expires_in=expires_in, expires_at=expires_at)
+        except CFVariantsError as exc:
+            details = _drop_none(expires_in=expires_in, expires_at=expires_at, **options)
+            if signed and self._placeholder and ref is not None:  # an unsigned URL of a private image never loads
+                self._raise_or_warn(label, value, ref, variant, details, exc)
+                return self._placeholder
+            return self._url_failed(label, value, variant, details, exc, ref)
+
+    def srcset(
+        self,
+        label: str,
+        value: object,
+        /,
+        variant: Variant = None,
+        *,
+        widths: Iterable[int | str] | str | None = None,
+        densities: Iterable[float | str] | str | None = None,
+        min_width: int | None = None,
+        max_width: int | None = None,
+        tolerance: float | None = None,
+        **options: Any,
+    ) -> str:
+        """A ``srcset`` value; ``widths``/``densities`` may also be strings (``"320,640"``, ``"1x,2x"``)."""
+        ref: str | None = None
+        try:
+            ref = image_ref(value)
+            if ref is None:
+                return self._placeholder or ""
+            return self.delivery.srcset(
+                ref, variant, widths=_widths(widths), densities=_densities(densities), min_width=min_width,
+                max_width=max_width, tolerance=tolerance, **options,
+            )  # fmt: skip
+        except CFVariantsError as exc:
+            details = _drop_none(widths=widths, densities=densities, min_width=min_width, max_width=max_width,
+                                 tolerance=tolerance, **options)  # fmt: skip
+            return self._url_failed(label, value, variant, details, exc, ref)
+
+    def img(
+        self,
+        label: str,
+        value: object,
+        /,
+        variant: Variant = None,
+        *,
+        alt: object = None,
+        widths: Iterable[int | str] | str | None = None,
+        densities: Iterable[float | str] | str | None = None,
+        sizes: str | None = None,
+        placeholder: str | None = None,
+        **attrs: Any,
+    ) -> Markup:
+        """An ``<img>`` tag (``Delivery.img``); without an image: the placeholder's tag, or nothing."""
+        ref: str | None = None
+        try:
+            ref = image_ref(value)
+            if ref is None:
+                return self._fallback_img(None, alt, attrs)
+            text = _alt_text(label, alt)
+            if widths is not None or densities is not None:
+                widths, densities = _widths(widths), _densities(densities)
+            return self.delivery.img(
+                ref, variant, alt=text, widths=widths, densities=densities, sizes=sizes,
+                placeholder=placeholder, **attrs,
+            )  # fmt: skip
+        except CFVariantsError as exc:
+            details = _drop_none(widths=widths, densities=densities, sizes=sizes, placeholder=placeholder, **attrs)
+            return self._img_failed(label, value, variant, details, exc, ref, alt, attrs)
+
+    def picture(
+        self,
+        label: str,
+        value: object,
+        /,
+        variant: Variant = None,
+        *,
+        alt: object = None,
+        formats: Iterable[str] | str = (),
+        sources: Iterable[Source] = (),
+        widths: Iterable[int | str] | str | None = None,
+        densities: Iterable[float | str] | str | None = None,
+        sizes: str | None = None,
+        placeholder: str | None = None,
+        **attrs: Any,
+    ) -> Markup:
+        """A ``<picture>`` (``Delivery.picture``); ``formats`` may be a string (``"avif,webp"``)."""
+        ref: str | None = None
+        try:
+            ref = image_ref(value)
+            if ref is None:
+                return self._fallback_img(None, alt, attrs)
+            text = _alt_text(label, alt)
+            format_list = _parts(formats) if isinstance(formats, str) else formats
+            return self.delivery.picture(
+                ref, variant, alt=text, formats=format_list, sources=sources, widths=_widths(widths),
+                densities=_densities(densities), sizes=sizes, placeholder=placeholder, **attrs,
+            )  # fmt: skip
+        except CFVariantsError as exc:
+            details = _drop_none(formats=formats or None, widths=widths, densities=densities, sizes=sizes,
+                                 placeholder=placeholder, **attrs)  # fmt: skip
+            return self._img_failed(label, value, variant, details, exc, ref, alt, attrs)
+
+    # -- the error policy -------------------------------------------------------------------------------------------
+
+    def _url_failed(
+        self,
+        label: str,
+        value: object,
+        variant: Variant,
+        details: Mapping[str, Any],
+        exc: CFVariantsError,
+        ref: str | None = None,
+    ) -> str:
+        if ref is None and not isinstance(exc, SettingsError):
+            try:
+                ref = image_ref(value)
+            except CFVariantsError:
+                pass
+            else:
+                if ref is None:  # "" reached Delivery on the fast path: a missing image, not an error
+                    return self._placeholder or ""
+        self._raise_or_warn(label, value, ref, variant, details, exc)
+        return self._fallback_url(ref)
+
+    def _img_failed(
+        self,
+        label: str,
+        value: object,
+        variant: Variant,
+        details: Mapping[str, Any],
+        exc: CFVariantsError,
+        ref: str | None,
+        alt: object,
+        attrs: Mapping[str, Any],
+    ) -> Markup:
+        self._raise_or_warn(label, value, ref, variant, details, exc)
+        return self._fallback_img(self._fallback_url(ref) if ref is not None else None, alt, attrs)
+
+    def _raise_or_warn(
+        self,
+        label: str,
+        value: object,
+        ref: str | None,
+        variant: Variant,
+        details: Mapping[str, Any],
+        exc: CFVariantsError,
+    ) -> None:
+        if isinstance(exc, SettingsError):
+            raise exc
+        arguments = _describe_arguments(variant, details)
+        message = f"{label} on {_describe_value(value, ref)}{' with ' + arguments if arguments else ''}: {exc}"
+        policy = self._on_error if isinstance(self._on_error, str) else self._on_error()
+        if policy == "raise":
+            raise TemplateFilterError(message) from exc
+        key = (label, arguments, type(exc).__name__)
+        if key in self._warned:
+            return
+        if len(self._warned) >= _MAX_WARNED:
+            self._warned.clear()
+        self._warned.add(key)
+        self._logger.warning("%s (rendered the fallback; warned once per filter and arguments)", message)
+
+    def _fallback_url(self, ref: str | None) -> str:
+        """The unmodified URL: a stored http(s) URL as it is, an id's ``public`` URL; else the placeholder."""
+        if ref is not None:
+            if ref.startswith(_URL_SCHEMES):
+                return ref
+            try:
+                return self.delivery.url(ref)
+            except CFVariantsError:
+                pass
+        return self._placeholder or ""
+
+    def _fallback_img(self, src: str | None, alt: object, attrs: Mapping[str, Any]) -> Markup:
+        """A plain ``<img>`` of ``src`` (or the placeholder) keeping the alt text and valid attributes; nothing when
+        there is no URL at all (an ``<img src="">`` would only be a broken image)."""
+        src = src or self._placeholder
+        if not src:
+            return Markup("")
+        values: dict[str, Any] = {"src": src, "alt": "" if alt is None else str(alt)}
+        values.update(loading="lazy", decoding="async")
+        for name, value in attrs.items():
+            try:
+                values[attr_name(name)] = value
+            except CFVariantsError:
+                continue  # already reported; a bad attribute name is left out of the fallback
+        return Markup(f"<img{render_attrs(values)}>")  # noqa: S704 - render_attrs escapes every value
+
+
+# -- helpers ----------------------------------------------------------------------------------------------------------
+
+
+def _alt_text(label: str, alt: object) -> str:
+    if alt is None:
+        raise CFVariantsError(f"{label} needs alt text: alt=... (alt='' for a purely decorative image)")
+    return alt if isinstance(alt, str) else str(alt)  # lazy translations, numbers, Undefined ("")
+
+
+def _drop_none(**values: Any) -> dict[str, Any]:
+    return {name: value for name, value in values.items() if value is not None}
+
+
+def _show(value: object, limit: int = 120) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _describe_value(value: object, ref: str | None) -> str:
+    if isinstance(value, str):
+        return _show(str(value))
+    name = type(value).__name__
+    return f"{name} {_show(ref)}" if ref is not None else name
+
+
+def _describe_arguments(variant: Variant, details: Mapping[str, Any]) -> str:
+    parts = [] if variant is None else [_show(variant if not isinstance(variant, str) else str(variant))]
+    parts += [f"{name}={_show(value)}" for name, value in details.items() if value is not None]
+    return ", ".join(parts)
+
+
+_descriptor_cache: dict[str, tuple[str, tuple[float, ...]]] = {}
+
+
+def parse_descriptors(text: str) -> tuple[str, tuple[float, ...]]:
+    """``"320,640"`` / ``"320w, 640w"`` -> ``("widths", ...)``; ``"1x,2x"`` -> ``("densities", ...)``.
+
+    For template glue, where lists are awkward (``{{ x|srcset:'320,640' }}``). Cached; raises
+    ``CFVariantsError`` naming the bad part."""
+    try:
+        return _descriptor_cache[text]
+    except KeyError:
+        pass
+    parts = _parts(text)
+    if not parts:
+        raise CFVariantsError(f"{text!r} lists no srcset widths or densities (e.g. '320,640' or '1x,2x')")
+    if all(part.lower().endswith("x") for part in parts):
+        parsed: tuple[str, tuple[float, ...]] = ("densities", tuple(_float_from_text(part) for part in parts))
+    else:
+        parsed = ("widths", tuple(_int_from_text(part) for part in parts))
+    if len(_descriptor_cache) >= 256:
+        _descriptor_cache.clear()
+    _descriptor_cache[text] = parsed
+    return parsed
+
+
+def looks_like_descriptors(text: str) -> bool:
+    """Whether a string lists widths or densities (``"320,640"``, ``"1x,2x"``) rather than naming a variant."""
+    try:
+        parse_descriptors(text)
+    except CFVariantsError:
+        return False
+    return True
+
+
+def _parts(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def _widths(widths: Iterable[int | str] | str | None) -> tuple[int, ...] | None:
+    if widths is None:
+        return None
+    if isinstance(widths, str):
+        return tuple(_int_from_text(part) for part in _parts(widths))
+    return tuple(_int_from_text(w) if isinstance(w, str) else w for w in widths)
+
+
+def _densities(densities: Iterable[float | str] | str | None) -> tuple[float, ...] | None:
+    if densities is None:
+        return None
+    if isinstance(densities, str):
+        return tuple(_float_from_text(part) for part in _parts(densities))
+    return tuple(_float_from_text(d) if isinstance(d, str) else d for d in densities)
+
+
+def _int_from_text(text: str) -> int:
+    try:
+        return int(text.strip().removesuffix("w"))
+    except ValueError:
+        raise CFVariantsError(f"srcset width {text!r} is not a width in pixels such as 640") from None
+
+
+def _float_from_text(text: str) -> float:
+    try:
+        return float(text.strip().lower().removesuffix("x"))
+    except ValueError:
+        raise CFVariantsError(f"srcset density {text!r} is not a density such as 2x") from None
