@@ -109,6 +109,16 @@ class VariantSpec(BaseModel):
             "neverRequireSignedURLs": self.never_require_signed_urls,
         }
 
+    def client_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments of ``ImagesClient.create_variant``/``update_variant``."""
+        return {
+            "fit": self.fit,
+            "width": self.width,
+            "height": self.height,
+            "metadata": self.metadata,
+            "never_require_signed_urls": self.never_require_signed_urls,
+        }
+
     def describe(self) -> str:
         signed = ", never requires signed URLs" if self.never_require_signed_urls else ""
         return f"fit={self.fit}, {self.width}x{self.height}, metadata={self.metadata}{signed}"
@@ -170,7 +180,9 @@ def _load_module(reference: str) -> list[VariantSpec]:
     return declarations(declared, where=reference)
 
 
-def declarations(declared: Iterable[VariantSpec | Mapping[str, Any]], *, where: str = "declarations") -> list[VariantSpec]:
+def declarations(
+    declared: Iterable[VariantSpec | Mapping[str, Any]], *, where: str = "declarations"
+) -> list[VariantSpec]:
     """Validate an in-code list of declarations (``VariantSpec`` objects or dicts)."""
     specs = [item if isinstance(item, VariantSpec) else _spec(item, where) for item in declared]
     return _unique(specs, where)
@@ -251,16 +263,16 @@ class Plan:
         else:
             counts = {a: sum(c.action == a for c in self.changes) for a in ("create", "update", "delete")}
             lines = [change.describe() for change in self.changes]
-            lines.append(f"Plan: {counts['create']} to create, {counts['update']} to update, {counts['delete']} to delete.")
+            lines.append(
+                f"Plan: {counts['create']} to create, {counts['update']} to update, {counts['delete']} to delete."
+            )
         if self.kept:
             lines.append(f"Not declared, left alone: {', '.join(self.kept)}")
         return "\n".join(lines)
 
     def to_json(self) -> str:
-        return json.dumps(
-            {"changes": [c.to_json() for c in self.changes], "unchanged": list(self.unchanged), "kept": list(self.kept)},
-            indent=2,
-        )
+        body = {"changes": [c.to_json() for c in self.changes], "unchanged": list(self.unchanged)}
+        return json.dumps({**body, "kept": list(self.kept)}, indent=2)
 
 
 def plan(declared: Sequence[VariantSpec], account: Iterable[Variant | VariantSpec], *, prune: bool = False) -> Plan:
@@ -287,9 +299,11 @@ def plan(declared: Sequence[VariantSpec], account: Iterable[Variant | VariantSpe
 
 
 class _VariantsAPI(Protocol):
+    """The part of ``cfvariants.client.ImagesClient`` that ``apply`` uses."""
+
     def list_variants(self) -> Any: ...
-    def create_variant(self, spec: Any, /) -> Any: ...
-    def update_variant(self, spec: Any, /) -> Any: ...
+    def create_variant(self, variant: str, /, **options: Any) -> Any: ...
+    def update_variant(self, variant: str, /, **options: Any) -> Any: ...
     def delete_variant(self, variant_id: str, /) -> Any: ...
 
 
@@ -298,9 +312,9 @@ def apply(client: _VariantsAPI, declared: Sequence[VariantSpec], *, prune: bool 
     todo = plan(declared, _account_variants(client), prune=prune)
     for change in todo.changes:
         if change.action == "create" and change.after is not None:
-            client.create_variant(change.after)
+            client.create_variant(change.id, **change.after.client_kwargs())
         elif change.action == "update" and change.after is not None:
-            client.update_variant(change.after)
+            client.update_variant(change.id, **change.after.client_kwargs())
         elif change.action == "delete":
             client.delete_variant(change.id)
     return todo

@@ -139,3 +139,10 @@ def test_the_core_imports_neither_jinja_nor_django_and_jinja_needs_no_django() -
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
     assert out.stdout.split("\n")[:2] == ["[]", "['jinja2']"]
+
+
+def test_api_client_images_stand_for_their_id() -> None:
+    from cfvariants.client import Image
+
+    image = Image.model_validate({"id": "083eb7b2", "variants": ["https://imagedelivery.net/h/083eb7b2/public"]})
+    assert image_ref(image) == "083eb7b2"

@@ -112,7 +112,9 @@ def test_prune_deletes_undeclared_but_never_public() -> None:
 
 
 def test_matching_account_gives_an_empty_plan() -> None:
-    result = plan([spec("a"), spec("b", never_require_signed_urls=True)], [spec("b", never_require_signed_urls=True), spec("a")])
+    result = plan(
+        [spec("a"), spec("b", never_require_signed_urls=True)], [spec("b", never_require_signed_urls=True), spec("a")]
+    )
     assert result.is_empty
     assert result.describe().startswith("No changes")
     assert json.loads(result.to_json()) == {"changes": [], "unchanged": ["a", "b"], "kept": []}

@@ -1,0 +1,73 @@
+"""The Cloudflare Images API client: sync and async, every endpoint, typed results, typed errors, retries.
+
+    from cfvariants.client import ImagesClient
+    with ImagesClient.from_settings() as api:
+        image = api.upload("cat.jpg", metadata={"owner": 7})
+        for image in api.iter_images():
+            ...
+
+Both clients share one request-building/response-parsing layer and one retry loop (``_flow.py``); they differ
+only in how they send and sleep.
+"""
+
+from ._base import BATCH_API_BASE, DEFAULT_API_BASE
+from ._checks import MAX_METADATA_BYTES, MAX_UPLOAD_BYTES
+from ._uploads import MARKER_KEY as UPLOAD_MARKER_KEY
+from .aio import AsyncImagesClient
+from .errors import (
+    APIError,
+    AuthenticationError,
+    CloudflareImagesError,
+    ConflictError,
+    ErrorDetail,
+    NotFoundError,
+    RateLimitError,
+    TransportError,
+    ValidationError,
+)
+from .filters import MetaFilter
+from .models import (
+    AccountConfig,
+    BatchToken,
+    DirectUpload,
+    Image,
+    ImagesPage,
+    SigningKey,
+    Stats,
+    StatsCount,
+    Variant,
+    VariantOptions,
+)
+from .retry import RetryPolicy
+from .sync import ImagesClient
+
+__all__ = [
+    "BATCH_API_BASE",
+    "DEFAULT_API_BASE",
+    "MAX_METADATA_BYTES",
+    "MAX_UPLOAD_BYTES",
+    "UPLOAD_MARKER_KEY",
+    "APIError",
+    "AccountConfig",
+    "AsyncImagesClient",
+    "AuthenticationError",
+    "BatchToken",
+    "CloudflareImagesError",
+    "ConflictError",
+    "DirectUpload",
+    "ErrorDetail",
+    "Image",
+    "ImagesClient",
+    "ImagesPage",
+    "MetaFilter",
+    "NotFoundError",
+    "RateLimitError",
+    "RetryPolicy",
+    "SigningKey",
+    "Stats",
+    "StatsCount",
+    "TransportError",
+    "ValidationError",
+    "Variant",
+    "VariantOptions",
+]
