@@ -1,0 +1,48 @@
+"""The ``cfvariants`` command: a click group whose subcommands live one per module in this package.
+
+Subcommands are imported only when they run (``LazyGroup``), so ``cfvariants --help`` stays fast and a
+subcommand's optional dependencies (Pillow and werkzeug for ``emulator``) are needed only by that subcommand.
+To add one: write ``cfvariants/cli/<name>.py`` with a click command and list it in ``COMMANDS``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+import click
+
+from cfvariants import __version__
+
+__all__ = ["COMMANDS", "LazyGroup", "main"]
+
+COMMANDS: dict[str, str] = {
+    "emulator": "cfvariants.cli.emulator:emulator",
+}
+"""Subcommand name -> ``module:attribute`` of its click command."""
+
+
+class LazyGroup(click.Group):
+    """A group that imports each listed subcommand on first use."""
+
+    def __init__(self, *args: Any, lazy_commands: dict[str, str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy_commands = dict(lazy_commands or {})
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy_commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy_commands and cmd_name not in self.commands:
+            module_name, _, attribute = self.lazy_commands[cmd_name].partition(":")
+            command = getattr(importlib.import_module(module_name), attribute)
+            if not isinstance(command, click.Command):
+                raise TypeError(f"{self.lazy_commands[cmd_name]} is not a click command")
+            self.add_command(command, cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=LazyGroup, lazy_commands=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="cfvariants")
+def main() -> None:
+    """cfvariants: Cloudflare Images for Python web apps."""

@@ -1,0 +1,195 @@
+"""The account-level half of ``Emulator``: settings, named variants, signing keys and batch tokens.
+
+A mixin so that ``Emulator`` stays one object with one set of methods, while each module keeps one job; it uses
+the emulator's database, variant cache, configuration and clock.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+from collections.abc import Mapping
+from typing import Any
+
+from .config import EmulatorConfig
+from .errors import NOT_FOUND, SERVICE_LIMIT, ApiError, bad_request, conflict, variant_not_found
+from .files import VariantCache
+from .records import AccountSettings, SigningKeyRecord, VariantRecord
+from .representation import variant_object
+from .rules import MAX_VARIANTS, check_key_name, check_variant_id, check_variant_options
+from .store import Database, DuplicateError
+from .unset import UNSET, Unset
+
+__all__ = ["BATCH_TOKEN_LIFETIME", "PUBLIC_VARIANT", "AccountMixin", "new_key_value"]
+
+PUBLIC_VARIANT = VariantRecord("public", fit="scale-down", width=1366, height=768, metadata="none")
+"""The ``public`` variant a new account starts with. Its options are our choice (reference §3 only says it exists
+and cannot be deleted): 1366×768 ``scale-down`` never enlarges, so small images come back at their own size."""
+
+BATCH_TOKEN_LIFETIME = 3600.0  # seconds; Cloudflare does not document it
+
+
+class AccountMixin:
+    """Settings, variants, keys and batch tokens of the emulated account."""
+
+    config: EmulatorConfig
+    db: Database
+    cache: VariantCache
+
+    def now(self) -> float:
+        return self.config.clock()
+
+    def _now_ns(self) -> int:
+        return int(self.now() * 1_000_000_000)
+
+    # -- account settings ---------------------------------------------------------------------------------------
+
+    def settings(self) -> AccountSettings:
+        return self.db.read().account_settings()
+
+    def update_settings(
+        self,
+        *,
+        flexible_variants: bool | None = None,
+        browser_ttl: int | None = None,
+        preserve_content_credentials: bool | None = None,
+    ) -> AccountSettings:
+        """``PATCH /images/v1/config``: only the given settings change."""
+        if browser_ttl is not None and (
+            isinstance(browser_ttl, bool) or not isinstance(browser_ttl, int) or not 3600 <= browser_ttl <= 31_536_000
+        ):
+            raise bad_request(
+                f"browser_ttl must be a whole number of seconds from 3600 to 31536000, not {browser_ttl!r}"
+            )
+        with self.db.write() as tx:
+            for name, value in (
+                ("flexible_variants", flexible_variants),
+                ("browser_ttl", browser_ttl),
+                ("preserve_content_credentials", preserve_content_credentials),
+            ):
+                if value is not None:
+                    tx.put_setting(name, value)
+            return tx.account_settings()
+
+    # -- variants -----------------------------------------------------------------------------------------------
+
+    def list_variants(self) -> list[VariantRecord]:
+        return self.db.read().list_variants()
+
+    def get_variant(self, variant_id: str) -> VariantRecord:
+        variant = self.db.read().get_variant(variant_id)
+        if variant is None:
+            raise variant_not_found(variant_id)
+        return variant
+
+    def create_variant(
+        self, variant_id: str, options: Mapping[str, Any], *, never_require_signed_urls: bool = False
+    ) -> VariantRecord:
+        """``POST /images/v1/variants``: at most 100 variants; ids are 1-99 letters or digits."""
+        variant = _variant_record(check_variant_id(variant_id), options, never_require_signed_urls)
+        try:
+            with self.db.write() as tx:
+                if tx.get_variant(variant.id) is not None:
+                    raise DuplicateError(variant.id)
+                if tx.count_variants() >= MAX_VARIANTS:
+                    raise ApiError(
+                        400, SERVICE_LIMIT, f"an account has at most {MAX_VARIANTS} variants; delete one first"
+                    )
+                tx.put_variant(variant, created_ns=self._now_ns(), replace=False)
+        except DuplicateError:
+            raise conflict(f"variant {variant_id!r} already exists") from None
+        return variant
+
+    def update_variant(
+        self, variant_id: str, options: Mapping[str, Any], *, never_require_signed_urls: bool | Unset = UNSET
+    ) -> VariantRecord:
+        """``PATCH /images/v1/variants/{id}``: new options (required); purges what was rendered with the old ones."""
+        with self.db.write() as tx:
+            old = tx.get_variant(variant_id)
+            if old is None:
+                raise variant_not_found(variant_id)
+            never = (
+                old.never_require_signed_urls
+                if isinstance(never_require_signed_urls, Unset)
+                else never_require_signed_urls
+            )
+            variant = _variant_record(variant_id, options, never)
+            tx.put_variant(variant, created_ns=self._now_ns(), replace=True)
+        self.cache.purge_options(str(old.as_options()))
+        return variant
+
+    def delete_variant(self, variant_id: str) -> None:
+        """``DELETE /images/v1/variants/{id}``: any but ``public``; purges what was rendered through it."""
+        if variant_id == PUBLIC_VARIANT.id:
+            raise bad_request("the public variant cannot be deleted")
+        with self.db.write() as tx:
+            old = tx.get_variant(variant_id)
+            if old is None:
+                raise variant_not_found(variant_id)
+            tx.delete_variant(variant_id)
+        self.cache.purge_options(str(old.as_options()))
+
+    def variant_object(self, variant: VariantRecord) -> dict[str, Any]:
+        return variant_object(variant)
+
+    # -- signing keys -------------------------------------------------------------------------------------------
+
+    def list_keys(self) -> list[SigningKeyRecord]:
+        return self.db.read().list_keys()
+
+    def put_key(self, name: str) -> list[SigningKeyRecord]:
+        """``PUT /images/v1/keys/{name}``: a new key with a fresh value (an existing name is rotated)."""
+        check_key_name(name)
+        with self.db.write() as tx:
+            tx.put_key(name, new_key_value(), created_ns=self._now_ns())
+            return tx.list_keys()
+
+    def delete_key(self, name: str) -> list[SigningKeyRecord]:
+        """``DELETE /images/v1/keys/{name}``: the remaining keys; deleting the last one generates a new
+        ``default`` key (per the schema's description)."""
+        with self.db.write() as tx:
+            if not tx.delete_key(name):
+                raise ApiError(404, NOT_FOUND, f"Signing key not found: {name[:40]!r}")
+            if not tx.list_keys():
+                tx.put_key("default", new_key_value(), created_ns=self._now_ns())
+            return tx.list_keys()
+
+    # -- batch tokens -------------------------------------------------------------------------------------------
+
+    def issue_batch_token(self) -> tuple[str, float]:
+        """``GET /images/v1/batch_token``: a token for the batch host, and its expiry (unix seconds)."""
+        token = "cfbt_" + secrets.token_urlsafe(32)
+        now = self.now()
+        expires = now + BATCH_TOKEN_LIFETIME
+        with self.db.write() as tx:
+            tx.add_batch_token(_token_hash(token), expires, now)
+        return token, expires
+
+    def batch_token_valid(self, token: str) -> bool:
+        expires = self.db.read().batch_token_expiry(_token_hash(token))
+        return expires is not None and expires >= self.now()
+
+
+def _variant_record(variant_id: str, options: Mapping[str, Any], never_require_signed_urls: bool) -> VariantRecord:
+    checked = check_variant_options(options)
+    if not isinstance(never_require_signed_urls, bool):
+        raise bad_request("neverRequireSignedURLs must be true or false")
+    return VariantRecord(
+        id=variant_id,
+        fit=checked["fit"],
+        width=checked["width"],
+        height=checked["height"],
+        metadata=checked["metadata"],
+        never_require_signed_urls=never_require_signed_urls,
+        browser_ttl=checked.get("browser_ttl"),
+    )
+
+
+def new_key_value() -> str:
+    """A fresh signing-key value: 24 random bytes in base64, shaped like Cloudflare's (used as text)."""
+    return base64.b64encode(secrets.token_bytes(24)).decode("ascii")
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
