@@ -23,7 +23,15 @@ from .options import Options
 from .segments import DEFAULT_VARIANT, Variant, keyword_options, resolve_variant
 from .settings import Settings
 from .signing import SigningKey, expiry
-from .urls import DELIVERY_HOST, DOMAIN_PREFIX, check_account_hash, encode_image_id, split_delivery_url
+from .urls import (
+    DELIVERY_HOST,
+    DOMAIN_PREFIX,
+    SAME_SITE,
+    URL_PREFIXES,
+    check_account_hash,
+    encode_image_id,
+    split_delivery_url,
+)
 
 __all__ = ["DEFAULT_VARIANT", "Delivery", "Variant"]
 
@@ -32,7 +40,6 @@ _MAX_ROWS = 1024  # distinct variants / call shapes remembered per Delivery
 _KEYWORD_SETS_PER_IMAGE = 8
 _time_ns = time.time_ns
 _DOMAIN = re.compile(r"(?:(https?)://)?([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::(\d{1,5}))?/?")
-_URL_SCHEMES = ("https://", "http://")
 
 
 class Delivery:
@@ -40,7 +47,8 @@ class Delivery:
 
     ``Delivery(account_hash, signing_key=None, domain=None)``: ``domain`` switches to the custom-domain form
     ``https://<domain>/cdn-cgi/imagedelivery/...``; it may carry a scheme and port (``http://127.0.0.1:5000``),
-    which is how development points URLs at the local emulator. Instances are immutable and thread-safe.
+    and ``domain="/"`` gives root-relative URLs (``/cdn-cgi/imagedelivery/...``) served by the current site, which
+    is how development mounts the local emulator into an app. Instances are immutable and thread-safe.
     """
 
     __slots__ = (
@@ -80,7 +88,11 @@ class Delivery:
     ) -> None:
         check_account_hash(account_hash)
         setattr_ = object.__setattr__
-        if domain:
+        if domain == SAME_SITE:
+            origin = ""
+            path_prefix = f"{DOMAIN_PREFIX}/{account_hash}/"
+            setattr_(self, "_domain", SAME_SITE)
+        elif domain:
             match = _DOMAIN.fullmatch(domain.strip())
             if not match:
                 raise URLError(
@@ -128,7 +140,8 @@ class Delivery:
 
     @property
     def domain(self) -> str | None:
-        """The custom domain (``None`` for imagedelivery.net); includes the scheme when it is not https."""
+        """The custom domain (``None`` for imagedelivery.net, ``"/"`` for root-relative URLs); includes the
+        scheme when it is not https."""
         return self._domain
 
     @property
@@ -232,7 +245,7 @@ class Delivery:
 
     def _image_base(self, image: str) -> str:
         """Everything up to and including the ``/`` before the variant segment."""
-        if isinstance(image, str) and image.startswith(_URL_SCHEMES):
+        if isinstance(image, str) and image.startswith(URL_PREFIXES):
             split = split_delivery_url(image)
             return f"{split.origin}{split.prefix}/{split.account_hash}/{split.encoded_id}/"
         return f"{self._prefix}{encode_image_id(image)}/"
@@ -243,7 +256,7 @@ class Delivery:
 
     def _origin_and_path(self, image: str, variant: Variant) -> tuple[str, str]:
         segment = resolve_variant(variant).text
-        if isinstance(image, str) and image.startswith(_URL_SCHEMES):
+        if isinstance(image, str) and image.startswith(URL_PREFIXES):
             split = split_delivery_url(image)
             return split.origin, f"{split.prefix}/{split.account_hash}/{split.encoded_id}/{segment}"
         return self._origin, f"{self._path_prefix}{encode_image_id(image)}/{segment}"

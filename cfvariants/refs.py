@@ -13,14 +13,13 @@ import sys
 from typing import Any, NoReturn
 
 from .errors import CFVariantsError
+from .urls import is_url
 
 __all__ = ["REF_ATTRIBUTE", "image_ref"]
 
 REF_ATTRIBUTE = "__cf_image__"
 """Implement this (an attribute, property or method returning an image id, a delivery URL or ``None``) to let
 templates take your objects directly: ``{{ photo | variant('w=200') }}``."""
-
-_URL_SCHEMES = ("https://", "http://")
 
 
 def image_ref(value: object) -> str | None:
@@ -62,9 +61,10 @@ def image_ref(value: object) -> str | None:
         has_url = True
         checked = _checked(value, name, url)
         if checked is not None:
-            if not checked.startswith(_URL_SCHEMES):
+            if not is_url(checked):
                 raise CFVariantsError(
-                    f"{type(value).__name__}.{name} is {_show(checked)}, not a full http(s) delivery URL"
+                    f"{type(value).__name__}.{name} is {_show(checked)}, not a delivery URL "
+                    "(http(s)://... or /cdn-cgi/imagedelivery/...)"
                 )
             return checked
     return None if has_url else _not_an_image(value)

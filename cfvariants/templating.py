@@ -29,6 +29,7 @@ from .errors import CFVariantsError, SettingsError
 from .html import Source, attr_name, render_attrs
 from .refs import image_ref
 from .segments import keyword_options
+from .urls import is_url
 
 __all__ = [
     "DEFAULT_SIGNED_EXPIRES_IN",
@@ -44,7 +45,6 @@ OnError = Literal["raise", "fallback"]
 ON_ERROR_CHOICES: tuple[OnError, ...] = ("raise", "fallback")
 DEFAULT_SIGNED_EXPIRES_IN = 3600
 _MAX_WARNED = 1024
-_URL_SCHEMES = ("https://", "http://")
 
 DeliverySource = Delivery | Callable[[], Delivery] | None
 """A ``Delivery``; a function that builds one on first use; or ``None`` for ``Delivery.from_settings()``."""
@@ -352,7 +352,7 @@ class ImageFilters:
     def _fallback_url(self, ref: str | None) -> str:
         """The unmodified URL: a stored http(s) URL as it is, an id's ``public`` URL; else the placeholder."""
         if ref is not None:
-            if ref.startswith(_URL_SCHEMES):
+            if is_url(ref):
                 return ref
             try:
                 return self.delivery.url(ref)

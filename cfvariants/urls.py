@@ -22,6 +22,7 @@ __all__ = [
     "check_account_hash",
     "check_variant_name",
     "encode_image_id",
+    "is_url",
     "normalize_path",
     "parse_url",
     "split_delivery_url",
@@ -29,6 +30,11 @@ __all__ = [
 
 DELIVERY_HOST = "imagedelivery.net"
 DOMAIN_PREFIX = "/cdn-cgi/imagedelivery"
+SAME_SITE = "/"
+"""``Delivery(..., domain="/")``: root-relative URLs (``/cdn-cgi/imagedelivery/...``) served by the current site,
+which is how development mounts the local emulator into a Flask or Django app on any host and port."""
+URL_PREFIXES = ("https://", "http://", DOMAIN_PREFIX + "/")
+"""What a delivery URL (as opposed to an image id) starts with; an image id can never start with '/'."""
 MAX_ID_LENGTH = 1024
 
 # Characters a WHATWG parser leaves alone in a path (besides ASCII letters, digits and "_.-"). The path
@@ -153,10 +159,17 @@ class _Split:
     fragment: str
 
 
+def is_url(text: str) -> bool:
+    """True when ``text`` is a delivery URL (absolute, or root-relative on this site) rather than an image id."""
+    return text.startswith(URL_PREFIXES)
+
+
 def split_delivery_url(url: str) -> _Split:
     """Split a delivery URL into its parts without validating the variant (used to swap it)."""
     if not isinstance(url, str):
         raise URLError(f"a delivery URL must be a string, not {type(url).__name__}")
+    if url.startswith(DOMAIN_PREFIX + "/"):
+        return _split_relative(url)
     try:
         parts = urlsplit(url.strip())
         host = parts.hostname or ""
@@ -192,6 +205,20 @@ def split_delivery_url(url: str) -> _Split:
     )
 
 
+def _split_relative(url: str) -> _Split:
+    path, _, query = url.partition("?")
+    query, _, fragment = query.partition("#")
+    if "#" in path:
+        path, _, fragment = path.partition("#")
+    path = normalize_path(path)
+    if not path.startswith(DOMAIN_PREFIX + "/"):
+        raise URLError(f"{_show(url)} leaves {DOMAIN_PREFIX}/ once '..' segments are resolved")
+    segments = path[len(DOMAIN_PREFIX) + 1 :].split("/")
+    if len(segments) < 3 or "" in segments:
+        raise URLError(f"{_show(url)} does not have the <account hash>/<image id>/<variant> path of a delivery URL")
+    return _Split("", DOMAIN_PREFIX, segments[0], "/".join(segments[1:-1]), segments[-1], query, fragment)
+
+
 @dataclass(frozen=True, slots=True)
 class ParsedURL:
     """What a delivery URL says: whose image, which image, which variant, and its signature if any."""
@@ -200,7 +227,7 @@ class ParsedURL:
     image_id: str  # raw, as the API knows it (percent-escapes decoded)
     variant: str | None  # the named variant, or None when the URL carries options
     options: Options | None  # the flexible-variant options, or None for a named variant
-    domain: str | None  # None on imagedelivery.net; else the custom domain (host[:port])
+    domain: str | None  # None on imagedelivery.net; the custom domain (host[:port]); "/" for a root-relative URL
     scheme: str = "https"
     exp: int | None = None
     sig: str | None = None
@@ -220,7 +247,17 @@ class ParsedURL:
 
     @property
     def origin(self) -> str:
+        """``scheme://host[:port]``; empty for a root-relative URL."""
+        if self.domain == SAME_SITE:
+            return ""
         return f"{self.scheme}://{self.domain or DELIVERY_HOST}"
+
+    @property
+    def delivery_domain(self) -> str | None:
+        """The ``domain`` argument of a ``Delivery`` that builds URLs of this form."""
+        if self.domain is None or self.domain == SAME_SITE or self.scheme == "https":
+            return self.domain
+        return self.origin
 
 
 def parse_url(url: str) -> ParsedURL:
@@ -249,14 +286,14 @@ def parse_url(url: str) -> ParsedURL:
             exp = int(value)
         elif name == "sig":
             sig = value
-    host = split.origin.split("://", 1)[1]
+    scheme, _, host = split.origin.partition("://")
     return ParsedURL(
         account_hash=split.account_hash,
         image_id=image_id,
         variant=variant,
         options=options,
-        domain=None if split.prefix == "" else host,
-        scheme=split.origin.split("://", 1)[0],
+        domain=None if split.prefix == "" else (host or SAME_SITE),
+        scheme=scheme,
         exp=exp,
         sig=sig,
     )

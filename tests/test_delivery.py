@@ -327,3 +327,29 @@ def test_from_settings_names_the_missing_variable(monkeypatch: pytest.MonkeyPatc
 
     with pytest.raises(SettingsError, match="CF_IMG_HASH is not set"):
         Delivery.from_settings()
+
+
+def test_same_site_domain_gives_root_relative_urls() -> None:
+    cf = Delivery(HASH, domain="/", signing_key="k")
+    assert cf.url(ID, "w=200") == f"/cdn-cgi/imagedelivery/{HASH}/{ID}/w=200"
+    assert cf.domain == "/"
+    signed = cf.signed_url(ID, "avatar", expires_at=2_000_000_000)
+    assert signed.startswith(f"/cdn-cgi/imagedelivery/{HASH}/{ID}/avatar?exp=2000000000&sig=")
+    # a root-relative stored URL works in place of an id, like an absolute one
+    assert cf.url(f"/cdn-cgi/imagedelivery/{HASH}/users/7/a.png/public", "thumb") == (
+        f"/cdn-cgi/imagedelivery/{HASH}/users/7/a.png/thumb"
+    )
+    assert (
+        Delivery(HASH).url(f"/cdn-cgi/imagedelivery/{HASH}/x/public", "w=5") == f"/cdn-cgi/imagedelivery/{HASH}/x/w=5"
+    )
+
+
+def test_root_relative_urls_parse_and_round_trip() -> None:
+    from cfvariants import parse_url
+
+    url = Delivery(HASH, domain="/").url("a b/c", "w=200,fit=cover")
+    parsed = parse_url(url)
+    assert (parsed.domain, parsed.origin, parsed.image_id) == ("/", "", "a b/c")
+    assert Delivery(parsed.account_hash, domain=parsed.delivery_domain).url(parsed.image_id, parsed.options) == url
+    with pytest.raises(URLError, match="leaves /cdn-cgi/imagedelivery/"):
+        parse_url(f"/cdn-cgi/imagedelivery/../../{HASH}/x/public")
