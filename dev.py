@@ -27,7 +27,10 @@ PYTHON = BIN / "python"
 STAMP = VENV / ".cfvariants-stamp"
 
 # Debian packages the test suite needs: (package, a file it installs that proves it is there).
-SYSTEM_PACKAGES: list[tuple[str, str]] = []
+SYSTEM_PACKAGES: list[tuple[str, str]] = [
+    ("redis-server", "/usr/bin/redis-server"),  # the multi-worker upload test runs a real Redis
+    ("chromium", "/usr/bin/chromium"),  # the browser test drives Debian's Chromium through Playwright
+]
 
 
 def say(message: str) -> None:

@@ -15,11 +15,22 @@ from typing import Any, NoReturn
 from .errors import CFVariantsError
 from .urls import is_url
 
-__all__ = ["REF_ATTRIBUTE", "image_ref"]
+__all__ = ["REF_ATTRIBUTE", "LocalImage", "image_ref"]
 
 REF_ATTRIBUTE = "__cf_image__"
 """Implement this (an attribute, property or method returning an image id, a delivery URL or ``None``) to let
 templates take your objects directly: ``{{ photo | variant('w=200') }}``."""
+
+
+class LocalImage(str):
+    """An image that is not on Cloudflare (yet), shown from this URL as it is whatever the variant asked for:
+    e.g. an upload still waiting in the queue, previewed from the app's staging area. ``__cf_image__`` may
+    return one; every template filter then renders it unchanged (an ``<img>`` keeps its alt and attributes)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"LocalImage({str(self)!r})"
 
 
 def image_ref(value: object) -> str | None:
@@ -30,7 +41,8 @@ def image_ref(value: object) -> str | None:
     1. ``None``, ``""`` and Jinja's ``Undefined`` mean no image (a ``StrictUndefined`` raises its own error, as a
        strict environment asks). Jinja is recognised only when it is already imported: the core never imports it.
     2. a ``str`` is an image id or a delivery URL, as it is.
-    3. ``value.__cf_image__`` (called if it is a method): the object's own answer; our models implement it.
+    3. ``value.__cf_image__`` (called if it is a method): the object's own answer; our models implement it. It
+       may be a ``LocalImage``: a URL shown as it is (an upload still in the queue).
     4. ``value.image_id``.
     5. a Django file (``FieldFile``/``ImageFieldFile``: it has ``.storage``): its ``.name``, which is the image id
        when the file is stored by the Cloudflare Images storage. An empty file means no image.
@@ -42,6 +54,8 @@ def image_ref(value: object) -> str | None:
     if value is None:
         return None
     if isinstance(value, str):
+        if value.__class__ is LocalImage:
+            return value
         return str(value) if value else None  # str() turns Markup and other subclasses into the plain text
     if _is_jinja_undefined(value):
         return None if not value else _not_an_image(value)  # bool() of StrictUndefined raises UndefinedError
@@ -86,7 +100,7 @@ def _checked(owner: object, name: str, ref: object) -> str | None:
     if ref is None or ref == "":
         return None
     if isinstance(ref, str):
-        return str(ref)
+        return ref if ref.__class__ is LocalImage else str(ref)
     raise CFVariantsError(
         f"{type(owner).__name__}.{name} is of type {type(ref).__name__}, not an image id or delivery URL (str) or None"
     )

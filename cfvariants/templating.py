@@ -27,7 +27,7 @@ from markupsafe import Markup
 from .delivery import Delivery, Variant
 from .errors import CFVariantsError, SettingsError
 from .html import Source, attr_name, render_attrs
-from .refs import image_ref
+from .refs import LocalImage, image_ref
 from .segments import keyword_options
 from .urls import is_url
 
@@ -183,6 +183,8 @@ class ImageFilters:
             ref = image_ref(value)
             if ref is None:
                 return self._placeholder or ""
+            if ref.__class__ is LocalImage:
+                return str(ref)
             if not signed:
                 return self._url(ref, variant, **options)
             if expires_in is None and expires_at is None:
@@ -216,6 +218,8 @@ class ImageFilters:
             ref = image_ref(value)
             if ref is None:
                 return self._placeholder or ""
+            if ref.__class__ is LocalImage:
+                return str(ref)  # one candidate, no descriptor: the browser takes it as 1x
             return self.delivery.srcset(
                 ref, variant, widths=_widths(widths), densities=_densities(densities), min_width=min_width,
                 max_width=max_width, tolerance=tolerance, **options,
@@ -243,8 +247,8 @@ class ImageFilters:
         ref: str | None = None
         try:
             ref = image_ref(value)
-            if ref is None:
-                return self._fallback_img(None, alt, attrs)
+            if ref is None or ref.__class__ is LocalImage:
+                return self._fallback_img(ref, alt, attrs)
             text = _alt_text(label, alt)
             if widths is not None or densities is not None:
                 widths, densities = _widths(widths), _densities(densities)
@@ -276,8 +280,8 @@ class ImageFilters:
         ref: str | None = None
         try:
             ref = image_ref(value)
-            if ref is None:
-                return self._fallback_img(None, alt, attrs)
+            if ref is None or ref.__class__ is LocalImage:
+                return self._fallback_img(ref, alt, attrs)
             text = _alt_text(label, alt)
             format_list = _parts(formats) if isinstance(formats, str) else formats
             return self.delivery.picture(

@@ -228,3 +228,39 @@ def test_size_from_attributes_or_viewbox(attributes: str, size: tuple[int, int])
 )
 def test_sniffing(data: bytes, expected: bool) -> None:
     assert looks_like_svg(data) is expected
+
+
+@pytest.mark.parametrize(
+    ("document", "found"),
+    [
+        (b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><rect/></svg>', "event handler (onload"),
+        (b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>', "<script> element"),
+        (b'<svg xmlns="http://www.w3.org/2000/svg"><foreignObject><p>x</p></foreignObject></svg>', "<foreignObject>"),
+        (
+            b'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink">'
+            b'<use xlink:href="https://evil.example/x.svg#a"/></svg>',
+            "external reference (https://evil.example/x.svg#a)",
+        ),
+        (
+            b'<svg xmlns="http://www.w3.org/2000/svg"><a href="javascript:alert(1)"><text>x</text></a></svg>',
+            "javascript:",
+        ),
+        (b'<svg xmlns="http://www.w3.org/2000/svg"><style>@import url(//x/y.css);</style></svg>', "unsafe CSS"),
+    ],
+)
+def test_active_content_names_what_would_be_removed(document: bytes, found: str) -> None:
+    from cfvariants.emulator.svg import active_content
+
+    assert any(found in item for item in active_content(document)), active_content(document)
+
+
+def test_a_plain_drawing_has_no_active_content() -> None:
+    from cfvariants.emulator.svg import active_content
+
+    drawing = (
+        b'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" viewBox="0 0 10 10">'
+        b'<defs><linearGradient id="g"><stop offset="0" stop-color="red"/></linearGradient></defs>'
+        b'<rect width="10" height="10" fill="url(#g)" style="stroke:blue"/><use xlink:href="#g"/>'
+        b"<metadata>made by an editor</metadata></svg>"
+    )
+    assert active_content(drawing) == []

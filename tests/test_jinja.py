@@ -382,3 +382,22 @@ def test_errors_never_show_the_signing_key(caplog: pytest.LogCaptureFixture) -> 
     with pytest.raises(TemplateFilterError) as wrapped:
         render("{{ i | signed_variant('w=1') }}", env, i=ID)
     assert KEY not in str(caught.value) + str(wrapped.value) + repr(env.cfvariants.delivery)  # type: ignore[attr-defined]
+
+
+def test_local_images_render_unchanged_whatever_the_filter() -> None:
+    from cfvariants.refs import LocalImage
+
+    class Pending:
+        def __cf_image__(self) -> LocalImage:
+            return LocalImage("/uploads/42/preview?x=1&y=2")
+
+    env = Environment(autoescape=True)
+    cfvariants.jinja.install(env, Delivery("ZWd9g1K7eljCn_KDTu_MWA"))
+    page = env.from_string(
+        "{{ p | variant('w=200') }}|{{ p | signed_variant('avatar') }}|{{ p | srcset([100, 200]) }}|"
+        "{{ p | cf_img('w=640', alt='Ada', class='hero', widths=[320, 640]) }}"
+    ).render(p=Pending())
+    assert page == (
+        "/uploads/42/preview?x=1&amp;y=2|/uploads/42/preview?x=1&amp;y=2|/uploads/42/preview?x=1&amp;y=2|"
+        '<img src="/uploads/42/preview?x=1&amp;y=2" alt="Ada" loading="lazy" decoding="async" class="hero">'
+    )

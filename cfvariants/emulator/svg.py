@@ -35,7 +35,7 @@ import re
 from dataclasses import dataclass, field
 from xml.parsers import expat
 
-__all__ = ["SVGError", "looks_like_svg", "sanitize_svg", "svg_size"]
+__all__ = ["SVGError", "active_content", "looks_like_svg", "sanitize_svg", "svg_size"]
 
 SVG_NS = "http://www.w3.org/2000/svg"
 XLINK_NS = "http://www.w3.org/1999/xlink"
@@ -103,6 +103,45 @@ def sanitize_svg(data: bytes) -> bytes:
     out: list[str] = []
     _write(root, out, no_namespace, is_root=True)
     return "".join(out).encode("utf-8")
+
+
+def active_content(data: bytes) -> list[str]:
+    """What ``sanitize_svg`` would remove because it can run code or fetch from elsewhere (scripts, event
+    handlers, embedded documents, external references, unsafe CSS), described for a person; empty when the
+    document is only a drawing. Editor metadata and unknown-but-inert elements are not reported. An app that
+    prefers refusing such a file to storing a silently changed one uses this."""
+    found: list[str] = []
+    _collect_active(_parse(data), found)
+    return list(dict.fromkeys(found))
+
+
+_EMBEDDING = frozenset({"script", "foreignObject", "iframe", "embed", "object", "handler", "listener"})
+
+
+def _collect_active(node: _Node, found: list[str]) -> None:
+    if node.name in _EMBEDDING:
+        found.append(f"a <{node.name}> element")
+        return
+    for ns, name, value in node.attrs:
+        lowered = value.strip().lower()
+        if ns is None and name.lower().startswith("on"):
+            found.append(f"an event handler ({name}=...)")
+        elif name == "href" and ns in (None, XLINK_NS) and (ns == XLINK_NS or node.ns in (SVG_NS, None)):
+            if lowered.startswith("javascript:"):
+                found.append("a javascript: link")
+            elif _filter_href(node.name, value) is None and node.name != "a":
+                found.append(f"an external reference ({value.strip()[:60]})")
+            elif node.name == "a" and not _FRAGMENT.fullmatch(value.strip()):
+                found.append(f"a link to another document ({value.strip()[:60]})")
+        elif (name == "style" or "url(" in lowered or "javascript:" in lowered) and filter_css(value) != value:
+            found.append(f"unsafe CSS in {name}=...")
+    if node.name == "style":
+        css = "".join(child for child in node.children if isinstance(child, str))
+        if filter_css(css) != css:
+            found.append("unsafe CSS in <style> (@import, url() to elsewhere, or script)")
+    for child in node.children:
+        if not isinstance(child, str):
+            _collect_active(child, found)
 
 
 def svg_size(data: bytes) -> tuple[int, int]:
