@@ -149,14 +149,17 @@ def _set_param(pairs: list[tuple[str, str]], name: str, value: str) -> list[tupl
 
 
 def _split(url: str) -> tuple[str, str, list[tuple[str, str]], str]:
+    """``(origin, pathname, query pairs, fragment)``; a root-relative URL (``/cdn-cgi/...``) has no origin."""
     try:
         parts = urlsplit(url)
     except ValueError as exc:
         raise SigningError(f"cannot sign {url[:80]!r}: {exc}") from None
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise SigningError(f"cannot sign {url[:80]!r}: not an absolute http(s) URL")
+    relative = not parts.scheme and not parts.netloc and url.startswith("/")
+    if not relative and (parts.scheme not in ("http", "https") or not parts.netloc):
+        raise SigningError(f"cannot sign {url[:80]!r}: not an absolute http(s) URL or a root-relative path")
     pairs = parse_qsl(parts.query, keep_blank_values=True)
-    return f"{parts.scheme}://{parts.netloc}", normalize_path(parts.path), pairs, parts.fragment
+    origin = "" if relative else f"{parts.scheme}://{parts.netloc}"
+    return origin, normalize_path(parts.path), pairs, parts.fragment
 
 
 def sign_url(url: str, key: str | bytes | SecretStr | SigningKey, *, exp: int | datetime) -> str:

@@ -149,6 +149,7 @@ def test_verify_accepts_a_valid_unexpired_url() -> None:
         (f"{SIGNED}&sig={SIG}", "more than one"),
         (f"{URL}?exp=soon&sig={SIG}", "not a unix timestamp"),
         ("not a url", "not an absolute http(s) URL"),
+        ("//evil.example/x/y/z?exp=1&sig=0", "not an absolute http(s) URL"),
     ],
 )
 def test_verify_rejects(url: str, problem: str) -> None:
@@ -230,3 +231,11 @@ def test_repeated_signing_in_the_same_second_gives_the_same_url() -> None:
     assert cf.signed_url(ID, "avatar", expires_at=EXP) == first
     assert cf.signed_url(ID, "avatar", expires_at=EXP + 1) != first
     assert cf.signed_url(ID, "avatar", expires_at=EXP) == first
+
+
+def test_root_relative_urls_sign_and_verify_like_the_same_path_on_any_origin() -> None:
+    relative = Delivery(HASH, signing_key=KEY, domain="/").signed_url(ID, "public", expires_at=EXP)
+    absolute = Delivery(HASH, signing_key=KEY, domain="img.example.com").signed_url(ID, "public", expires_at=EXP)
+    assert absolute == "https://img.example.com" + relative
+    assert verify(relative, KEY, now=EXP - 1)
+    assert sign_url(relative.split("?")[0], KEY, exp=EXP) == relative

@@ -22,6 +22,13 @@ PLACEHOLDER                                  image URL for a missing image; a re
                                              no leading ``/``) goes through ``static()``
 SIGNED_EXPIRES_IN                            lifetime of ``signed_variant`` URLs: seconds or a timedelta
                                              (default 3600)
+DEV                                          development: images and URLs come from the local emulator
+                                             (``cfvariants.django.dev``); default: ``ENV_NAME == "dev"``
+                                             (``settings.ENV_NAME``, else the ``ENV_NAME`` variable)
+DATA_DIR                                     the emulator's data directory in development (default
+                                             ``<MEDIA_ROOT>/cfimages``)
+STORAGE                                      the ``STORAGES`` alias ``select_storage()`` uses outside
+                                             development (default ``"cloudflare_images"``)
 =================== ======================== =============================================================
 
 ``get_config()``, ``get_delivery()`` and ``template_filters()`` build once and are reset on Django's
@@ -33,10 +40,12 @@ from __future__ import annotations
 
 import difflib
 import logging
+import os
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings as django_settings
@@ -63,7 +72,9 @@ __all__ = [
 SETTING_NAME = "CFVARIANTS"
 _CLOUDFLARE_FIELDS = ("account_hash", "signing_key", "domain", "account_id", "api_token", "api_base")
 _TEMPLATE_FIELDS = ("on_error", "placeholder", "signed_expires_in")
-FIELDS = _CLOUDFLARE_FIELDS + _TEMPLATE_FIELDS
+_DEV_FIELDS = ("dev", "data_dir", "storage")
+FIELDS = _CLOUDFLARE_FIELDS + _TEMPLATE_FIELDS + _DEV_FIELDS
+DEFAULT_STORAGE_ALIAS = "cloudflare_images"
 _LOGGER = logging.getLogger("cfvariants.django")
 
 
@@ -80,9 +91,17 @@ class Config:
     on_error: OnError | None  # None: decided per failure from DEBUG and the test environment
     placeholder: str | None
     signed_expires_in: int | float | timedelta
+    dev: bool = False  # development: the local emulator (cfvariants.django.dev) instead of Cloudflare
+    data_dir: Path | None = None  # the emulator's data directory (None: <MEDIA_ROOT>/cfimages)
+    storage: str = DEFAULT_STORAGE_ALIAS  # the STORAGES alias select_storage() returns outside development
 
     def delivery(self) -> Delivery:
-        """A ``Delivery`` for these settings (``ACCOUNT_HASH`` required)."""
+        """A ``Delivery`` for these settings (``ACCOUNT_HASH`` required); in development, the local emulator's
+        (root-relative URLs served by ``cfvariants.django.urls``)."""
+        if self.dev:
+            from .dev import local_cloudflare  # noqa: PLC0415 - the emulator is needed only in development
+
+            return local_cloudflare(self).delivery
         try:
             return Delivery.from_settings(self.settings)
         except SettingsError as exc:
@@ -124,7 +143,29 @@ def load(**overrides: Any) -> Config:
         raise ConfigurationError(
             f"{SETTING_NAME}['SIGNED_EXPIRES_IN'] must be positive seconds or a timedelta, not {expires_in!r}"
         )
-    return Config(settings=loaded, on_error=on_error, placeholder=placeholder, signed_expires_in=expires_in)
+    dev = values.get("dev")
+    if dev is None:
+        dev = _env_name() == "dev"
+    elif not isinstance(dev, bool):
+        raise ConfigurationError(f"{SETTING_NAME}['DEV'] must be True or False, not {dev!r}")
+    data_dir = values.get("data_dir")
+    if data_dir is not None:
+        if not isinstance(data_dir, str | os.PathLike) or not os.fspath(data_dir):
+            raise ConfigurationError(f"{SETTING_NAME}['DATA_DIR'] must be a directory path, not {data_dir!r}")
+        data_dir = Path(data_dir)
+    storage = values.get("storage", DEFAULT_STORAGE_ALIAS)
+    if not isinstance(storage, str) or not storage:
+        raise ConfigurationError(f"{SETTING_NAME}['STORAGE'] must be a STORAGES alias (str), not {storage!r}")
+    return Config(
+        settings=loaded, on_error=on_error, placeholder=placeholder, signed_expires_in=expires_in, dev=dev,
+        data_dir=data_dir, storage=storage,
+    )  # fmt: skip
+
+
+def _env_name() -> str | None:
+    """``settings.ENV_NAME`` (the original app's switch) if set, else the ``ENV_NAME`` environment variable."""
+    name = getattr(django_settings, "ENV_NAME", None)
+    return str(name) if name is not None else os.environ.get("ENV_NAME")
 
 
 def _from_settings_dict() -> dict[str, Any]:
@@ -221,5 +262,5 @@ def reset() -> None:
 
 @receiver(setting_changed)
 def _setting_changed(*, setting: str, **kwargs: Any) -> None:
-    if setting in (SETTING_NAME, "STATIC_URL", "STORAGES"):
+    if setting in (SETTING_NAME, "STATIC_URL", "STORAGES", "ENV_NAME", "MEDIA_ROOT"):
         reset()
