@@ -104,7 +104,7 @@ def test(pytest_args: list[str]) -> None:
 
 def serve(args: list[str]) -> None:
     setup()
-    run(PYTHON, "-m", "cfvariants.demo", *args)
+    run(PYTHON, "-m", "flask_app", *args)
 
 
 def bench(args: list[str]) -> None:

@@ -1,0 +1,84 @@
+"""The cfvariants reference app: upload -> huey -> Cloudflare Images (or the local emulator) -> variants.
+
+``create_app()`` builds the Flask app; ``python -m flask_app`` runs it with a huey worker (what
+``python3 dev.py run`` does). In development (``ENV_NAME=dev``, the default) everything runs locally: the
+emulator is mounted into the app, so no account and no network are needed.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, render_template
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from cfvariants.flask import CFImages
+from cfvariants.variants import apply as apply_variants
+from cfvariants.variants import load as load_variants
+
+from .config import AppSettings
+from .csrf import init_csrf
+from .profiles import ProfileStore
+from .uploads import build_queue
+from .views import gallery
+
+__all__ = ["create_app", "images"]
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+images = CFImages()
+log = logging.getLogger("flask_app")
+
+
+def create_app(settings: AppSettings | None = None, **config: Any) -> Flask:
+    """The app for ``settings`` (default: read from the environment and ``.env``); ``config`` overrides
+    Flask config keys (tests use ``TESTING=True``)."""
+    settings = settings or AppSettings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    app = Flask(__name__, template_folder=str(TEMPLATES), instance_path=str(settings.data_dir.resolve() / "instance"))
+    app.config.update(
+        SECRET_KEY=settings.flask_secret(),
+        MAX_CONTENT_LENGTH=settings.max_upload_mb * 1024 * 1024 + 256 * 1024,  # the file plus the form around it
+        MAX_FORM_MEMORY_SIZE=64 * 1024,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        APP_MAX_UPLOAD_MB=settings.max_upload_mb,
+        CFVARIANTS_DEV=settings.is_dev,
+        CFVARIANTS_DATA_DIR=str(settings.emulator_dir),
+    )
+    app.config.update(config)
+    state = images.init_app(app)
+    app.extensions["uploads"] = build_queue(settings)
+    app.extensions["profiles"] = ProfileStore(settings.app_db)
+    app.extensions["app_settings"] = settings
+    init_csrf(app)
+    app.register_blueprint(gallery)
+    app.jinja_env.globals["dev"] = settings.is_dev
+    _register_errors(app)
+    if settings.is_dev:
+        plan = apply_variants(state.client, load_variants(settings.variants_file))
+        if not plan.is_empty:
+            log.info("created the app's named variants in the local emulator:\n%s", plan.describe())
+    return app
+
+
+def _register_errors(app: Flask) -> None:
+    @app.errorhandler(RequestEntityTooLarge)
+    def too_large(error: RequestEntityTooLarge) -> tuple[str, int]:
+        limit = app.config["APP_MAX_UPLOAD_MB"]
+        return render_template("upload.html", error=f"The file is larger than {limit} MB.", max_mb=limit), 413
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> tuple[str, int]:
+        code = error.code or 500
+        headings = {400: "That did not work", 404: "Not found", 405: "Not allowed"}
+        return render_template(
+            "error.html", code=code, heading=headings.get(code, "Something went wrong"), message=error.description
+        ), code
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception) -> tuple[str, int]:
+        log.exception("unexpected error")
+        message = "The server hit an unexpected problem. It has been logged; please try again."
+        return render_template("error.html", code=500, heading="Something went wrong", message=message), 500

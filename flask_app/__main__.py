@@ -1,0 +1,62 @@
+"""``python -m flask_app``: the web server and a huey worker together, for development and demos.
+
+    python -m flask_app [--host 127.0.0.1] [--port 5000] [--workers 2]
+
+The worker is huey's own consumer in a child process (``huey_consumer flask_app.tasks.huey``), exactly what a
+production deployment runs; Ctrl-C stops both. For production use gunicorn and separate workers (README).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from werkzeug.serving import make_server
+
+from . import create_app
+from .config import AppSettings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m flask_app", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "5000")))
+    parser.add_argument("--workers", type=int, default=2, help="huey worker threads (default 2)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per in-process API call is noise here
+
+    settings = AppSettings()
+    app = create_app(settings)
+    server = make_server(args.host, args.port, app, threaded=True)
+    worker = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        [sys.executable, "-m", "huey.bin.huey_consumer", "flask_app.tasks.huey", "-w", str(args.workers), "-k",
+         "thread", "-q"],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))},
+    )  # fmt: skip
+    mode = "development: local Cloudflare Images emulator, no account needed" if settings.is_dev else "production"
+    print(f"\n  cfvariants reference app ({mode})\n  open http://{args.host}:{server.port}/\n", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+        worker.send_signal(signal.SIGINT)
+        try:
+            worker.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,130 @@
+"""The pages: a profile and a gallery, an upload form, one page per image showing its variants."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from werkzeug.datastructures import FileStorage
+
+from cfvariants.uploads import UploadQueue, UploadRecord, UploadRejected, UploadsError, UploadState
+
+from .profiles import ProfileStore
+
+__all__ = ["gallery"]
+
+gallery = Blueprint("gallery", __name__)
+
+
+def _queue() -> UploadQueue:
+    queue: UploadQueue = current_app.extensions["uploads"]
+    return queue
+
+
+def _profiles() -> ProfileStore:
+    profiles: ProfileStore = current_app.extensions["profiles"]
+    return profiles
+
+
+def _record(upload_id: str) -> UploadRecord:
+    try:
+        return _queue().store.get(upload_id)
+    except UploadsError:
+        abort(404, description="There is no such image.")
+
+
+def _title(record: UploadRecord) -> str:
+    title = record.context.get("title")
+    return title if isinstance(title, str) and title else record.filename
+
+
+@gallery.get("/")
+def index() -> str:
+    profile = _profiles().get()
+    uploads = _queue().store.recent(limit=60)
+    avatar = None
+    if profile.avatar_upload_id:
+        found = _queue().store.find(profile.avatar_upload_id)
+        avatar = found if found is not None and found.state is not UploadState.FAILED else None
+    return render_template(
+        "index.html", profile=profile, avatar=avatar, uploads=uploads, any_pending=any(u.is_pending for u in uploads)
+    )
+
+
+@gallery.route("/upload", methods=["GET", "POST"])
+def upload() -> Any:
+    max_mb = current_app.config["APP_MAX_UPLOAD_MB"]
+    if request.method == "GET":
+        return render_template("upload.html", max_mb=max_mb)
+    title = request.form.get("title", "").strip()[:120]
+    private = request.form.get("private") == "1"
+    as_avatar = request.form.get("avatar") == "1"
+    form = {"title": title, "private": private, "avatar": as_avatar, "max_mb": max_mb}
+    file: FileStorage | None = request.files.get("file")
+    if file is None or not file.filename:
+        return render_template("upload.html", error="Choose an image file to upload.", **form), 400
+    if as_avatar and private:
+        return render_template("upload.html", error="An avatar is shown to everyone, so it cannot be private.",
+                               **form), 400  # fmt: skip
+    try:
+        record = _queue().submit(file.stream, filename=file.filename, private=private, context={"title": title})
+    except UploadRejected as exc:
+        return render_template("upload.html", error=str(exc), **form), 400
+    except UploadsError as exc:
+        message = str(exc)
+        if "larger than" in message:
+            message = f"The file is larger than {max_mb} MB."
+        return render_template("upload.html", error=message, **form), 400
+    if as_avatar:
+        _profiles().set_avatar(record.id)
+    flash("Got it. The image is being sent to Cloudflare Images in the background.", "ok")
+    return redirect(url_for("gallery.image", upload_id=record.id), code=303)
+
+
+@gallery.get("/images/<upload_id>")
+def image(upload_id: str) -> str:
+    record = _record(upload_id)
+    return render_template("image.html", upload=record, title=_title(record))
+
+
+@gallery.get("/uploads/<upload_id>/status")
+def status(upload_id: str) -> Response:
+    record = _record(upload_id)
+    return jsonify(state=record.state.value, image_id=record.image_id, error=record.error, attempts=record.attempts)
+
+
+@gallery.get("/uploads/<upload_id>/preview")
+def preview(upload_id: str) -> Response:
+    """The staged file, shown while it waits for its worker (only then: afterwards it is gone from disk)."""
+    record = _record(upload_id)
+    path = _queue().store.staged_path(record.id)
+    if not record.is_pending or not path.exists():
+        abort(404, description="This image is no longer waiting to be uploaded.")
+    response = Response(path.read_bytes(), mimetype=record.content_type)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@gallery.post("/profile")
+def rename() -> Any:
+    name = " ".join(request.form.get("name", "").split())[:80]
+    if not name:
+        flash("A name cannot be empty.", "error")
+    else:
+        _profiles().set_name(name)
+    return redirect(url_for("gallery.index"), code=303)
+
+
+@gallery.post("/images/<upload_id>/avatar")
+def make_avatar(upload_id: str) -> Any:
+    record = _record(upload_id)
+    if record.private:
+        flash("A private image cannot be an avatar: everyone sees avatars.", "error")
+    elif record.state is UploadState.FAILED:
+        flash("That image could not be stored, so it cannot be an avatar.", "error")
+    else:
+        _profiles().set_avatar(record.id)
+        flash("Avatar updated.", "ok")
+    return redirect(url_for("gallery.index"), code=303)

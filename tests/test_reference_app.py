@@ -1,0 +1,188 @@
+"""The reference app end to end: upload form -> staged -> a real huey consumer -> variants on the pages."""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import imagegen
+import pytest
+from flask import Flask
+from PIL import Image
+from reference_app_helpers import csrf, make_app, queue_of, wait_until_settled, worker
+
+from cfvariants.uploads import UploadState
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Flask:
+    return make_app(tmp_path, ENV_NAME="dev")
+
+
+def image_sources(html: str) -> dict[str, str]:
+    """``id -> src`` of the page's <img> tags that have an id."""
+    found = {}
+    for tag in re.findall(r"<img\b[^>]*>", html):
+        ident = re.search(r'\bid="([^"]+)"', tag)
+        src = re.search(r'\bsrc="([^"]+)"', tag)
+        if ident and src:
+            found[ident.group(1)] = src.group(1).replace("&amp;", "&")
+    return found
+
+
+def fetch_image(client: object, url: str) -> Image.Image:
+    response = client.get(url)  # type: ignore[attr-defined]
+    assert response.status_code == 200, (url, response.status_code, response.data[:200])
+    return Image.open(io.BytesIO(response.data))
+
+
+def upload(client: object, data: bytes, name: str, **fields: str) -> object:
+    form = {"csrf_token": csrf(client), "file": (io.BytesIO(data), name), **fields}  # type: ignore[arg-type]
+    return client.post("/upload", data=form, content_type="multipart/form-data")  # type: ignore[attr-defined]
+
+
+def test_the_whole_flow_with_a_real_worker(app: Flask) -> None:
+    client = app.test_client()
+    response = upload(client, imagegen.jpeg(1200, 900), "harbour.jpg", title="Harbour", avatar="1")
+    assert response.status_code == 303
+    page_url = response.headers["Location"]
+
+    # At once: the page shows the image as "processing", from the staged file, before any worker ran.
+    pending = client.get(page_url).text
+    assert 'id="status">processing<' in pending
+    preview = image_sources(pending)["preview"]
+    assert preview.startswith("/uploads/") and fetch_image(client, preview).size == (1200, 900)
+    upload_id = page_url.rsplit("/", 1)[1]
+    assert client.get(f"/uploads/{upload_id}/status").json["state"] == "pending"
+
+    with worker(app):
+        wait_until_settled(app)
+
+    ready = client.get(page_url).text
+    assert 'id="status">ready<' in ready
+    sources = image_sources(ready)
+    assert fetch_image(client, sources["named-avatar"]).size == (240, 240)  # the named variant, declared in code
+    assert fetch_image(client, sources["flexible-w200"]).size[0] == 200  # a flexible variant
+    responsive = re.search(r'<img\b[^>]*id="responsive"[^>]*>', ready)
+    assert responsive is not None
+    tag = responsive.group(0)
+    assert 'sizes="(max-width: 1040px) 100vw, 1000px"' in tag and "w=320 320w" in tag and "background-image:url(" in tag
+    for candidate in re.search(r'srcset="([^"]+)"', tag).group(1).split(", "):  # type: ignore[union-attr]
+        url, descriptor = candidate.rsplit(" ", 1)
+        assert fetch_image(client, url).size[0] == min(int(descriptor[:-1]), 1200)
+    assert fetch_image(client, sources["responsive"]).size[0] == 960
+
+    home = client.get("/").text
+    avatar = re.search(r'<img class="avatar" src="([^"]+)"', home)
+    assert avatar and avatar.group(1).endswith("/avatar")
+    assert not queue_of(app).store.staged_path(upload_id).exists()
+    assert client.get(f"/uploads/{upload_id}/preview").status_code == 404
+
+
+def test_a_private_image_is_served_only_through_signed_urls(app: Flask) -> None:
+    client = app.test_client()
+    response = upload(client, imagegen.png(500, 400), "secret.png", title="Secret", private="1")
+    page_url = response.headers["Location"]  # type: ignore[attr-defined]
+    with worker(app):
+        wait_until_settled(app)
+    page = client.get(page_url).text
+    sources = image_sources(page)
+    signed = sources["signed-avatar"]
+    assert "?exp=" in signed and "&sig=" in signed
+    assert fetch_image(client, signed).size == (240, 240)
+    unsigned = signed.split("?")[0]
+    assert client.get(unsigned).status_code == 403
+    assert client.get(unsigned.rsplit("/", 1)[0] + "/w=200").status_code == 403
+    assert 'class="badge private"' in client.get("/").text
+
+
+def test_private_avatar_is_refused(app: Flask) -> None:
+    response = upload(app.test_client(), imagegen.png(10, 10), "a.png", private="1", avatar="1")
+    assert response.status_code == 400  # type: ignore[attr-defined]
+    assert "cannot be private" in response.text  # type: ignore[attr-defined]
+
+
+BAD_UPLOADS = {
+    "empty": (b"", "empty.jpg", "The file is empty."),
+    "not an image": (b"%PDF-1.7 this is a document", "report.jpg", "The file is not an image: it is a PDF document."),
+    "truncated": (imagegen.jpeg(600, 400)[:3000], "cut.jpg", "truncated"),
+    "svg with script": (
+        b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><script>alert(1)</script></svg>',
+        "evil.svg",
+        "This SVG contains a &lt;script&gt; element",
+    ),
+    "over the limit": (imagegen.jpeg(16, 16) + b"\0" * (1024 * 1024 + 10), "huge.jpg", "The file is larger than 1 MB."),
+}
+
+
+@pytest.mark.parametrize("case", BAD_UPLOADS)
+def test_every_bad_upload_gets_a_clear_message_and_leaves_nothing(tmp_path: Path, case: str) -> None:
+    app = make_app(tmp_path, ENV_NAME="dev", MAX_UPLOAD_MB=1)
+    data, name, message = BAD_UPLOADS[case]
+    response = upload(app.test_client(), data, name, title="x")
+    assert response.status_code in (400, 413)  # type: ignore[attr-defined]
+    assert message in response.text, response.text  # type: ignore[attr-defined]
+    assert 'role="alert"' in response.text  # type: ignore[attr-defined]
+    assert_nothing_kept(app)
+
+
+def test_missing_csrf_token_is_refused_and_leaves_nothing(app: Flask) -> None:
+    client = app.test_client()
+    client.get("/upload")
+    response = client.post("/upload", data={"file": (io.BytesIO(imagegen.jpeg(10, 10)), "a.jpg")},
+                           content_type="multipart/form-data")  # fmt: skip
+    assert response.status_code == 400
+    assert "missing CSRF token" in response.text
+    forged = client.post("/upload", data={"csrf_token": "guess", "file": (io.BytesIO(imagegen.jpeg(10, 10)), "a.jpg")},
+                         content_type="multipart/form-data")  # fmt: skip
+    assert forged.status_code == 400
+    assert_nothing_kept(app)
+
+
+def assert_nothing_kept(app: Flask) -> None:
+    queue = queue_of(app)
+    assert list(queue.store.staging.iterdir()) == []
+    assert queue.store.recent() == []
+    with worker(app):
+        wait_until_settled(app)
+    state = app.extensions["cfvariants"]
+    assert list(state.client.iter_images()) == []
+
+
+def test_the_file_type_comes_from_the_bytes_not_the_name(app: Flask) -> None:
+    response = upload(app.test_client(), imagegen.png(30, 20), "holiday.jpg")
+    assert response.status_code == 303  # type: ignore[attr-defined]
+    record = queue_of(app).store.recent()[0]
+    assert record.content_type == "image/png"
+    preview = app.test_client().get(f"/uploads/{record.id}/preview")
+    assert preview.content_type == "image/png" and preview.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_a_failed_upload_is_shown_with_its_reason(app: Flask) -> None:
+    client = app.test_client()
+    response = upload(client, imagegen.jpeg(20, 20), "a.jpg", title="Doomed")
+    record = queue_of(app).store.recent()[0]
+    queue_of(app).store.claim(record.id, lease=60)
+    queue_of(app).store.mark_failed(record.id, "Cloudflare refused the credentials (check CF_ACCT_ID and CF_IMG_TOKEN)")
+    page = client.get(response.headers["Location"]).text  # type: ignore[attr-defined]
+    assert "could not be stored: Cloudflare refused the credentials" in page
+    assert queue_of(app).store.get(record.id).state is UploadState.FAILED
+    assert 'class="badge failed"' in client.get("/").text
+
+
+def test_pages_render_with_no_images_and_unknown_ids_are_404(app: Flask) -> None:
+    client = app.test_client()
+    assert "No images yet" in client.get("/").text
+    missing = client.get("/images/" + "0" * 32)
+    assert missing.status_code == 404 and "There is no such image." in missing.text
+    assert client.get("/uploads/not-an-id/status").status_code == 404
+
+
+def test_renaming_the_profile(app: Flask) -> None:
+    client = app.test_client()
+    token = csrf(client)
+    client.post("/profile", data={"csrf_token": token, "name": "  Grace   Hopper "})
+    assert "<h1>Grace Hopper</h1>" in client.get("/").text
+    client.post("/profile", data={"csrf_token": token, "name": "<script>x</script>"})
+    assert "&lt;script&gt;x&lt;/script&gt;" in client.get("/").text
