@@ -23,7 +23,7 @@ import importlib
 import json
 import re
 import tomllib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
@@ -42,9 +42,12 @@ __all__ = [
     "Plan",
     "VariantSpec",
     "VariantsError",
+    "account_variants",
     "apply",
+    "execute",
     "load",
     "plan",
+    "to_toml",
 ]
 
 PROTECTED_VARIANTS = frozenset({"public"})
@@ -302,24 +305,76 @@ class _VariantsAPI(Protocol):
     """The part of ``cfvariants.client.ImagesClient`` that ``apply`` uses."""
 
     def list_variants(self) -> Any: ...
-    def create_variant(self, variant: str, /, **options: Any) -> Any: ...
-    def update_variant(self, variant: str, /, **options: Any) -> Any: ...
+    def create_variant(
+        self,
+        variant: str,
+        /,
+        *,
+        fit: str | None = ...,
+        width: int | None = ...,
+        height: int | None = ...,
+        metadata: str | None = ...,
+        never_require_signed_urls: bool | None = ...,
+    ) -> Any: ...
+    def update_variant(
+        self,
+        variant: str,
+        /,
+        *,
+        fit: str | None = ...,
+        width: int | None = ...,
+        height: int | None = ...,
+        metadata: str | None = ...,
+        never_require_signed_urls: bool | None = ...,
+    ) -> Any: ...
     def delete_variant(self, variant_id: str, /) -> Any: ...
 
 
 def apply(client: _VariantsAPI, declared: Sequence[VariantSpec], *, prune: bool = False) -> Plan:
     """Make the account match ``declared``; returns the plan that was carried out."""
-    todo = plan(declared, _account_variants(client), prune=prune)
+    todo = plan(declared, account_variants(client), prune=prune)
+    execute(client, todo)
+    return todo
+
+
+def execute(client: _VariantsAPI, todo: Plan, *, on_change: Callable[[Change], None] | None = None) -> None:
+    """Carry out ``todo`` change by change, in order (e.g. a plan the user has seen and confirmed);
+    ``on_change`` is called after each change is made. A failure stops here: earlier changes stay made."""
     for change in todo.changes:
         if change.action == "create" and change.after is not None:
             client.create_variant(change.id, **change.after.client_kwargs())
         elif change.action == "update" and change.after is not None:
             client.update_variant(change.id, **change.after.client_kwargs())
         elif change.action == "delete":
+            if change.id in PROTECTED_VARIANTS:
+                raise VariantsError(f"variant {change.id!r} cannot be deleted (Cloudflare keeps it on every account)")
             client.delete_variant(change.id)
-    return todo
+        else:
+            raise VariantsError(f"change {change.action} {change.id!r} has no declaration to apply")
+        if on_change is not None:
+            on_change(change)
 
 
-def _account_variants(client: _VariantsAPI) -> list[Any]:
+def account_variants(client: _VariantsAPI) -> list[VariantSpec]:
+    """The account's named variants in declaration form, sorted by id."""
     listed = client.list_variants()
-    return list(listed.values()) if isinstance(listed, Mapping) else list(listed)
+    variants = listed.values() if isinstance(listed, Mapping) else listed
+    specs = [v if isinstance(v, VariantSpec) else VariantSpec.from_account(v) for v in variants]
+    return sorted(specs, key=lambda spec: spec.id)
+
+
+def to_toml(specs: Iterable[VariantSpec]) -> str:
+    """A ``variants.toml`` declaring ``specs`` (what ``load`` reads back to equal specs)."""
+    blocks = []
+    for spec in specs:
+        lines = [
+            f"[variants.{spec.id}]",
+            f'fit = "{spec.fit}"',
+            f"width = {spec.width}",
+            f"height = {spec.height}",
+            f'metadata = "{spec.metadata}"',
+        ]
+        if spec.never_require_signed_urls:
+            lines.append("never_require_signed_urls = true")
+        blocks.append("\n".join(lines) + "\n")
+    return "\n".join(blocks)

@@ -17,7 +17,15 @@ from cfvariants import __version__
 __all__ = ["COMMANDS", "LazyGroup", "main"]
 
 COMMANDS: dict[str, str] = {
+    "check": "cfvariants.cli.check:check",
+    "delete": "cfvariants.cli.delete:delete",
     "emulator": "cfvariants.cli.emulator:emulator",
+    "list": "cfvariants.cli.listing:list_images",
+    "parse": "cfvariants.cli.parse:parse",
+    "sign": "cfvariants.cli.sign:sign",
+    "upload": "cfvariants.cli.upload:upload",
+    "url": "cfvariants.cli.url:url",
+    "variants": "cfvariants.cli.variants:variants",
 }
 """Subcommand name -> ``module:attribute`` of its click command."""
 
@@ -45,4 +53,9 @@ class LazyGroup(click.Group):
 @click.group(cls=LazyGroup, lazy_commands=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="cfvariants")
 def main() -> None:
-    """cfvariants: Cloudflare Images for Python web apps."""
+    """cfvariants: Cloudflare Images for Python web apps.
+
+    Settings come from CF_ACCT_ID, CF_IMG_TOKEN, CF_IMG_HASH, CF_IMG_SIGNING_KEY, CF_IMG_DOMAIN and CF_API_BASE
+    (environment or ./.env); each command's options override them. Exit codes: 0 success, 1 something failed
+    (or drift/problems found), 2 bad usage or configuration, 130 interrupted. Try `cfvariants COMMAND --help`.
+    """

@@ -22,7 +22,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import IO, TYPE_CHECKING, Any
 
 from huey import crontab
 
@@ -99,7 +99,7 @@ class UploadQueue:
 
     def submit(
         self,
-        source: BinaryIO | bytes,
+        source: IO[bytes] | bytes,
         *,
         filename: str,
         private: bool = False,

@@ -24,7 +24,7 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import IO, Any
 
 from cfvariants.errors import CFVariantsError
 from cfvariants.refs import LocalImage
@@ -166,7 +166,7 @@ class UploadStore:
 
     def stage(
         self,
-        source: BinaryIO | bytes,
+        source: IO[bytes] | bytes,
         *,
         filename: str,
         content_type: str,
@@ -352,7 +352,7 @@ def _is_upload_id(text: str) -> bool:
     return len(text) == 32 and all(c in "0123456789abcdef" for c in text)
 
 
-def _write_durably(source: BinaryIO | bytes, path: Path, max_bytes: int | None) -> int:
+def _write_durably(source: IO[bytes] | bytes, path: Path, max_bytes: int | None) -> int:
     size = 0
     with open(path, "wb") as out:
         if isinstance(source, bytes | bytearray | memoryview):

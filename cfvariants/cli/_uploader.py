@@ -1,0 +1,152 @@
+"""The engine of ``cfvariants upload``: N concurrent uploads over one async client, resumable.
+
+"Already uploaded" is decided per file, before sending it, from a content hash stored with every upload:
+
+* with custom ids (``--id-from-path``), the id is the file's path under its root; an image with that id whose
+  metadata holds the same SHA-256 is the same file: skipped. Same id, other hash: a failure (nothing is
+  overwritten). Same id without a hash (stored by something else): skipped, as the id says it is there.
+* without, Cloudflare makes the ids; an image whose metadata holds this file's relative path and SHA-256 (list
+  v2 metadata filters) is the same file: skipped.
+
+So a run that was interrupted, or that failed part way, is simply run again: files already stored (even those
+whose answer was lost) are skipped, the rest are uploaded, none twice. This costs one lookup per file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from cfvariants.client import (
+    AsyncImagesClient,
+    AuthenticationError,
+    CloudflareImagesError,
+    Image,
+    MetaFilter,
+    NotFoundError,
+)
+
+from ._common import one_line
+from ._files import Found, Ignored, LocalFile, Rejected, sha256_file
+from ._progress import FileResult
+
+__all__ = ["HASH_KEY", "PATH_KEY", "RESERVED_KEYS", "UploadOptions", "custom_id_for", "upload_all"]
+
+HASH_KEY = "cfv_sha256"
+"""Metadata key of the file's SHA-256 (hex): how a later run recognises the same file."""
+PATH_KEY = "cfv_path"
+"""Metadata key of the file's path relative to its root (only without custom ids, where the id is not the path)."""
+RESERVED_KEYS = frozenset({HASH_KEY, PATH_KEY, "cfv_upload"})
+
+
+@dataclass(frozen=True)
+class UploadOptions:
+    concurrency: int = 4
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+    private: bool = False
+    id_from_path: bool = False
+    id_prefix: str = ""
+    creator: str | None = None
+
+
+def custom_id_for(file: LocalFile | Rejected, options: UploadOptions) -> str | None:
+    """The custom id of a file under ``--id-from-path`` (prefix + relative path), else ``None``."""
+    return options.id_prefix + file.relative if options.id_from_path else None
+
+
+async def upload_all(
+    client: AsyncImagesClient,
+    files: Iterator[Found],
+    options: UploadOptions,
+    on_result: Callable[[FileResult], None],
+) -> None:
+    """Upload every ``LocalFile`` of ``files`` with ``options.concurrency`` workers, reporting each result.
+
+    A refused token stops the run (every other file would be refused too); other failures are per file."""
+
+    async def worker() -> None:
+        for found in files:  # shared iterator: each worker takes the next file (one thread, no races)
+            if isinstance(found, Ignored):
+                continue
+            on_result(await _one(client, found, options))
+
+    try:
+        async with asyncio.TaskGroup() as group:
+            for _ in range(max(1, options.concurrency)):
+                group.create_task(worker())
+    except BaseExceptionGroup as group_error:
+        raise _first(group_error) from None
+
+
+def _first(group_error: BaseExceptionGroup[BaseException]) -> BaseException:
+    for error in group_error.exceptions:
+        if isinstance(error, BaseExceptionGroup):
+            return _first(error)
+        if not isinstance(error, asyncio.CancelledError):
+            return error
+    return group_error.exceptions[0]
+
+
+async def _one(client: AsyncImagesClient, found: LocalFile | Rejected, options: UploadOptions) -> FileResult:
+    shown = str(found.path)
+    if isinstance(found, Rejected):
+        return FileResult(shown, "failed", 0, reason=found.reason)
+    custom_id = custom_id_for(found, options)
+    try:
+        digest = await asyncio.to_thread(sha256_file, found.path)
+        existing = await _existing(client, custom_id, found.relative, digest)
+        if existing is not None:
+            return _already_there(shown, found.size, existing, digest)
+        metadata = {**options.metadata, HASH_KEY: digest}
+        if custom_id is None:
+            metadata[PATH_KEY] = found.relative
+        image = await client.upload(
+            found.path,
+            id=custom_id,
+            metadata=metadata,
+            require_signed_urls=True if options.private else None,
+            creator=options.creator,
+        )
+    except AuthenticationError:
+        raise
+    except CloudflareImagesError as exc:
+        return FileResult(shown, "failed", found.size, image_id=custom_id, reason=one_line(str(exc)))
+    except OSError as exc:
+        return FileResult(shown, "failed", found.size, image_id=custom_id, reason=f"cannot read it: {exc.strerror}")
+    return FileResult(shown, "uploaded", found.size, image_id=image.id)
+
+
+async def _existing(client: AsyncImagesClient, custom_id: str | None, relative: str, digest: str) -> Image | None:
+    if custom_id is not None:
+        try:
+            return await client.get(custom_id)
+        except NotFoundError:
+            return None
+    page = await client.list_images(
+        per_page=10, meta=[MetaFilter(HASH_KEY, "eq:string", digest), MetaFilter(PATH_KEY, "eq:string", relative)]
+    )
+    return page.images[0] if page.images else None
+
+
+def _already_there(shown: str, size: int, image: Image, digest: str) -> FileResult:
+    if image.draft:
+        return FileResult(
+            shown, "failed", size, image_id=image.id, reason=f"id {image.id!r} is held by a pending direct upload"
+        )
+    stored = image.meta.get(HASH_KEY)
+    if stored == digest:
+        return FileResult(shown, "skipped", size, image_id=image.id, reason=f"already uploaded as {image.id}")
+    if stored is None:
+        return FileResult(
+            shown, "skipped", size, image_id=image.id, reason=f"{image.id} already exists (content not compared)"
+        )
+    return FileResult(
+        shown,
+        "failed",
+        size,
+        image_id=image.id,
+        reason=f"{image.id} already exists with different content; delete it first to replace it "
+        f"(cfvariants delete {image.id})",
+    )

@@ -1,0 +1,107 @@
+"""``cfvariants parse``: what a delivery URL says (account, image, variant or options, form, signature)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import click
+
+from cfvariants.signing import signature_problem
+from cfvariants.urls import SAME_SITE, ParsedURL, parse_url
+
+from ._common import (
+    EXIT_FAILED,
+    CFCommand,
+    echo_json,
+    env_file_option,
+    iso,
+    json_option,
+    load_settings,
+    signing_key_option,
+)
+
+__all__ = ["parse"]
+
+
+@click.command(
+    cls=CFCommand,
+    short_help="Take a delivery URL apart.",
+    epilog="""\b
+Examples:
+  cfvariants parse https://imagedelivery.net/ZWd9g1K7eljCn_KDTu_MWA/083eb7b2-5392-4565-b69e-aff66acddd00/w=200
+  cfvariants parse "https://images.example.com/cdn-cgi/imagedelivery/<hash>/<id>/avatar?exp=...&sig=..." --verify
+  cfvariants parse --json "$URL" | jq -r .image_id
+""",
+)
+@click.argument("delivery_url", metavar="URL")
+@click.option(
+    "--verify", is_flag=True, help="Check the signature with CF_IMG_SIGNING_KEY; exit 1 if it is missing or invalid."
+)
+@signing_key_option
+@env_file_option
+@json_option
+def parse(delivery_url: str, verify: bool, as_json: bool) -> None:
+    """Take a delivery URL apart: account hash, image id, named variant or canonical options, the URL form,
+    and its expiry and signature. Flexible options are checked and shown in canonical form."""
+    parsed = parse_url(delivery_url)
+    problem: str | None = None
+    if verify:
+        key = load_settings().require("signing_key")
+        problem = signature_problem(delivery_url, key)
+    if as_json:
+        data = _as_dict(parsed)
+        if verify:
+            data["signature_valid"] = problem is None
+            data["signature_problem"] = problem
+        echo_json(data)
+    else:
+        for label, value in _rows(parsed):
+            click.echo(f"{label:<13} {value}")
+        if verify:
+            click.echo(f"{'signature':<13} {'valid' if problem is None else 'INVALID: ' + problem}")
+    if problem is not None:
+        raise click.exceptions.Exit(EXIT_FAILED)
+
+
+def _form(parsed: ParsedURL) -> str:
+    if parsed.domain is None:
+        return "imagedelivery.net"
+    if parsed.domain == SAME_SITE:
+        return "root-relative (/cdn-cgi/imagedelivery on the current site)"
+    return f"custom domain {parsed.origin}"
+
+
+def _rows(parsed: ParsedURL) -> list[tuple[str, str]]:
+    rows = [("account hash", parsed.account_hash), ("image id", parsed.image_id)]
+    if parsed.options is not None:
+        rows.append(("options", str(parsed.options)))
+    else:
+        rows.append(("variant", str(parsed.variant)))
+    rows.append(("form", _form(parsed)))
+    if parsed.exp is not None:
+        expired = " (expired)" if parsed.exp < time.time() else ""
+        rows.append(("expires", f"{iso(parsed.exp)} (exp={parsed.exp}){expired}"))
+    if parsed.sig is not None:
+        rows.append(("sig", parsed.sig))
+    if parsed.exp is None and parsed.sig is None:
+        rows.append(("signed", "no"))
+    return rows
+
+
+def _as_dict(parsed: ParsedURL) -> dict[str, Any]:
+    return {
+        "account_hash": parsed.account_hash,
+        "image_id": parsed.image_id,
+        "variant": parsed.variant,
+        "options": str(parsed.options) if parsed.options is not None else None,
+        "options_fields": parsed.options.to_kwargs() if parsed.options is not None else None,
+        "form": "imagedelivery" if parsed.domain is None else "relative" if parsed.domain == SAME_SITE else "domain",
+        "domain": parsed.delivery_domain,
+        "origin": parsed.origin,
+        "exp": parsed.exp,
+        "expires": iso(parsed.exp),
+        "expired": parsed.exp is not None and parsed.exp < time.time(),
+        "sig": parsed.sig,
+        "signed": parsed.is_signed,
+    }
