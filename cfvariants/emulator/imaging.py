@@ -230,7 +230,7 @@ def open_raster(data: bytes, kind: str, *, code: int = UPLOAD_BAD, status: int =
         ) from None
     except _DECODE_ERRORS as exc:
         raise ImageRejected(
-            f"The {kind.upper()} header cannot be read: the file is corrupt ({exc})", code=code, status=status
+            f"The {kind.upper()} header cannot be read: the file is corrupt{_detail(exc)}", code=code, status=status
         ) from None
     try:
         yield image
@@ -254,6 +254,14 @@ def exif_orientation(image: Image.Image) -> int:
     except _DECODE_ERRORS:
         return 1
     return value if isinstance(value, int) and 1 <= value <= 8 else 1
+
+
+def _detail(exc: BaseException) -> str:
+    """Pillow's own words when they help a person (" (broken data stream)"), never object reprs."""
+    text = str(exc)
+    if not text or "<" in text or "object at 0x" in text:
+        return ""
+    return f" ({text})"
 
 
 def has_alpha(image: Image.Image) -> bool:
