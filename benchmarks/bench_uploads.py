@@ -25,12 +25,12 @@ from typing import Any
 
 from flask import Flask, request
 from huey import SqliteHuey
-from huey.consumer import Consumer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 import imagegen
+from huey_helpers import running_consumer
 
 from cfvariants.client import ImagesClient, RetryPolicy
 from cfvariants.emulator import EmulatorServer, create_app
@@ -61,15 +61,10 @@ def throughput(server_url: str, account: Any, workers: int, count: int, work: Pa
     payload = imagegen.jpeg(64, 48)
     for i in range(count):
         queue.submit(payload, filename=f"p{i}.jpg")
-    consumer = Consumer(huey, workers=workers, worker_type="thread", periodic=False, check_worker_health=False)
-    consumer._set_signal_handlers = lambda: None  # type: ignore[method-assign]
     started = time.perf_counter()
-    consumer.start()
-    try:
+    with running_consumer(huey, workers=workers):
         while store.counts()[UploadState.READY] < count:
             time.sleep(0.01)
-    finally:
-        consumer.stop(graceful=True)
     elapsed = time.perf_counter() - started
     assert store.counts()[UploadState.FAILED] == 0
     return count / elapsed

@@ -5,13 +5,13 @@ from __future__ import annotations
 import contextlib
 import re
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
 from huey.consumer import Consumer
+from huey_helpers import running_consumer
 
 from cfvariants.uploads import UploadQueue, UploadState
 from flask_app import create_app
@@ -34,18 +34,9 @@ def csrf(client: FlaskClient) -> str:
     return match.group(1)
 
 
-@contextlib.contextmanager
-def worker(app: Flask, *, threads: int = 2) -> Iterator[Consumer]:
-    """huey's consumer on the app's queue (worker threads in this process; signal handlers left to the test
-    runner), stopped gracefully at the end."""
-    consumer = Consumer(queue_of(app).huey, workers=threads, worker_type="thread", periodic=False,
-                        check_worker_health=False)  # fmt: skip
-    consumer._set_signal_handlers = lambda: None  # type: ignore[method-assign]
-    consumer.start()
-    try:
-        yield consumer
-    finally:
-        consumer.stop(graceful=True)
+def worker(app: Flask, *, threads: int = 2) -> contextlib.AbstractContextManager[Consumer]:
+    """huey's consumer on the app's queue, in this process, stopped gracefully at the end."""
+    return running_consumer(queue_of(app).huey, workers=threads)
 
 
 def wait_until_settled(app: Flask, *, timeout: float = 60) -> None:

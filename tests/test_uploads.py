@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,7 +11,7 @@ import httpx
 import imagegen
 import pytest
 from huey import MemoryHuey, SqliteHuey
-from huey.consumer import Consumer
+from huey_helpers import running_consumer
 
 from cfvariants.client import ImagesClient
 from cfvariants.emulator import Emulator
@@ -209,19 +208,6 @@ def test_bad_credentials_fail_for_good_without_the_token(store: UploadStore, cf_
 
 
 # -- the queue ------------------------------------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def running_consumer(huey: Any, *, workers: int) -> Iterator[Consumer]:
-    """huey's own consumer (worker threads and scheduler), stopped gracefully at the end. Its signal handlers are
-    left out: they belong to a process's main program, not to a test."""
-    consumer = Consumer(huey, workers=workers, worker_type="thread", periodic=False, check_worker_health=False)
-    consumer._set_signal_handlers = lambda: None  # type: ignore[method-assign]
-    consumer.start()
-    try:
-        yield consumer
-    finally:
-        consumer.stop(graceful=True)
 
 
 def make_queue(tmp_path: Path, huey: Any, client: ImagesClient, **kwargs: Any) -> UploadQueue:
