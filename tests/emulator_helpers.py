@@ -16,7 +16,7 @@ from referencing.jsonschema import DRAFT4
 from cfvariants.emulator import DEV_ACCOUNT_ID
 
 API = f"/client/v4/accounts/{DEV_ACCOUNT_ID}/images"
-OPENAPI = Path("/work/shared/reference/cloudflare-images-openapi.json")
+OPENAPI = Path(__file__).resolve().parent / "fixtures" / "openapi" / "cloudflare-images-openapi.json"
 _SCHEMA_URI = "urn:cloudflare-images-openapi"
 
 

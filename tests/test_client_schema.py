@@ -20,7 +20,9 @@ from openapi_schema_validator import OAS30Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
-SCHEMA_FILE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "cloudflare-images-openapi.json"
+# Cloudflare's OpenAPI subset for the Images endpoints (cloudflare/api-schemas, 2024-08-06), kept in the repository
+# so a clean checkout tests against it.
+SCHEMA_FILE = Path(__file__).resolve().parent / "fixtures" / "openapi" / "cloudflare-images-openapi.json"
 ROOT = "urn:cloudflare-images-openapi"
 ACCOUNT = "/accounts/{account_id}"
 
