@@ -81,7 +81,7 @@ class LocalCloudflare:
     ) -> None:
         config = EmulatorConfig(
             data_dir=Path(data_dir), account_id=account_id, account_hash=account_hash, api_token=api_token,
-            signing_key=signing_key, dev_mode=True,
+            signing_key=signing_key, dev_mode=True, base_url=SAME_SITE,
         )  # fmt: skip
         self._identity = (account_id, account_hash, api_token, signing_key)
         self.emulator: Emulator = Emulator(config)

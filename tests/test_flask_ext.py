@@ -331,3 +331,20 @@ def test_init_app_twice_mounts_the_emulator_once(tmp_path: Path) -> None:
         state.close()
         assert state.local is not None
         state.local.close()
+
+
+def test_a_browser_direct_upload_reaches_the_mounted_emulator(dev_app: Flask) -> None:
+    """Direct creator uploads in development: the one-time uploadURL is root-relative, so the page's own origin
+    (whatever host and port) receives the browser's POST, and image objects list root-relative variant URLs."""
+    state = get_state(dev_app)
+    draft = state.client.create_direct_upload(id="direct/from-browser.jpg")
+    assert draft.upload_url.startswith("/upload/")
+    browser = dev_app.test_client()
+    sent = browser.post(draft.upload_url, data={"file": (io.BytesIO(jpeg(300, 200)), "me.jpg")},
+                        content_type="multipart/form-data")  # fmt: skip
+    assert sent.status_code == 200, sent.text
+    image = state.client.get("direct/from-browser.jpg")
+    assert not image.draft and all(url.startswith("/cdn-cgi/imagedelivery/") for url in image.variants)
+    assert decode(browser.get(image.url("w=100")).data).size == (100, 67)
+    assert browser.post(draft.upload_url, data={"file": (io.BytesIO(jpeg(10, 10)), "x.jpg")},
+                        content_type="multipart/form-data").status_code == 409  # fmt: skip  # one-time

@@ -57,7 +57,9 @@ class EmulatorConfig:
     command-line switch wins over what the directory remembers.
 
     ``base_url`` is where the emulator is reachable (``http://127.0.0.1:8787``); it is used in the ``variants``
-    URLs of image objects and in direct-upload ``uploadURL``s. ``None`` takes it from each request's host.
+    URLs of image objects and in direct-upload ``uploadURL``s. ``None`` takes it from each request's host; ``"/"``
+    makes them root-relative (``/cdn-cgi/imagedelivery/...``, ``/upload/...``), for an emulator mounted into the
+    app a browser is looking at, on whatever host and port that is.
 
     ``lenient_signatures`` additionally accepts the signature forms reference §4 lists as open questions: on the
     ``/cdn-cgi/imagedelivery`` form a MAC of the path without that prefix, and a MAC of the path without
@@ -94,9 +96,9 @@ class EmulatorConfig:
             raise ValueError("api_token must not be empty")
         if (self.auth_email is None) != (self.auth_key is None):
             raise ValueError("give both auth_email and auth_key (the legacy key pair) or neither")
-        if self.base_url is not None:
+        if self.base_url is not None and self.base_url != "/":
             if not self.base_url.startswith(("http://", "https://")):
-                raise ValueError(f"base_url {self.base_url!r} must start with http:// or https://")
+                raise ValueError(f"base_url {self.base_url!r} must start with http:// or https://, or be '/'")
             object.__setattr__(self, "base_url", self.base_url.rstrip("/"))
         if not 3600 <= self.browser_ttl <= 31_536_000:
             raise ValueError("browser_ttl must be between 3600 (1 hour) and 31536000 (1 year) seconds")

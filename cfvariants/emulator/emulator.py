@@ -94,11 +94,17 @@ class Emulator(AccountMixin):
 
     @property
     def default_base_url(self) -> str:
-        """Where the emulator says it lives when no request tells it (``config.base_url`` or the CLI default)."""
+        """Where the emulator says it lives when no request tells it (``config.base_url`` or the CLI default);
+        empty for a root-relative emulator (``base_url="/"``)."""
+        if self.config.base_url == "/":
+            return ""
         return self.config.base_url or f"http://{DEFAULT_HOST}:{DEFAULT_PORT}"
 
     def base_url(self, request_base: str | None = None) -> str:
-        return self.config.base_url or (request_base.rstrip("/") if request_base else self.default_base_url)
+        """The origin put in ``variants`` and ``uploadURL`` ("" when they are root-relative)."""
+        if self.config.base_url is not None:
+            return self.default_base_url
+        return request_base.rstrip("/") if request_base else self.default_base_url
 
     def image_object(self, record: ImageRecord, base_url: str | None = None) -> dict[str, Any]:
         """The API's JSON object for ``record`` (``base_url``: the request's origin, used unless configured)."""

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from cfvariants.delivery import Delivery
+from cfvariants.urls import SAME_SITE
 
 from .records import ImageRecord, SigningKeyRecord, VariantRecord, iso_time
 
@@ -23,8 +24,8 @@ __all__ = ["delivery_for", "image_object", "keys_object", "variant_object"]
 
 @functools.lru_cache(maxsize=64)
 def delivery_for(account_hash: str, base_url: str) -> Delivery:
-    """The core's URL builder pointed at the emulator (one per base URL, cached)."""
-    return Delivery(account_hash, domain=base_url)
+    """The core's URL builder pointed at the emulator (one per base URL, cached; "" for root-relative URLs)."""
+    return Delivery(account_hash, domain=base_url or SAME_SITE)
 
 
 def image_object(
