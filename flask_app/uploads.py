@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cfvariants.client import ImagesClient
-from cfvariants.uploads import UploadQueue, UploadStore, huey_from_url
+from cfvariants.uploads import UploadQueue, huey_from_url, store_from_url
 
 from .config import AppSettings
 
@@ -13,10 +13,12 @@ PREVIEW_URL = "/uploads/{id}/preview"
 
 
 def build_queue(settings: AppSettings) -> UploadQueue:
-    """Huey (SQLite in DATA_DIR unless HUEY_URL says Redis), the staging store, and a client factory: the local
-    emulator in development, Cloudflare (CF_ACCT_ID, CF_IMG_TOKEN) otherwise."""
-    huey = huey_from_url(settings.huey_url or None, name="cfvariants-reference", default_path=settings.huey_path)
-    store = UploadStore(settings.uploads_dir, preview_url=PREVIEW_URL)
+    """Huey and the upload store (SQLite and files in DATA_DIR, or both in Redis when HUEY_URL says so, so any
+    machine's worker can send what any web server accepted), and a client factory: the local emulator in
+    development, Cloudflare (CF_ACCT_ID, CF_IMG_TOKEN) otherwise."""
+    url = settings.huey_url or None
+    huey = huey_from_url(url, name="cfvariants-reference", default_path=settings.huey_path)
+    store = store_from_url(url, settings.uploads_dir, name="cfvariants-reference", preview_url=PREVIEW_URL)
 
     def client() -> ImagesClient:
         if settings.is_dev:

@@ -97,10 +97,14 @@ def status(upload_id: str) -> Response:
 def preview(upload_id: str) -> Response:
     """The staged file, shown while it waits for its worker (only then: afterwards it is gone from disk)."""
     record = _record(upload_id)
-    path = _queue().store.staged_path(record.id)
-    if not record.is_pending or not path.exists():
+    try:
+        if not record.is_pending:
+            raise FileNotFoundError(upload_id)
+        with _queue().store.open_staged(record.id) as staged:
+            data = staged.read()
+    except FileNotFoundError:
         abort(404, description="This image is no longer waiting to be uploaded.")
-    response = Response(path.read_bytes(), mimetype=record.content_type)
+    response = Response(data, mimetype=record.content_type)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
     response.headers["Cache-Control"] = "private, no-store"

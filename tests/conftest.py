@@ -7,3 +7,68 @@ from hypothesis import HealthCheck, settings
 # Shared, noisy machines: no per-example deadlines, and slow generation is not a failure.
 settings.register_profile("cfvariants", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("cfvariants")
+
+
+# -- a real Redis server, for the tests that need one (CI installs Debian's redis-server) --------------------------
+
+import shutil  # noqa: E402
+import socket  # noqa: E402
+import subprocess  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+REDIS_SERVER = shutil.which("redis-server")
+needs_redis = pytest.mark.skipif(REDIS_SERVER is None, reason="needs Debian's redis-server (dev.py test installs it)")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A Redis on 127.0.0.1 for the whole test session (no persistence), stopped at the end; yields its URL."""
+    if REDIS_SERVER is None:
+        pytest.skip("needs Debian's redis-server (dev.py test installs it)")
+    port = free_port()
+    directory: Path = tmp_path_factory.mktemp("redis")
+    process = subprocess.Popen(
+        [REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+         "--dir", str(directory)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.time() + 10
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.2) as conn:
+                    conn.sendall(b"PING\r\n")
+                    if conn.recv(16).startswith(b"+PONG"):
+                        break
+            except OSError:
+                if time.time() > deadline:
+                    raise
+                time.sleep(0.05)
+        yield f"redis://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture
+def redis_url(redis_server: str) -> Iterator[str]:
+    """A fresh, empty database on the session's Redis."""
+    from redis import Redis
+
+    url = f"{redis_server}/0"
+    client = Redis.from_url(url)
+    client.flushdb()
+    yield url
+    client.flushdb()
+    client.close()

@@ -186,3 +186,17 @@ def test_renaming_the_profile(app: Flask) -> None:
     assert "<h1>Grace Hopper</h1>" in client.get("/").text
     client.post("/profile", data={"csrf_token": token, "name": "<script>x</script>"})
     assert "&lt;script&gt;x&lt;/script&gt;" in client.get("/").text
+
+
+def test_with_redis_the_queue_and_the_staged_uploads_live_in_redis(tmp_path: Path, redis_url: str) -> None:
+    app = make_app(tmp_path, ENV_NAME="dev", HUEY_URL=redis_url)
+    queue = queue_of(app)
+    assert type(queue.huey).__name__ == "RedisHuey" and type(queue.store).__name__ == "RedisUploadStore"
+    client = app.test_client()
+    response = upload(client, imagegen.jpeg(400, 300), "pier.jpg", title="Pier")
+    page_url = response.headers["Location"]  # type: ignore[attr-defined]
+    assert fetch_image(client, image_sources(client.get(page_url).text)["preview"]).size == (400, 300)
+    assert not (tmp_path / "var" / "uploads").exists()  # nothing staged on this machine's disk
+    with worker(app):
+        wait_until_settled(app)
+    assert fetch_image(client, image_sources(client.get(page_url).text)["flexible-w200"]).size[0] == 200

@@ -18,6 +18,7 @@ from cfvariants.emulator import Emulator
 from cfvariants.uploads import (
     MARKER_KEY,
     UploadQueue,
+    UploadRecords,
     UploadRejected,
     UploadsError,
     UploadState,
@@ -33,28 +34,46 @@ JPEG = imagegen.jpeg(64, 48)
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[UploadStore]:
+def sqlite_store(tmp_path: Path) -> Iterator[UploadStore]:
     store = UploadStore(tmp_path / "uploads", preview_url="/uploads/{id}/preview")
     yield store
     store.close()
 
 
-def staged_files(store: UploadStore) -> list[str]:
-    return sorted(p.name for p in store.staging.iterdir())
+@pytest.fixture(params=["sqlite", "redis"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[UploadRecords]:
+    """Both stores behave the same: files + SQLite on one machine, or everything in Redis for many."""
+    if request.param == "sqlite":
+        yield request.getfixturevalue("sqlite_store")
+        return
+    from cfvariants.uploads import RedisUploadStore
+
+    store = RedisUploadStore(request.getfixturevalue("redis_url"), preview_url="/uploads/{id}/preview")
+    yield store
+    store.close()
+
+
+def staged_files(store: UploadRecords) -> list[str]:
+    return store.staged_ids()
+
+
+def staged_bytes(store: UploadRecords, upload_id: str) -> bytes:
+    with store.open_staged(upload_id) as staged:
+        return staged.read()
 
 
 # -- staging -----------------------------------------------------------------------------------------------------
 
 
-def test_stage_writes_the_file_then_records_it_pending(store: UploadStore) -> None:
+def test_stage_writes_the_file_then_records_it_pending(store: UploadRecords) -> None:
     record = store.stage(JPEG, filename="cat.jpg", content_type="image/jpeg", metadata={"owner": 7})
     assert record.state is UploadState.PENDING and record.size == len(JPEG)
-    assert store.staged_path(record.id).read_bytes() == JPEG
+    assert staged_bytes(store, record.id) == JPEG
     assert staged_files(store) == [record.id]
     assert record.metadata == {"owner": 7}
 
 
-def test_a_refused_file_leaves_nothing_behind(store: UploadStore) -> None:
+def test_a_refused_file_leaves_nothing_behind(store: UploadRecords) -> None:
     def refuse(path: Path) -> str:
         raise UploadRejected("nope")
 
@@ -66,23 +85,28 @@ def test_a_refused_file_leaves_nothing_behind(store: UploadStore) -> None:
     assert store.recent() == []
 
 
-def test_a_failed_record_insert_removes_the_staged_file(store: UploadStore, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_existing_upload_id_is_refused_and_left_untouched(store: UploadRecords) -> None:
     first = store.stage(JPEG, filename="a.jpg", content_type="image/jpeg")
     with pytest.raises(UploadsError, match="already exists"):
         store.stage(b"other", filename="b.jpg", content_type="image/jpeg", upload_id=first.id)
-    assert store.staged_path(first.id).read_bytes() == JPEG  # the existing upload is untouched
+    assert staged_bytes(store, first.id) == JPEG
+    assert [r.id for r in store.recent()] == [first.id]
+
+
+def test_a_failure_after_writing_leaves_nothing(sqlite_store: UploadStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    first = sqlite_store.stage(JPEG, filename="a.jpg", content_type="image/jpeg")
 
     def disk_full(*args: object) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("cfvariants.uploads.records._fsync_directory", disk_full)
+    monkeypatch.setattr("cfvariants.uploads.sqlite_store.fsync_directory", disk_full)
     with pytest.raises(OSError, match="No space"):
-        store.stage(JPEG, filename="c.jpg", content_type="image/jpeg")
-    assert staged_files(store) == [first.id]
-    assert [r.id for r in store.recent()] == [first.id]
+        sqlite_store.stage(JPEG, filename="c.jpg", content_type="image/jpeg")
+    assert sorted(p.name for p in sqlite_store.staging.iterdir()) == [first.id]
+    assert [r.id for r in sqlite_store.recent()] == [first.id]
 
 
-def test_stage_from_a_file_object_streams_and_counts(store: UploadStore, tmp_path: Path) -> None:
+def test_stage_from_a_file_object_streams_and_counts(store: UploadRecords, tmp_path: Path) -> None:
     source = tmp_path / "big.bin"
     source.write_bytes(b"x" * (3 * 1024 * 1024 + 5))
     with open(source, "rb") as handle:
@@ -90,7 +114,7 @@ def test_stage_from_a_file_object_streams_and_counts(store: UploadStore, tmp_pat
     assert record.size == 3 * 1024 * 1024 + 5
 
 
-def test_claim_is_exclusive_until_the_lease_runs_out(store: UploadStore) -> None:
+def test_claim_is_exclusive_until_the_lease_runs_out(store: UploadRecords) -> None:
     record = store.stage(JPEG, filename="a.jpg", content_type="image/jpeg")
     first = store.claim(record.id, lease=0.2)
     assert first is not None and first.state is UploadState.UPLOADING and first.attempts == 1
@@ -100,7 +124,7 @@ def test_claim_is_exclusive_until_the_lease_runs_out(store: UploadStore) -> None
     assert second is not None and second.attempts == 2
 
 
-def test_ready_happens_exactly_once_and_removes_the_file(store: UploadStore) -> None:
+def test_ready_happens_exactly_once_and_removes_the_file(store: UploadRecords) -> None:
     record = store.stage(JPEG, filename="a.jpg", content_type="image/jpeg")
     assert store.mark_ready(record.id, "img-1")
     assert not store.mark_ready(record.id, "img-2")
@@ -108,9 +132,11 @@ def test_ready_happens_exactly_once_and_removes_the_file(store: UploadStore) -> 
     assert (done.state, done.image_id) == (UploadState.READY, "img-1")
     assert staged_files(store) == []
     assert store.claim(record.id, lease=5) is None
+    with pytest.raises(FileNotFoundError):
+        store.open_staged(record.id)
 
 
-def test_records_stand_for_their_image_in_templates(store: UploadStore) -> None:
+def test_records_stand_for_their_image_in_templates(store: UploadRecords) -> None:
     from cfvariants.refs import LocalImage, image_ref
 
     record = store.stage(JPEG, filename="a.jpg", content_type="image/jpeg")
@@ -123,14 +149,36 @@ def test_records_stand_for_their_image_in_templates(store: UploadStore) -> None:
     assert image_ref(store.get(other.id)) is None
 
 
-def test_orphans_and_work_needing_a_worker(store: UploadStore) -> None:
-    orphan = store.staging / ("f" * 32)
-    orphan.write_bytes(b"left by a crash")
+def test_work_needing_a_worker(store: UploadRecords) -> None:
     record = store.stage(JPEG, filename="a.jpg", content_type="image/jpeg")
-    assert store.orphans(older_than=-1) == [orphan]
     assert [r.id for r in store.needing_work(enqueued_before=time.time())] == [record.id]
     store.mark_enqueued(record.id)
     assert store.needing_work(enqueued_before=time.time() - 60) == []
+    store.claim(record.id, lease=-1)  # a worker took it and died
+    assert [r.id for r in store.needing_work(enqueued_before=0)] == [record.id]
+
+
+def test_orphaned_files_are_removed(sqlite_store: UploadStore) -> None:
+    orphan = sqlite_store.staging / ("f" * 32)
+    orphan.write_bytes(b"left by a crash between writing and recording")
+    kept = sqlite_store.stage(JPEG, filename="a.jpg", content_type="image/jpeg")
+    assert sqlite_store.orphans(older_than=-1) == [orphan]
+    assert sqlite_store.remove_orphans(older_than=3600) == 0  # too recent: maybe still being recorded
+    assert sqlite_store.remove_orphans(older_than=-1) == 1
+    assert sqlite_store.staged_ids() == [kept.id]
+
+
+def test_orphaned_bytes_in_redis_are_removed(redis_url: str) -> None:
+    from cfvariants.uploads import RedisUploadStore
+
+    store = RedisUploadStore(redis_url)
+    kept = store.stage(JPEG, filename="a.jpg", content_type="image/jpeg")
+    orphan = "e" * 32
+    store.redis.set(f"{store.prefix}:d:{orphan}", b"left by a crash")
+    store.redis.zadd(f"{store.prefix}:staging", {orphan: time.time() - 7200})
+    assert store.remove_orphans(older_than=3600) == 1
+    assert store.staged_ids() == [kept.id]
+    store.close()
 
 
 def test_custom_ids_are_readable_unique_and_not_uuids() -> None:
@@ -143,7 +191,7 @@ def test_custom_ids_are_readable_unique_and_not_uuids() -> None:
 
 
 def test_process_uploads_a_public_image_under_its_fixed_custom_id(
-    store: UploadStore, cf_client: ImagesClient, cf_emulator: Emulator
+    store: UploadRecords, cf_client: ImagesClient, cf_emulator: Emulator
 ) -> None:
     record = store.stage(JPEG, filename="a.jpg", content_type="image/jpeg", custom_id="uploads/x/a.jpg")
     outcome = process(store, cf_client, record.id)
@@ -153,7 +201,7 @@ def test_process_uploads_a_public_image_under_its_fixed_custom_id(
     assert process(store, cf_client, record.id).status == "skipped"
 
 
-def test_a_retry_after_an_upload_that_did_land_adopts_it(store: UploadStore, cf_client: ImagesClient) -> None:
+def test_a_retry_after_an_upload_that_did_land_adopts_it(store: UploadRecords, cf_client: ImagesClient) -> None:
     # The first attempt reached Cloudflare but its worker died before recording the result.
     record = store.stage(JPEG, filename="a.jpg", content_type="image/jpeg", custom_id="uploads/x/b.jpg")
     store.claim(record.id, lease=-1)
@@ -163,7 +211,7 @@ def test_a_retry_after_an_upload_that_did_land_adopts_it(store: UploadStore, cf_
     assert sum(1 for _ in cf_client.iter_images()) == 1
 
 
-def test_a_private_retry_finds_its_image_by_marker(store: UploadStore, cf_client: ImagesClient) -> None:
+def test_a_private_retry_finds_its_image_by_marker(store: UploadRecords, cf_client: ImagesClient) -> None:
     record = store.stage(JPEG, filename="p.jpg", content_type="image/jpeg", private=True)
     store.claim(record.id, lease=-1)
     earlier = cf_client.upload(JPEG, metadata={MARKER_KEY: record.id}, require_signed_urls=True)
@@ -173,7 +221,7 @@ def test_a_private_retry_finds_its_image_by_marker(store: UploadStore, cf_client
     assert cf_client.get(earlier.id).require_signed_urls
 
 
-def test_a_custom_id_taken_by_someone_else_fails_clearly(store: UploadStore, cf_client: ImagesClient) -> None:
+def test_a_custom_id_taken_by_someone_else_fails_clearly(store: UploadRecords, cf_client: ImagesClient) -> None:
     cf_client.upload(JPEG, id="uploads/x/c.jpg", metadata={"owner": "someone else"})
     record = store.stage(JPEG, filename="c.jpg", content_type="image/jpeg", custom_id="uploads/x/c.jpg")
     outcome = process(store, cf_client, record.id)
@@ -181,7 +229,7 @@ def test_a_custom_id_taken_by_someone_else_fails_clearly(store: UploadStore, cf_
     assert "taken by another image" in (store.get(record.id).error or "")
 
 
-def test_transient_failures_release_the_upload_for_a_retry(store: UploadStore, cf_emulator: Emulator) -> None:
+def test_transient_failures_release_the_upload_for_a_retry(store: UploadRecords, cf_emulator: Emulator) -> None:
     def down(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("connection refused", request=request)
 
@@ -194,24 +242,26 @@ def test_transient_failures_release_the_upload_for_a_retry(store: UploadStore, c
     assert outcome.status == "retry"
     after = store.get(record.id)
     assert after.state is UploadState.PENDING and "could not be reached" in (after.error or "")
-    assert store.staged_path(record.id).exists()
+    assert staged_bytes(store, record.id) == JPEG
 
 
-def test_bad_credentials_fail_for_good_without_the_token(store: UploadStore, cf_app: Any) -> None:
+def test_bad_credentials_fail_for_good_without_the_token(store: UploadRecords, cf_app: Any) -> None:
     client = ImagesClient(cf_app.emulator.config.account_id, "wrong-secret-token", base_url="http://cfimages.test/client/v4",
                           transport=httpx.WSGITransport(app=cf_app))  # fmt: skip
     record = store.stage(JPEG, filename="a.jpg", content_type="image/jpeg", custom_id="uploads/x/e.jpg")
     assert process(store, client, record.id).status == "failed"
     error = store.get(record.id).error or ""
     assert "refused the credentials" in error and "wrong-secret-token" not in error
-    assert not store.staged_path(record.id).exists()
+    assert staged_files(store) == []
 
 
 # -- the queue ------------------------------------------------------------------------------------------------------
 
 
-def make_queue(tmp_path: Path, huey: Any, client: ImagesClient, **kwargs: Any) -> UploadQueue:
-    store = UploadStore(tmp_path / "q", preview_url="/p/{id}")
+def make_queue(
+    tmp_path: Path, huey: Any, client: ImagesClient, store: UploadRecords | None = None, **kwargs: Any
+) -> UploadQueue:
+    store = store if store is not None else UploadStore(tmp_path / "q", preview_url="/p/{id}")
     return UploadQueue(huey, store, lambda: client, **kwargs)
 
 
@@ -296,9 +346,11 @@ def test_huey_from_url() -> None:
     assert "hunter2" not in str(info.value)
 
 
-def test_a_real_consumer_uploads_everything_exactly_once(tmp_path: Path, cf_app: Any, cf_client: ImagesClient) -> None:
+def test_a_real_consumer_uploads_everything_exactly_once(
+    tmp_path: Path, store: UploadRecords, cf_app: Any, cf_client: ImagesClient
+) -> None:
     huey = SqliteHuey("uploads", filename=str(tmp_path / "huey.db"))
-    queue = make_queue(tmp_path, huey, cf_client)
+    queue = make_queue(tmp_path, huey, cf_client, store)
     records = [queue.submit(imagegen.jpeg(40 + i, 30), filename=f"img{i}.jpg", private=i % 4 == 0) for i in range(12)]
     assert queue.store.counts()[UploadState.READY] == 0  # nothing happens without a consumer
     with running_consumer(huey, workers=3):

@@ -6,10 +6,10 @@ from __future__ import annotations
 import os
 
 from cfvariants.client import ImagesClient, RetryPolicy
-from cfvariants.uploads import UploadQueue, UploadStore, huey_from_url
+from cfvariants.uploads import UploadQueue, huey_from_url, store_from_url
 
 huey = huey_from_url(os.environ["HUEY_URL"], name="cfvariants-test-uploads")
-store = UploadStore(os.environ["CFV_UPLOADS_DIR"])
+store = store_from_url(os.environ["HUEY_URL"], os.environ["CFV_UPLOADS_DIR"], name="cfvariants-test-uploads")
 
 
 def make_client() -> ImagesClient:

@@ -1,11 +1,12 @@
 """Background uploads: stage durably, upload from huey workers exactly once, reconcile what was lost.
 
-from cfvariants.uploads import UploadQueue, UploadStore, huey_from_url
+from cfvariants.uploads import UploadQueue, huey_from_url, store_from_url
 """
 
-from .hueyconf import huey_from_url
+from .hueyconf import huey_from_url, store_from_url
 from .queue import ReconcileReport, UploadQueue
-from .records import UploadRecord, UploadsError, UploadState, UploadStore
+from .records import UploadRecord, UploadRecords, UploadsError, UploadState
+from .sqlite_store import UploadStore
 from .validation import ACCEPTED_FORMATS, UploadRejected, check_image_file
 from .worker import MARKER_KEY, Outcome, custom_id_for, process
 
@@ -14,8 +15,10 @@ __all__ = [
     "MARKER_KEY",
     "Outcome",
     "ReconcileReport",
+    "RedisUploadStore",
     "UploadQueue",
     "UploadRecord",
+    "UploadRecords",
     "UploadRejected",
     "UploadState",
     "UploadStore",
@@ -24,4 +27,13 @@ __all__ = [
     "custom_id_for",
     "huey_from_url",
     "process",
+    "store_from_url",
 ]
+
+
+def __getattr__(name: str) -> object:
+    if name == "RedisUploadStore":  # imported on use: redis is an optional dependency
+        from .redis_store import RedisUploadStore  # noqa: PLC0415
+
+        return RedisUploadStore
+    raise AttributeError(name)

@@ -1,5 +1,6 @@
-"""Which huey: SQLite on this machine by default (no server to run), Redis when ``HUEY_URL=redis://...`` so
-workers on many machines share one queue."""
+"""Which huey, and which upload store: SQLite and local files on this machine by default (no server to run);
+Redis for both when ``HUEY_URL=redis://...``, so web servers and workers on many machines share one queue and
+need no shared disk."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from urllib.parse import urlsplit
 
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey
 
-from .records import UploadsError
+from .records import UploadRecords, UploadsError
+from .sqlite_store import UploadStore
 
-__all__ = ["huey_from_url"]
+__all__ = ["huey_from_url", "store_from_url"]
 
 
 def huey_from_url(url: str | None = None, *, name: str = "cfvariants", default_path: str | Path = "huey.db") -> Huey:
@@ -46,3 +48,15 @@ def _shown(url: str) -> str:
     if parts.password:
         url = url.replace(f":{parts.password}@", ":***@", 1)
     return repr(url)
+
+
+def store_from_url(
+    url: str | None, root: str | Path, *, name: str = "cfvariants", preview_url: str | None = None
+) -> UploadRecords:
+    """The upload store that goes with a queue URL: Redis for ``redis://``-style URLs (records and staged bytes
+    in Redis, reachable from every machine), else files under ``root`` with records in SQLite."""
+    if url and urlsplit(url).scheme in ("redis", "rediss", "unix"):
+        from .redis_store import RedisUploadStore  # noqa: PLC0415 - redis is optional
+
+        return RedisUploadStore(url, name=name, preview_url=preview_url)
+    return UploadStore(root, preview_url=preview_url)

@@ -26,7 +26,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from huey import crontab
 
-from .records import UploadRecord, UploadsError, UploadStore
+from .records import UploadRecord, UploadRecords, UploadsError
 from .validation import check_image_content_type
 from .worker import Outcome, custom_id_for, process
 
@@ -59,7 +59,7 @@ class UploadQueue:
     def __init__(
         self,
         huey: Huey,
-        store: UploadStore,
+        store: UploadRecords,
         client_factory: Callable[[], ImagesClient],
         *,
         id_prefix: str = "uploads",
@@ -181,12 +181,10 @@ class UploadQueue:
         for record in self.store.needing_work(enqueued_before=now - self.requeue_after, now=now):
             if self.enqueue(record.id):
                 requeued.append(record.id)
-        orphans = self.store.orphans(older_than=self.orphan_age)
-        for path in orphans:
-            path.unlink(missing_ok=True)
+        orphans = self.store.remove_orphans(older_than=self.orphan_age)
         if requeued or orphans:
-            log.info("reconcile: re-enqueued %d upload(s), removed %d orphan file(s)", len(requeued), len(orphans))
-        return ReconcileReport(tuple(requeued), len(orphans))
+            log.info("reconcile: re-enqueued %d upload(s), removed %d orphaned staged file(s)", len(requeued), orphans)
+        return ReconcileReport(tuple(requeued), orphans)
 
 
 def _safe_filename(filename: str) -> str:

@@ -29,7 +29,7 @@ from cfvariants.client.errors import (
     ValidationError,
 )
 
-from .records import UploadRecord, UploadStore
+from .records import UploadRecord, UploadRecords
 
 if TYPE_CHECKING:
     from cfvariants.client import Image, ImagesClient
@@ -70,7 +70,7 @@ def is_retryable(error: Exception) -> bool:
     return isinstance(error, APIError) and error.status_code >= 500
 
 
-def process(store: UploadStore, client: ImagesClient, upload_id: str, *, lease: float = 600.0) -> Outcome:
+def process(store: UploadRecords, client: ImagesClient, upload_id: str, *, lease: float = 600.0) -> Outcome:
     """Claim ``upload_id`` and upload it once; the store records the result. Safe to call any number of times,
     from any number of workers."""
     record = store.claim(upload_id, lease=lease)
@@ -93,10 +93,10 @@ def process(store: UploadStore, client: ImagesClient, upload_id: str, *, lease: 
     return Outcome("ready", upload_id, image.id)
 
 
-def _upload(store: UploadStore, client: ImagesClient, record: UploadRecord) -> Image:
+def _upload(store: UploadRecords, client: ImagesClient, record: UploadRecord) -> Image:
     metadata = {**record.metadata, MARKER_KEY: record.id}
     content_type = record.content_type or mimetypes.guess_type(record.filename)[0] or "application/octet-stream"
-    with open(store.staged_path(record.id), "rb") as staged:
+    with store.open_staged(record.id) as staged:
         try:
             return client.upload(
                 staged,
@@ -130,7 +130,7 @@ def _existing(client: ImagesClient, record: UploadRecord) -> Image | None:
     return None
 
 
-def _failed_attempt(store: UploadStore, record: UploadRecord, exc: CloudflareImagesError) -> Outcome:
+def _failed_attempt(store: UploadRecords, record: UploadRecord, exc: CloudflareImagesError) -> Outcome:
     reason = _reason(exc)
     if is_retryable(exc):
         store.release(record.id, reason)
