@@ -10,7 +10,6 @@ file or none.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
@@ -65,10 +64,9 @@ class Originals:
         return self.path(file_key).read_bytes()
 
     def delete(self, file_key: str) -> None:
-        path = self.path(file_key)
-        path.unlink(missing_ok=True)
-        with contextlib.suppress(OSError):
-            path.parent.rmdir()  # only when it was the last file of its shard
+        # The shard directory stays (at most 256 of them): removing it when it looks empty would race with
+        # another process that has just created it to write into it.
+        self.path(file_key).unlink(missing_ok=True)
 
 
 @dataclass(frozen=True)
