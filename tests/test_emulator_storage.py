@@ -193,3 +193,19 @@ def test_renders_are_cached_per_options_and_format_and_purged_with_the_image(
     assert sorted(p.name for p in entries) == ["avif", "jpeg", "webp"]
     ok(http.delete(f"{API}/v1/{image_id}"))
     assert not [p for p in (data_dir / "cache").rglob("*") if p.is_file()]
+
+
+def test_a_cache_that_cannot_be_written_does_not_fail_deliveries(
+    http: httpx.Client, data_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    image_id = ok(upload(http, imagegen.jpeg(300, 200), id="cache/full.jpg"))["id"]
+    cache = data_dir / "cache"
+    if cache.exists():
+        import shutil
+
+        shutil.rmtree(cache)
+    cache.write_bytes(b"not a directory: every cache write fails, like a full disk")
+    for _ in range(2):
+        response = http.get(f"/cdn-cgi/imagedelivery/{DEV_ACCOUNT_HASH}/{image_id}/w=100")
+        assert response.status_code == 200 and imagegen.decode(response.content).size == (100, 67)
+    assert "could not cache a rendered variant" in caplog.text

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import re
 import secrets
@@ -22,6 +23,7 @@ from pathlib import Path
 
 __all__ = ["CachedVariant", "Originals", "VariantCache"]
 
+log = logging.getLogger("cfvariants.emulator")
 _FILE_KEY = re.compile(r"[0-9a-f]{40}-[0-9a-f]{16}")
 _FORMAT = re.compile(r"[a-z-]{1,16}")
 
@@ -33,8 +35,14 @@ def _check_key(file_key: str) -> str:
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    for attempt in range(3):  # another process may remove the directory between mkdir and mkstemp (a purge)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+            break
+        except FileNotFoundError:
+            if attempt == 2:
+                raise
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -122,7 +130,10 @@ class VariantCache:
     ) -> CachedVariant:
         etag = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
         header = json.dumps({"content_type": content_type, "etag": etag, "ignored": list(ignored)}).encode()
-        _write_atomically(self._path(file_key, options_key, output_format), header + b"\n" + body)
+        try:
+            _write_atomically(self._path(file_key, options_key, output_format), header + b"\n" + body)
+        except OSError as exc:  # the cache only saves work: a full disk or a racing purge must not fail a delivery
+            log.warning("could not cache a rendered variant (%s); it will be rendered again next time", exc)
         return CachedVariant(body, content_type, etag, ignored)
 
     def purge_image(self, file_key: str) -> None:
