@@ -110,7 +110,7 @@ class VariantCache:
     def get(self, file_key: str, options_key: str, output_format: str) -> CachedVariant | None:
         try:
             raw = self._path(file_key, options_key, output_format).read_bytes()
-        except FileNotFoundError:
+        except OSError:  # not cached, or the cache is unreadable: render again
             return None
         header, _, body = raw.partition(b"\n")
         try:
