@@ -285,7 +285,7 @@ class Delivery:
         last = entry[2]  # (exp, url) of the last signature: one image shown many times in one second
         if last[0] == exp:
             return last[1]  # type: ignore[no-any-return]
-        # HMAC-SHA256 finished inline from the precomputed states (SigningKey.hexdigest_after does the same);
+        # HMAC-SHA256 (as SigningKey.hexdigest) finished inline from the states with the path already absorbed;
         # this is the hottest path of a page full of private images.
         tail = f"?exp={exp}"
         inner = entry[1].copy()

@@ -14,7 +14,7 @@ import hashlib
 import hmac
 import time
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, quote_plus, urlsplit
 
@@ -65,14 +65,6 @@ class SigningKey:
         state = self._inner.copy()
         state.update(prefix.encode("utf-8"))
         return state
-
-    def hexdigest_after(self, state: Any, suffix: bytes) -> str:
-        """HMAC of (the prefix absorbed in ``state``) + ``suffix``; equal to ``hexdigest(prefix + suffix)``."""
-        inner = state.copy()
-        inner.update(suffix)
-        outer = self._outer.copy()
-        outer.update(inner.digest())
-        return outer.hexdigest()
 
     def __repr__(self) -> str:
         return "SigningKey('**********')"
@@ -200,8 +192,3 @@ def signature_problem(url: str, key: str | bytes | SecretStr | SigningKey, *, no
 def verify(url: str, key: str | bytes | SecretStr | SigningKey, *, now: float | None = None) -> bool:
     """True when ``url`` carries a valid, unexpired ``exp``/``sig`` for ``key`` (constant-time comparison)."""
     return signature_problem(url, key, now=now) is None
-
-
-def utc_from_unix(exp: int) -> datetime:
-    """The expiry as an aware datetime (for display)."""
-    return datetime.fromtimestamp(exp, UTC)

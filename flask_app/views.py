@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from werkzeug.datastructures import FileStorage
 
-from cfvariants.uploads import UploadQueue, UploadRecord, UploadRejected, UploadsError, UploadState
+from cfvariants.uploads import UploadQueue, UploadRecord, UploadRejected, UploadsError, UploadState, UploadTooLarge
 
 from .profiles import ProfileStore
 
@@ -70,11 +70,10 @@ def upload() -> Any:
         record = _queue().submit(file.stream, filename=file.filename, private=private, context={"title": title})
     except UploadRejected as exc:
         return render_template("upload.html", error=str(exc), **form), 400
-    except UploadsError as exc:
-        message = str(exc)
-        if "larger than" in message:
-            message = f"The file is larger than {max_mb} MB."
-        return render_template("upload.html", error=message, **form), 400
+    except UploadTooLarge:
+        return render_template("upload.html", error=f"The file is larger than {max_mb} MB.", **form), 413
+    except UploadsError as exc:  # e.g. a file name that is empty once cleaned
+        return render_template("upload.html", error=f"{str(exc)[:1].upper()}{str(exc)[1:]}.", **form), 400
     if as_avatar:
         _profiles().set_avatar(record.id)
     flash("Got it. The image is being sent to Cloudflare Images in the background.", "ok")

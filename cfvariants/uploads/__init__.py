@@ -5,7 +5,7 @@ from cfvariants.uploads import UploadQueue, huey_from_url, store_from_url
 
 from .hueyconf import huey_from_url, store_from_url
 from .queue import ReconcileReport, UploadQueue
-from .records import UploadRecord, UploadRecords, UploadsError, UploadState
+from .records import UploadRecord, UploadRecords, UploadsError, UploadState, UploadTooLarge
 from .sqlite_store import UploadStore
 from .validation import ACCEPTED_FORMATS, UploadRejected, check_image_file
 from .worker import MARKER_KEY, Outcome, custom_id_for, process
@@ -22,6 +22,7 @@ __all__ = [
     "UploadRejected",
     "UploadState",
     "UploadStore",
+    "UploadTooLarge",
     "UploadsError",
     "check_image_file",
     "custom_id_for",

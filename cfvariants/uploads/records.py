@@ -26,13 +26,21 @@ from typing import IO, Any, Protocol
 from cfvariants.errors import CFVariantsError
 from cfvariants.refs import LocalImage
 
-__all__ = ["UploadRecord", "UploadRecords", "UploadState", "UploadsError"]
+__all__ = ["UploadRecord", "UploadRecords", "UploadState", "UploadTooLarge", "UploadsError"]
 
 _CHUNK = 1 << 20
 
 
 class UploadsError(CFVariantsError):
     """An upload cannot be staged or found; the message says why in words a person can act on."""
+
+
+class UploadTooLarge(UploadsError):
+    """The file is over the size limit (``limit`` bytes); reading stopped there, so nothing was kept."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        super().__init__(f"the file is larger than {limit:,} bytes")
 
 
 class UploadState(enum.StrEnum):
@@ -135,14 +143,14 @@ def write_durably(source: IO[bytes] | bytes, path: Path, max_bytes: int | None) 
         if isinstance(source, bytes | bytearray | memoryview):
             data = bytes(source)
             if max_bytes is not None and len(data) > max_bytes:
-                raise UploadsError(f"the file is larger than {max_bytes:,} bytes")
+                raise UploadTooLarge(max_bytes)
             out.write(data)
             size = len(data)
         else:
             while chunk := source.read(_CHUNK):
                 size += len(chunk)
                 if max_bytes is not None and size > max_bytes:
-                    raise UploadsError(f"the file is larger than {max_bytes:,} bytes")
+                    raise UploadTooLarge(max_bytes)
                 out.write(chunk)
         out.flush()
         os.fsync(out.fileno())
