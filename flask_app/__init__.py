@@ -11,7 +11,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, render_template
+from flask import Flask, render_template, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from cfvariants.flask import CFImages
@@ -20,6 +20,7 @@ from cfvariants.variants import load as load_variants
 
 from .config import AppSettings
 from .csrf import init_csrf
+from .limits import FormTooLarge, UploadRequest, file_too_large_message, form_config, form_too_large_message
 from .profiles import ProfileStore
 from .uploads import build_queue
 from .views import gallery
@@ -37,10 +38,10 @@ def create_app(settings: AppSettings | None = None, **config: Any) -> Flask:
     settings = settings or AppSettings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     app = Flask(__name__, template_folder=str(TEMPLATES), instance_path=str(settings.data_dir.resolve() / "instance"))
+    app.request_class = UploadRequest
     app.config.update(
         SECRET_KEY=settings.flask_secret(),
-        MAX_CONTENT_LENGTH=settings.max_upload_mb * 1024 * 1024 + 256 * 1024,  # the file plus the form around it
-        MAX_FORM_MEMORY_SIZE=64 * 1024,
+        **form_config(settings.max_upload_mb),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         APP_MAX_UPLOAD_MB=settings.max_upload_mb,
@@ -67,7 +68,12 @@ def _register_errors(app: Flask) -> None:
     @app.errorhandler(RequestEntityTooLarge)
     def too_large(error: RequestEntityTooLarge) -> tuple[str, int]:
         limit = app.config["APP_MAX_UPLOAD_MB"]
-        return render_template("upload.html", error=f"The file is larger than {limit} MB.", max_mb=limit), 413
+        message = form_too_large_message() if isinstance(error, FormTooLarge) else file_too_large_message(limit)
+        log.warning("refused %s %s (413, Content-Length %s): %s", request.method, request.path, request.content_length,
+                    message)  # fmt: skip
+        if request.endpoint == "gallery.upload":
+            return render_template("upload.html", error=message, max_mb=limit), 413
+        return render_template("error.html", code=413, heading="Too large", message=message), 413
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> tuple[str, int]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
@@ -9,11 +10,13 @@ from werkzeug.datastructures import FileStorage
 
 from cfvariants.uploads import UploadQueue, UploadRecord, UploadRejected, UploadsError, UploadState, UploadTooLarge
 
+from .limits import file_too_large_message
 from .profiles import ProfileStore
 
 __all__ = ["gallery"]
 
 gallery = Blueprint("gallery", __name__)
+log = logging.getLogger("flask_app")
 
 
 def _queue() -> UploadQueue:
@@ -69,15 +72,21 @@ def upload() -> Any:
     try:
         record = _queue().submit(file.stream, filename=file.filename, private=private, context={"title": title})
     except UploadRejected as exc:
-        return render_template("upload.html", error=str(exc), **form), 400
+        return _refused(file.filename, str(exc), 400, form)
     except UploadTooLarge:
-        return render_template("upload.html", error=f"The file is larger than {max_mb} MB.", **form), 413
+        return _refused(file.filename, file_too_large_message(max_mb), 413, form)
     except UploadsError as exc:  # e.g. a file name that is empty once cleaned
-        return render_template("upload.html", error=f"{str(exc)[:1].upper()}{str(exc)[1:]}.", **form), 400
+        return _refused(file.filename, f"{str(exc)[:1].upper()}{str(exc)[1:]}.", 400, form)
     if as_avatar:
         _profiles().set_avatar(record.id)
     flash("Got it. The image is being sent to Cloudflare Images in the background.", "ok")
     return redirect(url_for("gallery.image", upload_id=record.id), code=303)
+
+
+def _refused(filename: str, message: str, status: int, form: dict[str, Any]) -> tuple[str, int]:
+    """The form again with ``message``; logged (the file's name as sent, quoted; no form values, no cookies)."""
+    log.warning("refused upload %r (%d): %s", filename[:200], status, message)
+    return render_template("upload.html", error=message, **form), status
 
 
 @gallery.get("/images/<upload_id>")

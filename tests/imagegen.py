@@ -10,17 +10,28 @@ Every builder returns encoded bytes; ``decode`` and ``sniff`` read results back 
     webp(100, 80, frames=3)                  animated WebP
     avif(100, 80)
     jpeg(..., exif=exif_block(copyright="ACME", gps=True, orientation=6))
+    photo_jpeg(5 * MB, seed=1)               camera-like noisy JPEG of exactly 5 MB (also photo_png)
+
+Sizes matter for uploads: a smooth gradient compresses to a few KB whatever its dimensions, so anything that
+tests size limits, buffering or streaming uses ``photo_jpeg``/``photo_png``: high-entropy like a real photo,
+exactly the requested number of bytes, the same bytes for the same seed.
 """
 
 from __future__ import annotations
 
+import functools
 import io
+import random
+import struct
+import zlib
 from collections.abc import Sequence
 
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFilter
 
 __all__ = [
     "FRAME_COLORS",
+    "MB",
+    "PHOTO_SIZES",
     "QUADRANTS",
     "avif",
     "decode",
@@ -29,6 +40,9 @@ __all__ = [
     "gif_animated",
     "jpeg",
     "make",
+    "photo",
+    "photo_jpeg",
+    "photo_png",
     "png",
     "quadrant_at",
     "sniff",
@@ -173,3 +187,82 @@ def quadrant_at(image: Image.Image, x: int, y: int) -> str | None:
         if all(abs(a - b) <= 40 for a, b in zip(pixel, color, strict=True)):
             return name
     return None
+
+
+MB = 1024 * 1024
+"""A megabyte as the app counts it (``MAX_UPLOAD_MB=10`` is 10 * MB bytes)."""
+PHOTO_SIZES: tuple[int, ...] = (int(0.1 * MB), 1 * MB, 5 * MB, int(9.9 * MB))
+"""The sizes upload tests cover: a small phone picture up to just under the default 10 MB limit."""
+
+
+def photo(width: int, height: int, *, seed: int = 0) -> Image.Image:
+    """A camera-like RGB image: soft structure (a sky-to-ground gradient, blurred shapes) under per-pixel sensor
+    noise, so it compresses about as badly as a real photo. The same ``seed`` gives the same pixels."""
+    rng = random.Random(seed)
+    small = Image.new("RGB", (64, 48))
+    draw = ImageDraw.Draw(small)
+    top, bottom = _color(rng), _color(rng)
+    for y in range(48):
+        mix = y / 47
+        draw.line((0, y, 63, y), fill=tuple(round(a + (b - a) * mix) for a, b in zip(top, bottom, strict=True)))
+    for _ in range(12):
+        x, y, r = rng.randrange(64), rng.randrange(48), rng.randrange(3, 16)
+        draw.ellipse((x - r, y - r, x + r, y + r), fill=_color(rng))
+    base = small.filter(ImageFilter.GaussianBlur(2)).resize((width, height), Image.Resampling.BICUBIC)
+    noise = Image.frombytes("RGB", (width, height), rng.randbytes(width * height * 3))
+    return Image.blend(base, noise, 0.3)
+
+
+def photo_jpeg(size: int, *, seed: int = 0, quality: int = 90) -> bytes:
+    """A photo-like JPEG of exactly ``size`` bytes (4:3; the few bytes the pixels do not fill go into random
+    comment segments, as cameras fill theirs with maker notes)."""
+    return _photo(size, seed, "jpeg", quality)
+
+
+def photo_png(size: int, *, seed: int = 0) -> bytes:
+    """A photo-like PNG of exactly ``size`` bytes (the remainder in a private ancillary chunk decoders skip)."""
+    return _photo(size, seed, "png", 0)
+
+
+@functools.lru_cache(maxsize=16)
+def _photo(size: int, seed: int, fmt: str, quality: int) -> bytes:
+    if size < 4096:
+        raise ValueError(f"a photo-like image needs at least 4096 bytes, not {size}")
+    pad = _pad_jpeg if fmt == "jpeg" else _pad_png
+    minimum = 4 if fmt == "jpeg" else 12  # the smallest padding segment or chunk
+
+    def encoded(pixels: float) -> bytes:
+        width = max(16, round((pixels * 4 / 3) ** 0.5))
+        height = max(12, width * 3 // 4)
+        image = photo(width, height, seed=seed)
+        return encode(image, "JPEG", quality=quality) if fmt == "jpeg" else encode(image, "PNG", compress_level=6)
+
+    sample = encoded(256 * 192)
+    pixels = 256 * 192 * size * 0.97 / len(sample)
+    for _ in range(8):
+        data = encoded(pixels)
+        if minimum <= size - len(data) <= size * 0.08 + 4096:
+            return pad(data, size - len(data), random.Random(seed ^ size))
+        pixels *= (size * 0.97 - minimum) / len(data)
+    raise AssertionError(f"could not make a {fmt} of {size} bytes")  # pragma: no cover - the estimate converges
+
+
+def _color(rng: random.Random) -> tuple[int, int, int]:
+    return rng.randrange(256), rng.randrange(256), rng.randrange(256)
+
+
+def _pad_jpeg(data: bytes, extra: int, rng: random.Random) -> bytes:
+    """``extra`` more bytes as COM segments (marker, 2-byte length, at most 65533 bytes each) right after SOI."""
+    segments = []
+    count = -(-extra // 65537)
+    for index in range(count):
+        total = extra // count + (1 if index < extra % count else 0)
+        segments.append(b"\xff\xfe" + struct.pack(">H", total - 2) + rng.randbytes(total - 4))
+    return data[:2] + b"".join(segments) + data[2:]
+
+
+def _pad_png(data: bytes, extra: int, rng: random.Random) -> bytes:
+    """``extra`` more bytes as one private ancillary chunk (``cfPd``) before IEND."""
+    body = rng.randbytes(extra - 12)
+    chunk = struct.pack(">I", len(body)) + b"cfPd" + body + struct.pack(">I", zlib.crc32(b"cfPd" + body))
+    return data[:-12] + chunk + data[-12:]

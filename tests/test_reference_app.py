@@ -112,7 +112,7 @@ BAD_UPLOADS = {
         "evil.svg",
         "This SVG contains a &lt;script&gt; element",
     ),
-    "over the limit": (imagegen.jpeg(16, 16) + b"\0" * (1024 * 1024 + 10), "huge.jpg", "The file is larger than 1 MB."),
+    "over the limit": (imagegen.photo_jpeg(imagegen.MB + 10), "huge.jpg", "The file is larger than 1 MB."),
 }
 
 

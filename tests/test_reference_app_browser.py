@@ -81,3 +81,42 @@ def test_upload_in_a_browser_and_see_the_w200_variant(served_app: tuple[Flask, s
         finally:
             browser.close()
     assert (ARTIFACTS / "reference-app-image-page.png").stat().st_size > 10_000
+
+
+def test_a_browser_uploads_real_photo_sizes_and_sees_why_one_is_too_large(
+    served_app: tuple[Flask, str], tmp_path: Path
+) -> None:
+    """The form as a person uses it: camera-like JPEGs and PNGs of 0.1 to 9.9 MB are accepted; one byte over
+    the limit, and far over it, the page says the file is too large."""
+    from playwright.sync_api import sync_playwright
+
+    app, base = served_app
+    photos = []
+    for size in imagegen.PHOTO_SIZES:
+        for fmt, build in (("jpg", imagegen.photo_jpeg), ("png", imagegen.photo_png)):
+            path = tmp_path / f"photo-{size}.{fmt}"
+            path.write_bytes(build(size, seed=size))
+            photos.append(path)
+    over = tmp_path / "one-byte-too-many.jpg"
+    over.write_bytes(imagegen.photo_jpeg(10 * imagegen.MB + 1, seed=9))
+    far_over = tmp_path / "far-too-large.png"
+    far_over.write_bytes(imagegen.photo_png(11 * imagegen.MB, seed=9))
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            for photo in photos:
+                page.goto(f"{base}/upload")
+                page.set_input_files("#file", str(photo))
+                page.click("button[type=submit]")
+                page.wait_for_url(f"{base}/images/*")
+            for refused in (over, far_over):
+                page.goto(f"{base}/upload")
+                page.set_input_files("#file", str(refused))
+                page.click("button[type=submit]")
+                page.wait_for_selector("#upload-error")
+                assert page.inner_text("#upload-error") == "The file is larger than 10 MB.", refused.name
+        finally:
+            browser.close()
+    records = app.extensions["uploads"].store.recent(limit=100)
+    assert sorted(r.size for r in records) == sorted(p.stat().st_size for p in photos)
