@@ -2,7 +2,7 @@
 
 The pure core (no network, no disk) is importable from the top level::
 
-    from cfvariants import Delivery, Options, parse_url
+    from cfvariants import Delivery, Options, Transformations, parse_url
 """
 
 from .delivery import DEFAULT_VARIANT, Delivery, Variant
@@ -18,7 +18,8 @@ from .errors import (
 from .html import Source
 from .options import Options
 from .signing import SigningKey, sign_url, verify
-from .urls import ParsedURL, encode_image_id, parse_url
+from .transformations import Transformations
+from .urls import ParsedURL, TransformationURL, encode_image_id, parse_url
 
 __version__ = "0.1.0"
 
@@ -34,6 +35,8 @@ __all__ = [
     "SigningError",
     "SigningKey",
     "Source",
+    "TransformationURL",
+    "Transformations",
     "URLError",
     "Variant",
     "VariantError",

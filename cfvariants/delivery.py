@@ -8,17 +8,15 @@ Django, Flask, the CLI) builds URLs through this class and nothing else.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from markupsafe import Markup
 from pydantic import SecretStr
 
-from .errors import SigningError, URLError, VariantError
-from .html import Source, img_tag, picture_tag, srcset_candidates
+from .errors import SigningError, VariantError
+from .html import ImageMarkup, srcset_candidates, srcset_value
 from .options import Options
 from .segments import DEFAULT_VARIANT, Variant, keyword_options, resolve_variant
 from .settings import Settings
@@ -26,10 +24,10 @@ from .signing import SigningKey, expiry
 from .urls import (
     DELIVERY_HOST,
     DOMAIN_PREFIX,
-    SAME_SITE,
     URL_PREFIXES,
     check_account_hash,
     encode_image_id,
+    parse_origin,
     split_delivery_url,
 )
 
@@ -39,10 +37,9 @@ __all__ = ["DEFAULT_VARIANT", "Delivery", "Variant"]
 _MAX_ROWS = 1024  # distinct variants / call shapes remembered per Delivery
 _KEYWORD_SETS_PER_IMAGE = 8
 _time_ns = time.time_ns
-_DOMAIN = re.compile(r"(?:(https?)://)?([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::(\d{1,5}))?/?")
 
 
-class Delivery:
+class Delivery(ImageMarkup):
     """Builds Cloudflare Images delivery URLs for one account.
 
     ``Delivery(account_hash, signing_key=None, domain=None)``: ``domain`` switches to the custom-domain form
@@ -88,22 +85,10 @@ class Delivery:
     ) -> None:
         check_account_hash(account_hash)
         setattr_ = object.__setattr__
-        if domain == SAME_SITE:
-            origin = ""
+        if domain:
+            origin, shown = parse_origin(domain)
             path_prefix = f"{DOMAIN_PREFIX}/{account_hash}/"
-            setattr_(self, "_domain", SAME_SITE)
-        elif domain:
-            match = _DOMAIN.fullmatch(domain.strip())
-            if not match:
-                raise URLError(
-                    f"domain {domain!r} is not a host name (like images.example.com, optionally with a scheme "
-                    "and port such as http://127.0.0.1:5000)"
-                )
-            scheme, host, port = match.group(1) or "https", match.group(2).lower(), match.group(3)
-            netloc = f"{host}:{port}" if port else host
-            origin = f"{scheme}://{netloc}"
-            path_prefix = f"{DOMAIN_PREFIX}/{account_hash}/"
-            setattr_(self, "_domain", netloc if scheme == "https" else origin)
+            setattr_(self, "_domain", shown)
         else:
             origin = f"https://{DELIVERY_HOST}"
             path_prefix = f"/{account_hash}/"
@@ -372,8 +357,7 @@ class Delivery:
             max_width=max_width,
             tolerance=tolerance,
         )
-        base = self._image_base(image)
-        return ", ".join([f"{base}{segment} {descriptor}" for segment, descriptor in candidates])
+        return srcset_value(candidates, self._image_base(image))
 
     def _variant_for_srcset(self, variant: Variant, options: Mapping[str, Any]) -> Options:
         if variant is not None and resolve_variant(variant).named:
@@ -381,47 +365,11 @@ class Delivery:
                 f"named variant {resolve_variant(variant).text!r} has a fixed size, so it cannot make a srcset; "
                 "use flexible options (e.g. 'fit=cover') so each candidate can be resized"
             )
-        return keyword_options(variant, options)
+        return keyword_options(variant, options).check_form("hosted")
 
-    def img(
-        self,
-        image: str,
-        variant: Variant = None,
-        *,
-        alt: str,
-        widths: Iterable[int] | None = None,
-        densities: Iterable[float] | None = None,
-        sizes: str | None = None,
-        placeholder: str | None = None,
-        **attrs: Any,
-    ) -> Markup:
-        """An ``<img>`` tag (escaped ``Markup``): src, srcset/sizes, width/height when the variant fixes them,
-        ``loading="lazy"`` and ``decoding="async"`` (override or drop with ``loading=None``), and with
-        ``placeholder="blur"`` a blur-up background from a tiny blurred variant."""
-        return img_tag(
-            self, image, variant, alt=alt, widths=widths, densities=densities, sizes=sizes,
-            placeholder=placeholder, attrs=attrs,
-        )  # fmt: skip
-
-    def picture(
-        self,
-        image: str,
-        variant: Variant = None,
-        *,
-        alt: str,
-        formats: Iterable[str] = (),
-        sources: Iterable[Source] = (),
-        widths: Iterable[int] | None = None,
-        densities: Iterable[float] | None = None,
-        sizes: str | None = None,
-        placeholder: str | None = None,
-        **attrs: Any,
-    ) -> Markup:
-        """A ``<picture>`` with one ``<source>`` per format (and per art-direction ``Source``) and an ``<img>``."""
-        return picture_tag(
-            self, image, variant, alt=alt, formats=formats, sources=sources, widths=widths, densities=densities,
-            sizes=sizes, placeholder=placeholder, attrs=attrs,
-        )  # fmt: skip
+    def options_of(self, variant: Variant) -> Options | None:
+        """The flexible options ``variant`` stands for; ``None`` for a named variant (``None`` is ``public``)."""
+        return resolve_variant(variant).options
 
 
 def _hashable(values: Iterable[Any] | None) -> object:

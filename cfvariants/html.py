@@ -1,7 +1,10 @@
-"""Responsive-image markup: srcset candidates, ``<img>`` and ``<picture>`` tags.
+"""Responsive-image markup: srcset candidates, ``<img>`` and ``<picture>`` tags, for both URL forms.
 
-Everything is built through ``Delivery`` (this module never writes a URL itself) and every attribute value is
-escaped, so a title or an alt text from a user cannot break out of the tag.
+One builder for ``Delivery`` (hosted images) and ``Transformations`` (images anywhere): both inherit ``img`` and
+``picture`` from ``ImageMarkup`` and build their srcsets from ``srcset_candidates`` + ``srcset_value``; the markup
+asks the object for its URLs (``url``, ``srcset``) and options (``options_of``), so this module never writes a
+URL prefix itself. Every attribute value is escaped, so a title or an alt text from a user cannot break out of
+the tag.
 """
 
 from __future__ import annotations
@@ -11,24 +14,24 @@ import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from markupsafe import Markup, escape
 
 from .errors import CFVariantsError, VariantError
 from .options import Options
-from .segments import Variant, merge_options, resolve_variant
-
-if TYPE_CHECKING:
-    from .delivery import Delivery
+from .segments import Variant, merge_options
 
 __all__ = [
     "FLUID_MAX_WIDTH",
     "FLUID_MIN_WIDTH",
     "FLUID_TOLERANCE",
+    "ImageMarkup",
+    "MarkupBuilder",
     "Source",
     "fluid_widths",
     "srcset_candidates",
+    "srcset_value",
 ]
 
 FLUID_MIN_WIDTH = 100
@@ -127,6 +130,12 @@ def _srcset_candidates(
     return tuple(_width_candidate(options, w) for w in _widths(widths))
 
 
+def srcset_value(candidates: Iterable[tuple[str, str]], before: str, after: str = "") -> str:
+    """The ``srcset`` text of ``(segment, descriptor)`` candidates: each URL is ``before + segment + after``
+    (hosted: ``<prefix>/<id>/`` + options; transformations: ``<zone>/cdn-cgi/image/`` + options + ``/<source>``)."""
+    return ", ".join([f"{before}{segment}{after} {descriptor}" for segment, descriptor in candidates])
+
+
 def _positive_numbers(values: Iterable[float], name: str) -> list[float]:
     out = []
     for value in values:
@@ -184,6 +193,73 @@ def known_size(options: Options | None) -> tuple[int, int] | None:
 # -- markup ---------------------------------------------------------------------------------------------------------
 
 
+class MarkupBuilder(Protocol):
+    """What the markup needs from a URL builder (``Delivery``, ``Transformations``)."""
+
+    def url(self, image: str, variant: Variant = None, /) -> str: ...
+
+    def srcset(
+        self,
+        image: str,
+        variant: Variant = None,
+        /,
+        *,
+        widths: Iterable[int] | None = None,
+        densities: Iterable[float] | None = None,
+    ) -> str: ...
+
+    def options_of(self, variant: Variant) -> Options | None:
+        """The options ``variant`` stands for in this form; ``None`` for a named variant."""
+        ...
+
+
+class ImageMarkup:
+    """``img()`` and ``picture()`` for a URL builder that has ``url``, ``srcset`` and ``options_of``; the one
+    implementation behind ``Delivery`` and ``Transformations``."""
+
+    __slots__ = ()
+
+    def img(
+        self: MarkupBuilder,
+        image: str,
+        variant: Variant = None,
+        *,
+        alt: str,
+        widths: Iterable[int] | None = None,
+        densities: Iterable[float] | None = None,
+        sizes: str | None = None,
+        placeholder: str | None = None,
+        **attrs: Any,
+    ) -> Markup:
+        """An ``<img>`` tag (escaped ``Markup``): src, srcset/sizes, width/height when the variant fixes them,
+        ``loading="lazy"`` and ``decoding="async"`` (override or drop with ``loading=None``), and with
+        ``placeholder="blur"`` a blur-up background from a tiny blurred variant."""
+        return img_tag(
+            self, image, variant, alt=alt, widths=widths, densities=densities, sizes=sizes,
+            placeholder=placeholder, attrs=attrs,
+        )  # fmt: skip
+
+    def picture(
+        self: MarkupBuilder,
+        image: str,
+        variant: Variant = None,
+        *,
+        alt: str,
+        formats: Iterable[str] = (),
+        sources: Iterable[Source] = (),
+        widths: Iterable[int] | None = None,
+        densities: Iterable[float] | None = None,
+        sizes: str | None = None,
+        placeholder: str | None = None,
+        **attrs: Any,
+    ) -> Markup:
+        """A ``<picture>`` with one ``<source>`` per format (and per art-direction ``Source``) and an ``<img>``."""
+        return picture_tag(
+            self, image, variant, alt=alt, formats=formats, sources=sources, widths=widths, densities=densities,
+            sizes=sizes, placeholder=placeholder, attrs=attrs,
+        )  # fmt: skip
+
+
 def attr_name(name: str) -> str:
     if name.endswith("_"):
         name = name[:-1]
@@ -206,19 +282,19 @@ def render_attrs(attrs: Mapping[str, Any]) -> str:
     return "".join(out)
 
 
-def _blur_style(delivery: Delivery, image: str, options: Options | None) -> str:
+def _blur_style(builder: MarkupBuilder, image: str, options: Options | None) -> str:
     tiny = Options(width=PLACEHOLDER_WIDTH, blur=5, quality=30)
     if options is not None:
         height = None
         if isinstance(options.width, int) and options.height is not None:
             height = max(1, round(PLACEHOLDER_WIDTH * options.height / options.width))
         tiny = options.replace(width=PLACEHOLDER_WIDTH, height=height, dpr=None, blur=5, quality=30)
-    url = delivery.url(image, tiny)
+    url = builder.url(image, tiny)
     return f'background-image:url("{url}");background-size:cover;background-position:center;background-repeat:no-repeat'
 
 
 def _img_attrs(
-    delivery: Delivery,
+    builder: MarkupBuilder,
     image: str,
     variant: Variant,
     *,
@@ -234,10 +310,10 @@ def _img_attrs(
     if placeholder not in (None, "blur"):
         raise CFVariantsError(f"placeholder must be None or 'blur', not {placeholder!r}")
     extra = {attr_name(name): value for name, value in attrs.items()}
-    options = resolve_variant(variant).options
-    out: dict[str, Any] = {"src": delivery.url(image, variant)}
+    options = builder.options_of(variant)
+    out: dict[str, Any] = {"src": builder.url(image, variant)}
     if widths is not None or densities is not None:
-        out["srcset"] = delivery.srcset(image, variant, widths=widths, densities=densities)
+        out["srcset"] = builder.srcset(image, variant, widths=widths, densities=densities)
         if widths is not None:
             lazy = extra.get("loading", "lazy") == "lazy"
             out["sizes"] = sizes if sizes is not None else ("auto, 100vw" if lazy else "100vw")
@@ -249,7 +325,7 @@ def _img_attrs(
     out["loading"] = "lazy"
     out["decoding"] = "async"
     if placeholder == "blur":
-        style = _blur_style(delivery, image, options)
+        style = _blur_style(builder, image, options)
         user_style = extra.pop("style", None)
         out["style"] = f"{style};{user_style}" if user_style else style
     out.update(extra)
@@ -257,7 +333,7 @@ def _img_attrs(
 
 
 def img_tag(
-    delivery: Delivery,
+    builder: MarkupBuilder,
     image: str,
     variant: Variant,
     *,
@@ -268,16 +344,16 @@ def img_tag(
     placeholder: str | None = None,
     attrs: Mapping[str, Any] | None = None,
 ) -> Markup:
-    """See ``Delivery.img``."""
+    """See ``ImageMarkup.img``."""
     values = _img_attrs(
-        delivery, image, variant, alt=alt, widths=widths, densities=densities, sizes=sizes,
+        builder, image, variant, alt=alt, widths=widths, densities=densities, sizes=sizes,
         placeholder=placeholder, attrs=attrs or {},
     )  # fmt: skip
     return Markup(f"<img{render_attrs(values)}>")  # noqa: S704 - every value went through escape()
 
 
 def picture_tag(
-    delivery: Delivery,
+    builder: MarkupBuilder,
     image: str,
     variant: Variant,
     *,
@@ -290,17 +366,18 @@ def picture_tag(
     placeholder: str | None = None,
     attrs: Mapping[str, Any] | None = None,
 ) -> Markup:
-    """See ``Delivery.picture``: art-direction sources first, then one source per explicit format, then the img."""
+    """See ``ImageMarkup.picture``: art-direction sources first, then one source per explicit format, then the img."""
+    options = builder.options_of(variant)  # a variant this form cannot take fails here, before any source
     parts = ["<picture>"]
     for source in sources:
         if not isinstance(source, Source):
             raise CFVariantsError(f"sources must be cfvariants.html.Source objects, not {type(source).__name__}")
-        parts.append(_source_tag(delivery, image, source.variant, source.media, source.widths, source.densities,
+        parts.append(_source_tag(builder, image, source.variant, source.media, source.widths, source.densities,
                                  source.sizes, None))  # fmt: skip
     formats = tuple(formats)
-    if formats and resolve_variant(variant).named and variant is not None:
+    if formats and options is None and variant is not None:
         raise VariantError(
-            f"named variant {resolve_variant(variant).text!r} cannot change format; Cloudflare already negotiates "
+            f"named variant {str(variant)!r} cannot change format; Cloudflare already negotiates "
             "AVIF/WebP from the Accept header. Pass formats=() or use flexible options"
         )
     widths_t = tuple(widths) if widths is not None else None
@@ -310,11 +387,11 @@ def picture_tag(
             raise CFVariantsError(
                 f"format {fmt!r} has no MIME type for <source>; use one of {', '.join(_FORMAT_TYPES)}"
             )
-        options = merge_options(variant, {"format": fmt})
-        parts.append(_source_tag(delivery, image, options, None, widths_t, densities_t, sizes, _FORMAT_TYPES[fmt]))
+        with_format = merge_options(options, {"format": fmt})
+        parts.append(_source_tag(builder, image, with_format, None, widths_t, densities_t, sizes, _FORMAT_TYPES[fmt]))
     parts.append(
         img_tag(
-            delivery, image, variant, alt=alt, widths=widths_t, densities=densities_t, sizes=sizes,
+            builder, image, variant, alt=alt, widths=widths_t, densities=densities_t, sizes=sizes,
             placeholder=placeholder, attrs=attrs,
         )
     )  # fmt: skip
@@ -323,7 +400,7 @@ def picture_tag(
 
 
 def _source_tag(
-    delivery: Delivery,
+    builder: MarkupBuilder,
     image: str,
     variant: Variant,
     media: str | None,
@@ -333,9 +410,9 @@ def _source_tag(
     mime: str | None,
 ) -> str:
     if widths is not None or densities is not None:
-        srcset = delivery.srcset(image, variant, widths=widths, densities=densities)
+        srcset = builder.srcset(image, variant, widths=widths, densities=densities)
     else:
-        srcset = delivery.url(image, variant)
+        srcset = builder.url(image, variant)
     values = {
         "media": media,
         "type": mime,

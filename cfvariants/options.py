@@ -1,8 +1,11 @@
 """The flexible-variant options (``w=200,fit=cover``) as a validated, immutable model.
 
-Every option of Cloudflare's URL interface for hosted images is a field with its type, range and enumeration
-(reference §2). Input comes from a URL string (``Options.parse``) or from keywords (``Options(width=200)``, short
-aliases included); both go through the same per-option parsers, so a value means the same whatever its spelling.
+Every option of Cloudflare's URL interface is a field with its type, range and enumeration. One model serves
+both URL forms: hosted images (``imagedelivery.net``, ``Delivery``) and Image Transformations of images anywhere
+(``/cdn-cgi/image/``, ``Transformations``); the few options that exist in only one form are refused in the
+other by ``Options.check_form`` (``FORM_ONLY``). Input comes from a URL string (``Options.parse``) or from
+keywords (``Options(width=200)``, short aliases included); both go through the same per-option parsers, so a
+value means the same whatever its spelling.
 
 ``str(options)`` is the one canonical form: a fixed order and the shortest name of each option. Equal
 transformations therefore give byte-equal URLs, which is what CDN caches key on. Parsing a string is cached, so
@@ -28,8 +31,10 @@ from .errors import OptionsError
 __all__ = [
     "FITS",
     "FORMATS",
+    "FORM_ONLY",
     "GRAVITIES",
     "QUALITY_LEVELS",
+    "Form",
     "Options",
     "option_names",
 ]
@@ -42,6 +47,9 @@ Metadata = Literal["keep", "copyright", "none"]
 Flip = Literal["h", "v", "hv"]
 Rotate = Literal[90, 180, 270]
 Upscale = Literal["interpolate", "generate"]
+OnError = Literal["redirect"]
+Form = Literal["hosted", "remote"]
+"""The two URL forms: ``"hosted"`` (images stored in Cloudflare Images) and ``"remote"`` (Image Transformations)."""
 
 FITS: tuple[str, ...] = (
     "scale-down",
@@ -285,7 +293,17 @@ _SPECS: tuple[_Spec, ...] = (
     _Spec("compression", ("compression",), _choice_parser("compression", ("fast",))),
     _Spec("segment", ("segment",), _choice_parser("segment", ("foreground",))),
     _Spec("upscale", ("upscale",), _choice_parser("upscale", ("interpolate", "generate"))),
+    _Spec("onerror", ("onerror",), _choice_parser("onerror", ("redirect",))),
 )
+
+FORM_ONLY: dict[str, Form] = {"onerror": "remote"}
+"""Options that exist in one URL form only, by field. ``onerror=redirect``: Cloudflare documents it for
+transformations through the URL interface and "not supported for hosted images". No option is documented as
+hosted-only (named variants are, but they are not options)."""
+_FORM_TEXT: dict[str, str] = {
+    "hosted": "images stored in Cloudflare Images (imagedelivery.net delivery URLs)",
+    "remote": "Image Transformations (/cdn-cgi/image/ URLs)",
+}
 
 _BY_FIELD: dict[str, _Spec] = {spec.field: spec for spec in _SPECS}
 _BY_NAME: dict[str, _Spec] = {}
@@ -296,7 +314,6 @@ _BY_NAME["face_zoom"] = _BY_FIELD["zoom"]
 _URL_BY_NAME: dict[str, _Spec] = {name: spec for spec in _SPECS for name in spec.names}
 _URL_NAMES: tuple[str, ...] = tuple(name for spec in _SPECS for name in spec.names)
 _UNSUPPORTED: dict[str, str] = {
-    "onerror": "onerror is only supported for remote images, not for images stored in Cloudflare Images",
     "border": "border is only available from Workers, not as a URL option",
     "draw": "draw (overlays) is only available from Workers, not as a URL option",
 }
@@ -399,6 +416,7 @@ class Options(BaseModel):
     compression: Literal["fast"] | None = None
     segment: Literal["foreground"] | None = None
     upscale: Upscale | None = None
+    onerror: OnError | None = None
 
     _canonical: str = PrivateAttr(default="")
     _hash: int = PrivateAttr(default=0)
@@ -465,6 +483,21 @@ class Options(BaseModel):
     @property
     def is_empty(self) -> bool:
         return not self._canonical
+
+    def check_form(self, form: Form) -> Self:
+        """``self`` if every option applies to ``form`` (``"hosted"`` or ``"remote"``); else an ``OptionsError``
+        naming the option and the form it belongs to (``onerror=redirect`` on a hosted image)."""
+        for field, only in FORM_ONLY.items():
+            value = getattr(self, field)
+            if value is not None and only != form:
+                spec = _BY_FIELD[field]
+                part = f"{spec.names[0]}={spec.format(value)}"
+                raise OptionsError(
+                    f"{spec.names[0]} only applies to {_FORM_TEXT[only]}, not to {_FORM_TEXT[form]}",
+                    part=part,
+                    options=self._canonical if self._canonical != part else None,
+                )
+        return self
 
     def __str__(self) -> str:
         return self._canonical

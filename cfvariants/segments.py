@@ -1,4 +1,5 @@
-"""The last path segment of a delivery URL: a named variant or canonical flexible options.
+"""The last path segment of a delivery URL: a named variant or canonical flexible options (hosted images:
+options of the other form, such as ``onerror``, are refused here).
 
 Resolving a variant argument (``"avatar"``, ``"w=200,fit=cover"``, an ``Options``, ``None``) is cached per
 distinct value, so the URL builder and the markup helpers pay for validation once per spelling.
@@ -52,10 +53,10 @@ def resolve_variant(variant: Variant) -> Segment:
     elif isinstance(variant, Options):
         if variant.is_empty:
             raise VariantError("Options() with no options is not a variant; give at least one option")
-        segment = Segment(str(variant), variant)
+        segment = Segment(str(variant), variant.check_form("hosted"))
     elif isinstance(variant, str):
         if "=" in variant:
-            options = Options.parse(variant)
+            options = Options.parse(variant).check_form("hosted")
             segment = Segment(str(options), options)
         else:
             segment = Segment(check_variant_name(variant), None)

@@ -1,8 +1,8 @@
 """Configuration from the environment or a ``.env`` file, under the names the original app used.
 
 ``CF_ACCT_ID``, ``CF_IMG_TOKEN``, ``CF_IMG_HASH`` (plus ``CF_IMG_SIGNING_KEY``, ``CF_IMG_DOMAIN``,
-``CF_API_BASE``). Secrets are ``SecretStr``: they never show in a repr, a log line or an error message, and a
-validation error is re-raised without the offending input. A value still in 1Password reference form
+``CF_IMG_ZONE``, ``CF_API_BASE``). Secrets are ``SecretStr``: they never show in a repr, a log line or an error
+message, and a validation error is re-raised without the offending input. A value still in 1Password reference form
 (``op://vault/item/field``) means the app was not started under ``op run``; that is said plainly.
 """
 
@@ -25,6 +25,7 @@ ENV_NAMES: dict[str, str] = {
     "account_hash": "CF_IMG_HASH",
     "signing_key": "CF_IMG_SIGNING_KEY",
     "domain": "CF_IMG_DOMAIN",
+    "zone": "CF_IMG_ZONE",
     "api_base": "CF_API_BASE",
 }
 _SECRET_FIELDS = frozenset({"api_token", "signing_key"})
@@ -48,6 +49,8 @@ class Settings(BaseSettings):
     account_hash: str | None = Field(default=None, validation_alias="CF_IMG_HASH")
     signing_key: SecretStr | None = Field(default=None, validation_alias="CF_IMG_SIGNING_KEY")
     domain: str | None = Field(default=None, validation_alias="CF_IMG_DOMAIN")
+    zone: str | None = Field(default=None, validation_alias="CF_IMG_ZONE")
+    """The site's zone for Image Transformations of images outside Cloudflare Images (``/cdn-cgi/image/``)."""
     api_base: str = Field(default=DEFAULT_API_BASE, validation_alias="CF_API_BASE")
 
     @field_validator("*", mode="before")

@@ -1,4 +1,5 @@
-"""Delivery-URL text: encoding image ids, normalising paths the way browsers do, and parsing delivery URLs.
+"""Delivery-URL text: encoding image ids, normalising paths the way browsers do, and parsing delivery URLs
+(hosted images) and Image Transformations URLs (``/cdn-cgi/image/<options>/<source>``, images anywhere).
 
 Browsers (WHATWG URL parsers) rewrite a URL's path before requesting it: they percent-encode a few characters,
 turn ``\\`` into ``/`` and resolve ``.``/``..`` segments. Cloudflare signs and serves the path *after* that
@@ -18,12 +19,17 @@ from .options import Options
 __all__ = [
     "DELIVERY_HOST",
     "DOMAIN_PREFIX",
+    "TRANSFORM_PREFIX",
     "ParsedURL",
+    "TransformationURL",
     "check_account_hash",
     "check_variant_name",
     "encode_image_id",
+    "is_remote_source",
     "is_url",
     "normalize_path",
+    "parse_delivery_url",
+    "parse_origin",
     "parse_url",
     "split_delivery_url",
 ]
@@ -33,6 +39,8 @@ DOMAIN_PREFIX = "/cdn-cgi/imagedelivery"
 SAME_SITE = "/"
 """``Delivery(..., domain="/")``: root-relative URLs (``/cdn-cgi/imagedelivery/...``) served by the current site,
 which is how development mounts the local emulator into a Flask or Django app on any host and port."""
+TRANSFORM_PREFIX = "/cdn-cgi/image/"
+"""The fixed path prefix of Image Transformations URLs: ``https://<zone>/cdn-cgi/image/<options>/<source>``."""
 URL_PREFIXES = ("https://", "http://", DOMAIN_PREFIX + "/")
 """What a delivery URL (as opposed to an image id) starts with; an image id can never start with '/'."""
 MAX_ID_LENGTH = 1024
@@ -46,6 +54,8 @@ _ACCOUNT_HASH = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _VARIANT_NAME = re.compile(r"[A-Za-z0-9]{1,99}")
 _DOT_SEGMENTS = frozenset({".", "%2e", "%2E"})
 _DOUBLE_DOT_SEGMENTS = frozenset({"..", ".%2e", ".%2E", "%2e.", "%2E.", "%2e%2e", "%2E%2E", "%2e%2E", "%2E%2e"})
+
+_ORIGIN = re.compile(r"(?:(https?)://)?([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::(\d{1,5}))?/?")
 
 _id_cache: dict[str, str] = {}
 _ID_CACHE_MAX = 8192
@@ -100,6 +110,24 @@ def _encode_image_id(image_id: str) -> str:
 
 def _show(text: str, limit: int = 80) -> str:
     return repr(text if len(text) <= limit else text[:limit] + "...")
+
+
+def parse_origin(domain: str, what: str = "domain") -> tuple[str, str]:
+    """``(origin, shown)`` of a ``domain``/``zone`` argument: ``"images.example.com"`` gives
+    ``("https://images.example.com", "images.example.com")``; a scheme other than https and a port are kept
+    (``"http://127.0.0.1:5000"`` is shown as it is); ``"/"`` gives ``("", "/")`` (root-relative URLs)."""
+    if domain == SAME_SITE:
+        return "", SAME_SITE
+    match = _ORIGIN.fullmatch(domain.strip()) if isinstance(domain, str) else None
+    if not match:
+        raise URLError(
+            f"{what} {domain!r} is not a host name (like images.example.com, optionally with a scheme "
+            "and port such as http://127.0.0.1:5000)"
+        )
+    scheme, host, port = match.group(1) or "https", match.group(2).lower(), match.group(3)
+    netloc = f"{host}:{port}" if port else host
+    origin = f"{scheme}://{netloc}"
+    return origin, netloc if scheme == "https" else origin
 
 
 def check_account_hash(account_hash: str) -> str:
@@ -162,6 +190,21 @@ class _Split:
 def is_url(text: str) -> bool:
     """True when ``text`` is a delivery URL (absolute, or root-relative on this site) rather than an image id."""
     return text.startswith(URL_PREFIXES)
+
+
+def is_remote_source(text: str) -> bool:
+    """Whether ``text`` names an image outside Cloudflare Images: a path on the site other than
+    ``/cdn-cgi/imagedelivery/...``, or an http(s) URL neither on imagedelivery.net nor under
+    ``/cdn-cgi/imagedelivery/``. Decided by what the text is, never guessed: an image id never starts with ``/``
+    and never holds ``://`` (``encode_image_id`` refuses both)."""
+    if text.startswith("/"):
+        return not text.startswith(DOMAIN_PREFIX + "/")
+    if text[:8].lower().startswith(("https://", "http://")):
+        authority, slash, path = text.split("://", 1)[1].partition("/")
+        host = authority.rpartition("@")[2].lower()
+        host = host.partition("]")[0] + "]" if host.startswith("[") else host.partition(":")[0]
+        return host != DELIVERY_HOST and not (slash + path).startswith(DOMAIN_PREFIX + "/")
+    return False
 
 
 def split_delivery_url(url: str) -> _Split:
@@ -260,13 +303,27 @@ class ParsedURL:
         return self.origin
 
 
-def parse_url(url: str) -> ParsedURL:
-    """Parse a delivery URL (``imagedelivery.net`` or custom-domain form) into a ``ParsedURL``.
+def parse_url(url: str) -> ParsedURL | TransformationURL:
+    """Parse a Cloudflare image URL: a delivery URL of a hosted image (``imagedelivery.net`` or custom-domain
+    form) into a ``ParsedURL``, an Image Transformations URL (``/cdn-cgi/image/<options>/<source>``) into a
+    ``TransformationURL``.
 
     Multi-segment custom ids are joined back together; the last segment is a named variant or options (it holds
     ``=``). Raises a ``CFVariantsError``: ``URLError``, or ``OptionsError``/``VariantError`` for a bad last
     segment.
     """
+    if _transformation_path(url) is not None:
+        return parse_transformation_url(url)
+    return parse_delivery_url(url)
+
+
+def parse_delivery_url(url: str) -> ParsedURL:
+    """``parse_url`` for the hosted form only: a transformation URL is a ``URLError`` saying what it is."""
+    if _transformation_path(url) is not None:
+        raise URLError(
+            f"{_show(url)} is an Image Transformations URL (/cdn-cgi/image/...) of an image outside Cloudflare "
+            "Images, not a delivery URL of a hosted image"
+        )
     split = split_delivery_url(url)
     check_account_hash(split.account_hash)
     image_id = _decode(split.encoded_id, url)
@@ -304,3 +361,70 @@ def _decode(encoded: str, url: str) -> str:
         return unquote(encoded, errors="strict")
     except UnicodeDecodeError:
         raise URLError(f"{_show(url)} has percent-escapes that are not UTF-8") from None
+
+
+@dataclass(frozen=True, slots=True)
+class TransformationURL:
+    """What an Image Transformations URL says: on which zone, which options, which source image."""
+
+    zone: str  # host[:port], with the scheme when it is not https; "/" for a root-relative URL
+    options: Options
+    source: str  # a path on the zone ("/media/cat.jpg", query kept) or an absolute http(s) URL, as written
+    scheme: str = "https"
+
+    @property
+    def origin(self) -> str:
+        """``scheme://host[:port]``; empty for a root-relative URL."""
+        if self.zone == SAME_SITE:
+            return ""
+        return self.zone if "://" in self.zone else f"{self.scheme}://{self.zone}"
+
+    @property
+    def source_is_url(self) -> bool:
+        """Whether the source is an absolute URL (another origin) rather than a path on the zone."""
+        return self.source.startswith(("https://", "http://"))
+
+
+def _transformation_path(url: object) -> tuple[str, str] | None:
+    """``(origin, text after /cdn-cgi/image/)`` when ``url`` is a transformation URL, else ``None``."""
+    if not isinstance(url, str):
+        return None
+    if url.startswith(TRANSFORM_PREFIX):
+        return "", url[len(TRANSFORM_PREFIX) :]
+    if not url.startswith(("https://", "http://")):
+        return None
+    start = url.find("/", url.index("//") + 2)
+    if start < 0 or not url.startswith(TRANSFORM_PREFIX, start):
+        return None
+    return url[:start], url[start + len(TRANSFORM_PREFIX) :]
+
+
+def parse_transformation_url(url: str) -> TransformationURL:
+    """Parse ``https://<zone>/cdn-cgi/image/<options>/<source>`` (or the root-relative ``/cdn-cgi/image/...``);
+    the options are validated for this form (a named variant or a hosted-only option is an error)."""
+    found = _transformation_path(url)
+    if found is None:
+        raise URLError(f"{_show(url)} is not an Image Transformations URL (https://<zone>/cdn-cgi/image/...)")
+    origin, rest = found
+    segment, slash, source = rest.partition("/")
+    if not slash or not source:
+        raise URLError(f"{_show(url)} has no source image after /cdn-cgi/image/<options>/")
+    if "=" not in segment:
+        raise VariantError(
+            f"{_show(url)}: {segment[:40]!r} is not a list of options; Image Transformations have no named "
+            "variants (those exist only for images stored in Cloudflare Images)"
+        )
+    options = Options.parse(segment).check_form("remote")
+    if not source.startswith(("https://", "http://")):
+        source = "/" + source
+    if origin:
+        try:
+            parts = urlsplit(origin)
+            host, port = parts.hostname or "", parts.port
+        except ValueError as exc:
+            raise URLError(f"{_show(url)} is not a valid URL: {exc}") from None
+        netloc = (host if ":" not in host else f"[{host}]") + (f":{port}" if port is not None else "")
+        zone, scheme = (netloc if parts.scheme == "https" else f"{parts.scheme}://{netloc}"), parts.scheme
+    else:
+        zone, scheme = SAME_SITE, "https"
+    return TransformationURL(zone=zone, options=options, source=source, scheme=scheme)

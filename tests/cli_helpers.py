@@ -89,7 +89,7 @@ class CLI:
 
 def emulator_env(settings: Settings) -> dict[str, str | None]:
     """The ``CF_*`` variables for ``settings`` (as ``cf_env`` would set them)."""
-    return {name: settings.require(field) for field, name in ENV_NAMES.items()}
+    return {name: getattr(settings, field) and settings.require(field) for field, name in ENV_NAMES.items()}
 
 
 def invoke(args: Sequence[str], env: dict[str, str | None] | None = None, input: str | None = None) -> Result:

@@ -186,3 +186,52 @@ def test_the_signing_key_never_shows(tmp_path: Path) -> None:
     assert signature_problem(json.loads(outputs[0].stdout)["url"], secret) is None  # the file was read
     for result in outputs:
         assert secret not in result.output
+
+
+def test_url_builds_image_transformations_urls_for_images_outside_cloudflare_images() -> None:
+    path = invoke(["url", "--zone", "example.com", "/media/cat.jpg", "w=200"], env=env())
+    remote = invoke(["url", "https://uploads.example.net/cat.jpg", "fit=cover,w=200"], env=env(zone="example.com"))
+    swapped = invoke(
+        ["url", "https://example.com/cdn-cgi/image/w=200/media/cat.jpg", "w=640,f=auto", "--json"], env=env()
+    )
+
+    assert path.exit_code == 0, path.output
+    assert path.stdout == "https://example.com/cdn-cgi/image/w=200/media/cat.jpg\n"
+    assert remote.stdout == "https://example.com/cdn-cgi/image/w=200,fit=cover/https://uploads.example.net/cat.jpg\n"
+    assert json.loads(swapped.stdout) == {
+        "url": "https://example.com/cdn-cgi/image/w=640,f=auto/media/cat.jpg",
+        "zone": "example.com",
+        "source": "/media/cat.jpg",
+        "options": "w=640,f=auto",
+    }
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["url", "/media/cat.jpg", "w=200"], "give --zone (or CF_IMG_ZONE)"),
+        (["url", "--zone", "example.com", "/media/cat.jpg", "avatar"], "Image Transformations have none"),
+        (["url", "--zone", "example.com", "/media/cat.jpg"], "needs at least one"),
+        (["url", "--zone", "example.com", "/media/cat.jpg", "w=2", "--sign"], "cannot be signed"),
+        (["url", "--zone", "example.com", "/media/../x.jpg", "w=2"], "'..' segment"),
+    ],
+)
+def test_url_of_a_transformation_refuses_what_cloudflare_would(args: list[str], message: str) -> None:
+    result = invoke(args, env=env(account_hash=HASH))
+    assert result.exit_code != 0
+    assert message in result.output
+
+
+def test_parse_takes_a_transformation_url_apart() -> None:
+    text = invoke(["parse", "https://example.com/cdn-cgi/image/width=200,format=auto/media/cat.jpg"], env=env())
+    data = invoke(["parse", "--json", "/cdn-cgi/image/w=10,onerror=redirect/https://cdn.example.net/a.png"], env=env())
+
+    assert text.exit_code == 0, text.output
+    assert "Image Transformations on https://example.com" in text.stdout
+    assert (
+        "options       w=200,f=auto" in text.stdout and "source        /media/cat.jpg (path on the zone)" in text.stdout
+    )
+    body = json.loads(data.stdout)
+    assert body["form"] == "transformation" and body["zone"] == "/"
+    assert body["options"] == "w=10,onerror=redirect" and body["source"] == "https://cdn.example.net/a.png"
+    assert body["source_is_url"] is True

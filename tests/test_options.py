@@ -151,9 +151,13 @@ def test_unknown_name_without_a_close_match_has_no_suggestion() -> None:
     assert "unknown option 'zzzzzz'" in str(info.value) and "did you mean" not in str(info.value)
 
 
-def test_remote_only_options_are_explained() -> None:
-    with pytest.raises(OptionsError, match="onerror is only supported for remote images"):
-        Options.parse("w=10,onerror=redirect")
+def test_remote_only_options_are_refused_for_hosted_images_naming_option_and_form() -> None:
+    options = Options.parse("w=10,onerror=redirect")
+    assert options.check_form("remote") is options
+    with pytest.raises(OptionsError) as info:
+        options.check_form("hosted")
+    assert info.value.part == "onerror=redirect"
+    assert "Image Transformations" in str(info.value) and "images stored in Cloudflare Images" in str(info.value)
 
 
 @pytest.mark.parametrize(

@@ -199,6 +199,10 @@ signing_key_option = _option(
     "--signing-key", field="signing_key", help="URL signing key [CF_IMG_SIGNING_KEY]; prefer the variable."
 )
 _DOMAIN = _option("--domain", field="domain", help="Custom delivery domain [CF_IMG_DOMAIN].")
+zone_option = _option(
+    "--zone", field="zone", help="Zone of Image Transformations (/cdn-cgi/image/) for images outside Cloudflare "
+    "Images [CF_IMG_ZONE]; '/' for root-relative URLs.",
+)  # fmt: skip
 _RETRIES = click.option(
     "--retries",
     type=click.IntRange(0, 10),

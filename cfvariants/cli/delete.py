@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator
 import click
 
 from cfvariants.client import AuthenticationError, CloudflareImagesError, NotFoundError
-from cfvariants.urls import is_url, parse_url
+from cfvariants.urls import is_url, parse_delivery_url
 
 from ._common import (
     EXIT_FAILED,
@@ -93,7 +93,7 @@ def _image_ids(arguments: Iterable[str]) -> Iterator[str]:
 
 
 def _image_id(text: str) -> str:
-    return parse_url(text).image_id if is_url(text) else text
+    return parse_delivery_url(text).image_id if is_url(text) else text
 
 
 def _unique(ids: Iterable[str]) -> Iterator[str]:

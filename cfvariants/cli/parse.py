@@ -1,4 +1,5 @@
-"""``cfvariants parse``: what a delivery URL says (account, image, variant or options, form, signature)."""
+"""``cfvariants parse``: what a delivery URL says (account, image, variant or options, form, signature), or
+what an Image Transformations URL says (zone, options, source)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 import click
 
 from cfvariants.signing import signature_problem
-from cfvariants.urls import SAME_SITE, ParsedURL, parse_url
+from cfvariants.urls import SAME_SITE, ParsedURL, TransformationURL, parse_url
 
 from ._common import (
     EXIT_FAILED,
@@ -32,6 +33,7 @@ Examples:
   cfvariants parse https://imagedelivery.net/ZWd9g1K7eljCn_KDTu_MWA/083eb7b2-5392-4565-b69e-aff66acddd00/w=200
   cfvariants parse "https://images.example.com/cdn-cgi/imagedelivery/<hash>/<id>/avatar?exp=...&sig=..." --verify
   cfvariants parse --json "$URL" | jq -r .image_id
+  cfvariants parse https://www.example.com/cdn-cgi/image/w=200,f=auto/media/cat.jpg
 """,
 )
 @click.argument("delivery_url", metavar="URL")
@@ -45,6 +47,11 @@ def parse(delivery_url: str, verify: bool, as_json: bool) -> None:
     """Take a delivery URL apart: account hash, image id, named variant or canonical options, the URL form,
     and its expiry and signature. Flexible options are checked and shown in canonical form."""
     parsed = parse_url(delivery_url)
+    if isinstance(parsed, TransformationURL):
+        if verify:
+            raise click.UsageError("--verify: Image Transformations URLs are never signed")
+        _show_transformation(parsed, as_json=as_json)
+        return
     problem: str | None = None
     if verify:
         key = load_settings().require("signing_key")
@@ -105,3 +112,29 @@ def _as_dict(parsed: ParsedURL) -> dict[str, Any]:
         "sig": parsed.sig,
         "signed": parsed.is_signed,
     }
+
+
+def _show_transformation(parsed: TransformationURL, *, as_json: bool) -> None:
+    form = "root-relative (/cdn-cgi/image on the current site)" if parsed.zone == SAME_SITE else parsed.origin
+    if as_json:
+        echo_json(
+            {
+                "form": "transformation",
+                "zone": parsed.zone,
+                "origin": parsed.origin,
+                "options": str(parsed.options),
+                "options_fields": parsed.options.to_kwargs(),
+                "source": parsed.source,
+                "source_is_url": parsed.source_is_url,
+                "signed": False,
+            }
+        )
+        return
+    rows = [
+        ("form", f"Image Transformations on {form}"),
+        ("options", str(parsed.options)),
+        ("source", parsed.source + (" (another origin)" if parsed.source_is_url else " (path on the zone)")),
+        ("signed", "no (transformation URLs are never signed)"),
+    ]
+    for label, value in rows:
+        click.echo(f"{label:<13} {value}")

@@ -6,7 +6,7 @@ import click
 
 from cfvariants.errors import SigningError
 from cfvariants.signing import expiry, sign_url
-from cfvariants.urls import parse_url
+from cfvariants.urls import parse_delivery_url
 
 from ._common import (
     DURATION,
@@ -51,7 +51,7 @@ def sign(delivery_url: str, expires_in: int | None, expires_at: int | None, as_j
     """
     if expires_in is not None and expires_at is not None:
         raise ConfigurationError("give --expires-in or --expires-at, not both")
-    parsed = parse_url(delivery_url)
+    parsed = parse_delivery_url(delivery_url)
     if parsed.options is not None:
         raise SigningError(
             f"flexible options {str(parsed.options)!r} cannot be signed: Cloudflare serves private images only "

@@ -18,7 +18,7 @@ from cfvariants.delivery import Delivery
 from cfvariants.delivery import Variant as VariantSpec
 from cfvariants.errors import CFVariantsError, SettingsError
 from cfvariants.signing import SigningKey as CoreSigningKey
-from cfvariants.urls import parse_url
+from cfvariants.urls import parse_delivery_url
 
 __all__ = [
     "AccountConfig",
@@ -69,7 +69,7 @@ class Image(_Model):
             return self._delivery
         for url in self.variants:
             try:
-                parsed = parse_url(url)
+                parsed = parse_delivery_url(url)
             except CFVariantsError:
                 continue
             domain = parsed.domain if parsed.domain is None or parsed.scheme == "https" else parsed.origin

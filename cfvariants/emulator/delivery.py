@@ -123,7 +123,7 @@ def _resolve(emulator: Emulator, path: str, query: str) -> _Target:
                 '{"flexible_variants": true})',
             )
         try:
-            options = Options.parse(last)
+            options = Options.parse(last).check_form("hosted")
         except OptionsError as exc:
             raise DeliveryError(400, BAD_OPTIONS, str(exc)) from None
     else:
