@@ -140,7 +140,10 @@ def cf_env(cf_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
     from cfvariants.settings import ENV_NAMES  # noqa: PLC0415 - lazy: the plugin loads without the emulator extra
 
     for field, name in ENV_NAMES.items():
-        monkeypatch.setenv(name, cf_settings.require(field))
+        if getattr(cf_settings, field) is None:  # e.g. CF_IMG_ZONE: not part of an Images account
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, cf_settings.require(field))
     return cf_settings
 
 
