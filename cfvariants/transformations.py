@@ -21,6 +21,7 @@ no disk; finished URLs are memoised per instance.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -40,29 +41,18 @@ defaults only)."""
 _SOURCE_SAFE = "/!$&'()*+,;=:@[]|~%?#"  # what a path keeps as it is, plus existing escapes, the query, a fragment
 _DOTS = frozenset({".", "..", "%2e", ".%2e", "%2e.", "%2e%2e"})
 _MAX_ROWS = 1024
-_SOURCE_CACHE_MAX = 8192
-_source_cache: dict[str, str] = {}
 
 
 def encode_source(source: str) -> str:
     """The ``/<source>`` part of a transformation URL: ``/media/cat.jpg`` or ``/https://host/cat.jpg``
     (validated, and cached per distinct source)."""
-    try:
-        return _source_cache[source]
-    except KeyError:
-        pass
-    except TypeError:
-        raise URLError(f"the source image must be a path or a URL (str), not {type(source).__name__}") from None
-    encoded = _encode_source(source)
-    if len(_source_cache) >= _SOURCE_CACHE_MAX:
-        _source_cache.clear()
-    _source_cache[source] = encoded
-    return encoded
-
-
-def _encode_source(source: str) -> str:
     if not isinstance(source, str):
         raise URLError(f"the source image must be a path or a URL (str), not {type(source).__name__}")
+    return _encode_source(source)
+
+
+@functools.lru_cache(maxsize=8192)
+def _encode_source(source: str) -> str:
     shown = repr(source if len(source) <= 80 else source[:80] + "...")
     lowered = source[:8].lower()
     if lowered.startswith(("https://", "http://")):
