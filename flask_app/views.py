@@ -50,8 +50,9 @@ def index() -> str:
         found = _queue().store.find(profile.avatar_upload_id)
         avatar = found if found is not None and found.state is not UploadState.FAILED else None
     return render_template(
-        "index.html", profile=profile, avatar=avatar, uploads=uploads, any_pending=any(u.is_pending for u in uploads)
-    )
+        "index.html", profile=profile, avatar=avatar, uploads=uploads, any_pending=any(u.is_pending for u in uploads),
+        stats=_queue().stats(),
+    )  # fmt: skip
 
 
 @gallery.route("/upload", methods=["GET", "POST"])
@@ -95,6 +96,19 @@ def image(upload_id: str) -> str:
     return render_template("image.html", upload=record, title=_title(record))
 
 
+@gallery.post("/images/<upload_id>/retry")
+def retry(upload_id: str) -> Any:
+    """A person's retry of a failed or blocked upload (a blocked one lifts the block for all)."""
+    record = _record(upload_id)
+    try:
+        sent = _queue().retry(record.id)
+    except UploadsError as exc:
+        flash(f"{str(exc)[:1].upper()}{str(exc)[1:]}.", "error")
+    else:
+        flash(f"Sending {len(sent)} upload(s) to Cloudflare Images again.", "ok")
+    return redirect(url_for("gallery.image", upload_id=record.id), code=303)
+
+
 @gallery.get("/uploads/<upload_id>/status")
 def status(upload_id: str) -> Response:
     record = _record(upload_id)
@@ -103,10 +117,10 @@ def status(upload_id: str) -> Response:
 
 @gallery.get("/uploads/<upload_id>/preview")
 def preview(upload_id: str) -> Response:
-    """The staged file, shown while it waits for its worker (only then: afterwards it is gone from disk)."""
+    """The staged file, shown while it is not stored (afterwards it is gone from disk)."""
     record = _record(upload_id)
     try:
-        if not record.is_pending:
+        if record.is_ready:
             raise FileNotFoundError(upload_id)
         with _queue().store.open_staged(record.id) as staged:
             data = staged.read()

@@ -159,16 +159,54 @@ def test_the_file_type_comes_from_the_bytes_not_the_name(app: Flask) -> None:
     assert preview.content_type == "image/png" and preview.headers["X-Content-Type-Options"] == "nosniff"
 
 
-def test_a_failed_upload_is_shown_with_its_reason(app: Flask) -> None:
+def test_a_failed_upload_is_shown_with_its_reason_and_a_retry_button(app: Flask) -> None:
     client = app.test_client()
-    response = upload(client, imagegen.jpeg(20, 20), "a.jpg", title="Doomed")
+    photo = imagegen.jpeg(400, 300, "noise")
+    response = upload(client, photo, "a.jpg", title="Doomed")
     record = queue_of(app).store.recent()[0]
     queue_of(app).store.claim(record.id, lease=60)
-    queue_of(app).store.mark_failed(record.id, "Cloudflare refused the credentials (check CF_ACCT_ID and CF_IMG_TOKEN)")
+    queue_of(app).store.mark_failed(record.id, "Cloudflare refused the image: HTTP 415: [5400] Unsupported format")
     page = client.get(response.headers["Location"]).text  # type: ignore[attr-defined]
-    assert "could not be stored: Cloudflare refused the credentials" in page
+    assert "could not be stored: Cloudflare refused the image: HTTP 415" in page and 'id="retry"' in page
     assert queue_of(app).store.get(record.id).state is UploadState.FAILED
-    assert 'class="badge failed"' in client.get("/").text
+    index = client.get("/").text
+    assert 'class="badge failed"' in index and "1 upload(s) failed" in index
+    assert client.get(f"/uploads/{record.id}/preview").data == photo  # the file is kept
+
+    retried = client.post(f"/images/{record.id}/retry", data={"csrf_token": csrf(client)})
+    assert retried.status_code == 303 and "Sending 1 upload(s)" in client.get(retried.headers["Location"]).text
+    with worker(app):
+        wait_until_settled(app)
+    assert queue_of(app).store.get(record.id).state is UploadState.READY
+
+
+def test_uploads_blocked_by_refused_credentials_are_shown_and_resume_on_retry(app: Flask) -> None:
+    from huey import MemoryHuey
+
+    from cfvariants.local import LocalCloudflare
+    from cfvariants.uploads import UploadQueue
+
+    client = app.test_client()
+    responses = [upload(client, imagegen.jpeg(400 + i, 300, "noise"), f"p{i}.jpg") for i in range(2)]
+    store = queue_of(app).store
+    # A worker started with a revoked token, on the same store.
+    local = LocalCloudflare.open(app.extensions["app_settings"].emulator_dir)
+    misconfigured = UploadQueue(MemoryHuey("bad"), store, lambda: local.client(api_token="revoked-token"))
+    for record in store.recent():
+        assert misconfigured.run_once(record.id).status == "blocked"
+    page = client.get(responses[0].headers["Location"]).text  # type: ignore[attr-defined]
+    assert "Uploads are paused until Cloudflare accepts" in page and "refused the credentials" in page
+    assert 'id="retry"' in page and "revoked-token" not in page
+    index = client.get("/").text
+    assert "Uploads are paused: Cloudflare refused the credentials" in index and "2 waiting" in index
+
+    record_id = responses[0].headers["Location"].rsplit("/", 1)[-1]  # type: ignore[attr-defined]
+    retried = client.post(f"/images/{record_id}/retry", data={"csrf_token": csrf(client)})
+    assert "Sending 2 upload(s)" in client.get(retried.headers["Location"]).text
+    with worker(app):  # the app's own worker, with the right credentials
+        wait_until_settled(app)
+    assert store.counts()[UploadState.READY] == 2 and local.emulator.count_images() == 2
+    local.close()
 
 
 def test_pages_render_with_no_images_and_unknown_ids_are_404(app: Flask) -> None:

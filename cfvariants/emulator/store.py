@@ -20,6 +20,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from cfvariants._sqlite import connect
+
 from .imaging import ImageInfo
 from .records import AccountSettings, ImageRecord, SigningKeyRecord, VariantRecord
 
@@ -89,10 +91,7 @@ class Database:
     def _connection(self) -> sqlite3.Connection:
         connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
         if connection is None:
-            connection = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.execute("PRAGMA synchronous=NORMAL")
-            connection.execute("PRAGMA busy_timeout=30000")
+            connection = connect(self.path, check_same_thread=False)
             self._local.connection = connection
             with self._lock:
                 self._connections.append(connection)

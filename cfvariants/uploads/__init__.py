@@ -3,16 +3,18 @@
 from cfvariants.uploads import UploadQueue, huey_from_url, store_from_url
 """
 
+from .control import UploadStats
 from .hueyconf import huey_from_url, store_from_url
 from .queue import ReconcileReport, UploadQueue
-from .records import UploadRecord, UploadRecords, UploadsError, UploadState, UploadTooLarge
+from .records import Block, UploadRecord, UploadRecords, UploadsError, UploadState, UploadTooLarge
 from .sqlite_store import UploadStore
 from .validation import ACCEPTED_FORMATS, UploadRejected, check_image_file
-from .worker import MARKER_KEY, Outcome, custom_id_for, process
+from .worker import MARKER_KEY, Outcome, classify, custom_id_for, process
 
 __all__ = [
     "ACCEPTED_FORMATS",
     "MARKER_KEY",
+    "Block",
     "Outcome",
     "ReconcileReport",
     "RedisUploadStore",
@@ -21,10 +23,12 @@ __all__ = [
     "UploadRecords",
     "UploadRejected",
     "UploadState",
+    "UploadStats",
     "UploadStore",
     "UploadTooLarge",
     "UploadsError",
     "check_image_file",
+    "classify",
     "custom_id_for",
     "huey_from_url",
     "process",

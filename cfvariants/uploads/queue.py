@@ -1,11 +1,17 @@
 """Background uploads on huey: ``submit`` stages and enqueues, a task uploads, a periodic sweep reconciles.
 
 A web request only writes the file to local disk and records it (``submit``); it never waits for Cloudflare.
-The ``cfvariants.upload`` task makes one attempt (``worker.process``); a transient failure schedules the next
-attempt with exponential backoff and jitter (honouring a ``Retry-After``), up to ``max_attempts``; a permanent
-one is recorded with its reason. The ``cfvariants.reconcile`` periodic task re-enqueues uploads that no task is
-working on — a message lost with a killed worker, an enqueue that failed because the queue was down — and
-removes staged files that never got a record.
+The ``cfvariants.upload`` task makes one attempt (``worker.process``):
+
+* a transient failure (the network, 429, 5xx) schedules the next attempt with capped exponential backoff and
+  jitter, never sooner than a ``Retry-After``, and never gives up by count (only past ``max_age``, if set);
+* refused credentials or account block the queue: uploads wait in ``blocked`` without calling Cloudflare, the
+  sweep tries one of them every ``probe_interval``, and when that works every blocked upload resumes;
+* a refusal of the image itself is ``failed``, its bytes kept for ``failed_retention`` (retry or discard it).
+
+The ``cfvariants.reconcile`` periodic task re-enqueues uploads that no task is working on — a message lost with
+a killed worker, an enqueue that failed because the queue was down, an upload a person retried — runs the
+probe while blocked, applies the retention to failed uploads and removes staged files that never got a record.
 
 The queue needs the same ``UploadQueue`` (same huey, same store directory, a client factory) in the web process
 and in the workers; build it in one module both import (the reference app's ``flask_app/tasks.py``).
@@ -17,7 +23,6 @@ import logging
 import mimetypes
 import random
 import threading
-import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -26,7 +31,9 @@ from typing import IO, TYPE_CHECKING, Any
 
 from huey import crontab
 
-from .records import UploadRecord, UploadRecords, UploadsError
+from . import control
+from .control import UploadStats
+from .records import UploadRecord, UploadRecords, UploadsError, UploadState
 from .validation import check_image_content_type
 from .worker import Outcome, custom_id_for, process
 
@@ -43,17 +50,27 @@ MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 
 @dataclass(frozen=True)
 class ReconcileReport:
+    """What one sweep did: uploads (re)sent, orphaned files removed, failed uploads discarded by the retention
+    policy, and the probe's result while blocked (``None``: no probe ran)."""
+
     requeued: tuple[str, ...]
     orphans_removed: int
+    expired: tuple[str, ...] = ()
+    probe: Outcome | None = None
 
 
 class UploadQueue:
     """Stage uploads durably and upload them from huey workers.
 
     ``client_factory`` builds the ``ImagesClient`` a worker uses (called once per worker process, lazily).
-    ``lease``: how long one attempt may take before the sweep assumes its worker died. ``requeue_after``: how
-    long a pending upload may wait for its queue message before the sweep sends another (a duplicate message is
-    harmless: the store lets one worker at a time claim an upload, and a finished one is skipped).
+    ``backoff``/``backoff_cap``: the first retry delay and the longest one (seconds). ``max_age``: an upload
+    still not stored this many seconds after it was accepted is ``failed`` (bytes kept); ``None`` (the default)
+    retries transient failures for as long as they last. ``probe_interval``: while blocked, how often one upload
+    is tried. ``failed_retention``: how long a failed upload keeps its bytes before the sweep discards it (7
+    days). ``lease``: how long one attempt may take before the sweep assumes its worker died. ``requeue_after``:
+    how long a pending upload may wait for its queue message before the sweep sends another (a duplicate message
+    is harmless: the store lets one worker at a time claim an upload, and a finished one is skipped).
+    The queue's clock is the store's (``store.clock``).
     """
 
     def __init__(
@@ -64,9 +81,11 @@ class UploadQueue:
         *,
         id_prefix: str = "uploads",
         max_bytes: int = MAX_UPLOAD_BYTES,
-        max_attempts: int = 8,
         backoff: float = 2.0,
         backoff_cap: float = 300.0,
+        max_age: float | None = None,
+        probe_interval: float = 60.0,
+        failed_retention: float = 7 * 86400.0,
         lease: float = 600.0,
         requeue_after: float = 300.0,
         orphan_age: float = 3600.0,
@@ -76,9 +95,11 @@ class UploadQueue:
         self.huey = huey
         self.store = store
         self.max_bytes = max_bytes
-        self.max_attempts = max_attempts
         self.backoff = backoff
         self.backoff_cap = backoff_cap
+        self.max_age = max_age
+        self.probe_interval = probe_interval
+        self.failed_retention = failed_retention
         self.lease = lease
         self.requeue_after = requeue_after
         self.orphan_age = orphan_age
@@ -137,8 +158,38 @@ class UploadQueue:
         except Exception as exc:  # the queue backend is down: the sweep will send it later
             log.warning("could not enqueue upload %s (%s); the reconcile sweep will retry", upload_id, exc)
             return False
-        self.store.mark_enqueued(upload_id, at=time.time() + (delay or 0))
+        self.store.mark_enqueued(upload_id, at=self.store.clock() + (delay or 0))
         return True
+
+    # -- a person's view and controls ------------------------------------------------------------------------------
+
+    def uploads(self, *, state: UploadState | str | None = None, limit: int = 100) -> list[UploadRecord]:
+        """Uploads, newest first (optionally of one state: ``"blocked"``, ``"failed"``...)."""
+        return self.store.recent(state=UploadState(state) if state else None, limit=limit)
+
+    def stats(self) -> UploadStats:
+        """How many uploads are in each state, and the block if the queue is blocked (for health checks)."""
+        return control.stats(self.store)
+
+    def retry(self, upload_id: str) -> list[str]:
+        """Send a failed or blocked upload again (a blocked one lifts the block: every blocked upload resumes);
+        returns the ids sent. ``UploadsError`` if it is neither, or its bytes were discarded."""
+        return self._send(control.retry(self.store, upload_id))
+
+    def retry_failed(self) -> list[str]:
+        """Send every failed upload again (after the cause is fixed); returns their ids."""
+        return self._send(control.retry_failed(self.store))
+
+    def discard(self, upload_id: str) -> UploadRecord:
+        """Forget an upload that is not stored and delete its bytes (a person's decision); returns what it was."""
+        record = control.discard(self.store, upload_id)
+        log.warning("upload %s (%s) discarded with its file, as asked", upload_id, record.filename)
+        return record
+
+    def _send(self, ids: list[str]) -> list[str]:
+        for upload_id in ids:
+            self.enqueue(upload_id)  # if the queue is down, the sweep sends them later (they are not enqueued)
+        return ids
 
     # -- worker side -----------------------------------------------------------------------------------------------
 
@@ -156,35 +207,89 @@ class UploadQueue:
 
     def run_once(self, upload_id: str) -> Outcome:
         """One attempt, then schedule the next if it was transient (what the task does; callable directly)."""
-        outcome = process(self.store, self.client, upload_id, lease=self.lease)
-        if outcome.status == "retry":
-            record = self.store.get(upload_id)
-            if record.attempts >= self.max_attempts:
-                reason = f"gave up after {record.attempts} attempts: {outcome.reason}"
-                self.store.mark_failed(upload_id, reason)
-                return Outcome("failed", upload_id, reason=reason)
-            self.enqueue(upload_id, delay=self.retry_delay(record.attempts, outcome.retry_after))
+        outcome = process(self.store, self.client, upload_id, lease=self.lease, probe_interval=self.probe_interval)
+        if outcome.status != "retry":
+            return outcome
+        record = self.store.get(upload_id)
+        age = self.store.clock() - record.created_at
+        if self.max_age is not None and age >= self.max_age:
+            reason = f"not stored within {_duration(self.max_age)} of being accepted; last error: {outcome.reason}"
+            self.store.mark_failed(upload_id, reason)
+            log.error("upload %s failed: %s; its file is kept (retry or discard it)", upload_id, reason)
+            return Outcome("failed", upload_id, reason=reason)
+        delay = self.retry_delay(record.attempts, outcome.retry_after)
+        sent = self.enqueue(upload_id, delay=delay)
+        log.warning(
+            "upload %s attempt %d failed: %s; %s", upload_id, record.attempts, outcome.reason,
+            f"next attempt in {_duration(delay)}" if sent else "the sweep will send it again",
+        )  # fmt: skip
         return outcome
 
     def retry_delay(self, attempts: int, retry_after: float | None = None) -> float:
-        """Exponential backoff with full jitter, never shorter than the server's ``Retry-After``."""
-        ceiling = min(self.backoff_cap, self.backoff * 2 ** max(attempts - 1, 0))
+        """Exponential backoff with full jitter, capped at ``backoff_cap``, never shorter than the server's
+        ``Retry-After``."""
+        ceiling = min(self.backoff_cap, self.backoff * 2 ** min(max(attempts - 1, 0), 64))
         delay = random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not cryptography
         return max(delay, retry_after or 0.0)
 
     # -- the sweep -------------------------------------------------------------------------------------------------
 
     def reconcile(self) -> ReconcileReport:
-        """Re-enqueue uploads no task is working on, and remove staged files that never got a record."""
-        now = time.time()
+        """Probe while blocked, re-enqueue uploads no task is working on, discard failed uploads past their
+        retention and remove staged files that never got a record."""
+        probe = self._probe()
+        now = self.store.clock()
         requeued = []
         for record in self.store.needing_work(enqueued_before=now - self.requeue_after, now=now):
             if self.enqueue(record.id):
                 requeued.append(record.id)
+        expired = control.discard_expired(self.store, older_than=self.failed_retention)
+        for record in expired:
+            log.warning(
+                "upload %s (%s) discarded with its file: failed %s ago (retention %s): %s", record.id,
+                record.filename, _duration(now - record.updated_at), _duration(self.failed_retention), record.error,
+            )  # fmt: skip
         orphans = self.store.remove_orphans(older_than=self.orphan_age)
         if requeued or orphans:
             log.info("reconcile: re-enqueued %d upload(s), removed %d orphaned staged file(s)", len(requeued), orphans)
-        return ReconcileReport(tuple(requeued), orphans)
+        return ReconcileReport(tuple(requeued), orphans, tuple(r.id for r in expired), probe)
+
+    def _probe(self) -> Outcome | None:
+        """While blocked, once per ``probe_interval`` (across all processes): really try the oldest blocked upload.
+        If Cloudflare takes it, or refuses only the image, the credentials work: every blocked upload resumes."""
+        block = self.store.current_block()
+        if block is None:
+            if self.store.counts()[UploadState.BLOCKED]:  # a person lifted the block, or a probe died mid-way
+                self._resume("uploads are no longer blocked")
+            return None
+        if self.store.claim_probe(next_probe_at=self.store.clock() + self.probe_interval) is None:
+            return None
+        oldest = self.store.recent(state=UploadState.BLOCKED, limit=1, newest_first=False)
+        if not oldest:
+            self.store.unblock()
+            return None
+        outcome = process(
+            self.store, self.client, oldest[0].id, lease=self.lease, probe_interval=self.probe_interval, probe=True
+        )
+        if outcome.status in ("ready", "failed"):
+            self._resume(f"the credentials work again (blocked since {_duration(self.store.clock() - block.since)})")
+        return outcome
+
+    def _resume(self, why: str) -> None:
+        ids = self.store.unblock()
+        log.warning("%s: resuming %d blocked upload(s)", why, len(ids))
+        self._send(ids)
+
+
+def _duration(seconds: float) -> str:
+    """``45s``, ``12 min``, ``3.5 h``, ``7 days``: for log lines and reasons."""
+    if seconds < 90:
+        return f"{seconds:.0f}s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 172800:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.0f} days"
 
 
 def _safe_filename(filename: str) -> str:

@@ -4,10 +4,15 @@ An upload is staged before anything else happens: its bytes are kept durably, an
 ``pending``. A crash at any point leaves either nothing, or staged bytes that the reconcile sweep removes, or a
 complete record. Records move
 
-    pending -> uploading (a worker holds a lease) -> ready (image id known, staged bytes removed)
-                                                   -> failed (a reason a person can read; bytes removed)
+    pending -> uploading (a worker holds a lease) -> ready   (image id known; only now are the bytes removed)
+                                                   -> pending (a transient failure: tried again later, forever)
+                                                   -> blocked (the credentials or the account were refused)
+                                                   -> failed  (Cloudflare refused this image; bytes kept)
 
-and a lease that runs out (a worker killed mid-upload) makes the record claimable again.
+A lease that runs out (a worker killed mid-upload) makes the record claimable again. ``blocked`` and ``failed``
+uploads keep their bytes and go back to ``pending`` on ``requeue`` (a person's retry, or the worker once the
+credentials work again); the staged bytes go only with ``mark_ready`` or ``delete`` (a person's discard, or the
+retention policy for failed uploads).
 
 Two stores keep them: ``UploadStore`` (files on local disk, records in SQLite: one machine, no server) and
 ``RedisUploadStore`` (bytes and records in Redis: web servers and workers on many machines).
@@ -15,10 +20,12 @@ Two stores keep them: ``UploadStore`` (files on local disk, records in SQLite: o
 
 from __future__ import annotations
 
+import contextlib
 import enum
+import errno
 import json
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Protocol
@@ -26,7 +33,7 @@ from typing import IO, Any, Protocol
 from cfvariants.errors import CFVariantsError
 from cfvariants.refs import LocalImage
 
-__all__ = ["UploadRecord", "UploadRecords", "UploadState", "UploadTooLarge", "UploadsError"]
+__all__ = ["Block", "UploadRecord", "UploadRecords", "UploadState", "UploadTooLarge", "UploadsError"]
 
 _CHUNK = 1 << 20
 
@@ -47,7 +54,23 @@ class UploadState(enum.StrEnum):
     PENDING = "pending"
     UPLOADING = "uploading"
     READY = "ready"
+    BLOCKED = "blocked"
     FAILED = "failed"
+
+
+#: States whose staged bytes a worker will still send, or a person may still retry: never removed by the sweep.
+KEPT_STATES = (UploadState.PENDING, UploadState.UPLOADING, UploadState.BLOCKED, UploadState.FAILED)
+
+
+@dataclass(frozen=True)
+class Block:
+    """The queue is blocked: Cloudflare refused the credentials or the account (``cause``, words for a person).
+    Uploads wait in ``blocked`` and one upload is tried again at ``probe_at`` (then every probe interval); when
+    that works, every blocked upload resumes."""
+
+    cause: str
+    since: float
+    probe_at: float
 
 
 @dataclass(frozen=True)
@@ -80,12 +103,17 @@ class UploadRecord:
     def is_pending(self) -> bool:
         return self.state in (UploadState.PENDING, UploadState.UPLOADING)
 
+    @property
+    def needs_attention(self) -> bool:
+        """Blocked or failed: a person should read ``error`` (and may retry or discard)."""
+        return self.state in (UploadState.BLOCKED, UploadState.FAILED)
+
     def __cf_image__(self) -> str | None:
         """What templates show: the image once it is on Cloudflare; while it waits, the staged file (when the
         store knows a preview URL), so ``{{ upload | variant('w=200') }}`` never breaks a page."""
         if self.state is UploadState.READY:
             return self.image_id
-        if self.is_pending and self.preview_url:
+        if self.state is not UploadState.FAILED and self.preview_url:
             return LocalImage(self.preview_url)
         return None
 
@@ -94,10 +122,11 @@ class UploadRecords(Protocol):
     """What the queue and the workers need from a store of uploads (``UploadStore``, ``RedisUploadStore``).
 
     Every state change is atomic across processes: ``claim`` lets one worker at a time hold an upload, and
-    ``mark_ready`` succeeds once.
+    ``mark_ready`` succeeds once. ``clock`` is the store's time (Unix seconds), which the queue uses too.
     """
 
     preview_url: str | None
+    clock: Callable[[], float]
 
     def stage(
         self,
@@ -120,11 +149,17 @@ class UploadRecords(Protocol):
     ) -> list[UploadRecord]: ...
     def counts(self) -> dict[UploadState, int]: ...
     def mark_enqueued(self, upload_id: str, *, at: float | None = None) -> None: ...
-    def claim(self, upload_id: str, *, lease: float) -> UploadRecord | None: ...
+    def claim(self, upload_id: str, *, lease: float, blocked: bool = False) -> UploadRecord | None: ...
     def release(self, upload_id: str, error: str) -> None: ...
     def mark_ready(self, upload_id: str, image_id: str) -> bool: ...
     def mark_failed(self, upload_id: str, reason: str) -> None: ...
+    def mark_blocked(self, upload_id: str, reason: str) -> bool: ...
+    def requeue(self, upload_id: str, *, states: tuple[UploadState, ...] = ...) -> bool: ...
     def delete(self, upload_id: str) -> None: ...
+    def block(self, cause: str, *, probe_at: float) -> Block: ...
+    def current_block(self) -> Block | None: ...
+    def claim_probe(self, *, next_probe_at: float) -> Block | None: ...
+    def unblock(self) -> list[str]: ...
     def needing_work(self, *, enqueued_before: float, now: float | None = None) -> list[UploadRecord]: ...
     def open_staged(self, upload_id: str) -> IO[bytes]: ...
     def staged_ids(self) -> list[str]: ...
@@ -180,12 +215,25 @@ def receive(source: IO[bytes] | bytes, path: Path, *, max_bytes: int | None, che
             content_type: str) -> tuple[int, str]:  # fmt: skip
     """Write an upload to ``path`` (flushed to disk), enforcing ``max_bytes`` while reading, then run ``check``.
     Returns the size and the content type (``check`` may name the one found in the bytes). Removes ``path`` on
-    any failure."""
+    any failure; a full disk is an ``UploadsError`` naming the directory."""
     try:
-        size = write_durably(source, path, max_bytes)
+        with disk_errors(path.parent):
+            size = write_durably(source, path, max_bytes)
         if check is not None:
             content_type = check(path) or content_type
     except BaseException:
         path.unlink(missing_ok=True)
         raise
     return size, content_type
+
+
+@contextlib.contextmanager
+def disk_errors(directory: Path) -> Iterator[None]:
+    """A full disk (or quota) becomes an ``UploadsError`` that names the directory: the file was not accepted."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        where = os.fspath(directory)
+        raise UploadsError(f"no space left on the disk holding {where}; the upload was not kept") from exc

@@ -7,8 +7,9 @@ the backlog you expect; ``maxmemory-policy noeviction`` so nothing accepted is e
 
 Keys under ``<prefix>`` (default ``cfv:uploads:<name>``): ``:r:<id>`` a hash per record, ``:d:<id>`` the staged
 bytes, ``:s:<state>`` one sorted set of ids per state (by creation time), ``:leases`` the uploads held by a
-worker (by lease expiry), ``:staging`` bytes written but not yet recorded (by time). Every state change is one
-Lua script, so it is atomic across processes and machines. (Scripts name keys from the prefix: a single Redis,
+worker (by lease expiry), ``:staging`` bytes written but not yet recorded (by time), ``:block`` a hash while
+the queue is blocked (cause, since, probe_at). Every state change is one Lua script, so it is atomic across
+processes and machines. (Scripts name keys from the prefix: a single Redis,
 or a cluster with hash tags in the prefix, e.g. ``{cfv}:uploads``.)
 """
 
@@ -24,8 +25,9 @@ from pathlib import Path
 from typing import IO, Any
 
 from redis import Redis
+from redis.exceptions import OutOfMemoryError
 
-from .records import UploadRecord, UploadsError, UploadState, is_upload_id, receive, record_from_values
+from .records import Block, UploadRecord, UploadsError, UploadState, is_upload_id, receive, record_from_values
 
 __all__ = ["RedisUploadStore"]
 
@@ -79,9 +81,35 @@ redis.call('ZREM', prefix .. ':staging', id)
 return 1
 """
 
+# Claim the probe when it is due. ARGV: prefix, now, next probe time. Returns the block (cause, since, probe_at).
+_CLAIM_PROBE = """
+local key = ARGV[1] .. ':block'
+local probe_at = tonumber(redis.call('HGET', key, 'probe_at'))
+if not probe_at or probe_at > tonumber(ARGV[2]) then return false end
+redis.call('HSET', key, 'probe_at', ARGV[3])
+return redis.call('HMGET', key, 'cause', 'since', 'probe_at')
+"""
+
+# Lift the block: every blocked record back to pending (not enqueued). ARGV: prefix, now. Returns the ids.
+_UNBLOCK = """
+local prefix, now = ARGV[1], ARGV[2]
+redis.call('DEL', prefix .. ':block')
+local blocked = redis.call('ZRANGE', prefix .. ':s:blocked', 0, -1, 'WITHSCORES')
+for i = 1, #blocked, 2 do
+  local id, created = blocked[i], blocked[i + 1]
+  redis.call('ZADD', prefix .. ':s:pending', created, id)
+  redis.call('HSET', prefix .. ':r:' .. id, 'state', 'pending', 'enqueued_at', '', 'updated_at', now)
+end
+redis.call('DEL', prefix .. ':s:blocked')
+local ids = {}
+for i = 1, #blocked, 2 do ids[#ids + 1] = blocked[i] end
+return ids
+"""
+
 
 class RedisUploadStore:
-    """Upload records and staged bytes in Redis (``url``: ``redis://host:6379/0``, or a ``Redis`` client)."""
+    """Upload records and staged bytes in Redis (``url``: ``redis://host:6379/0``, or a ``Redis`` client).
+    ``clock``: the current Unix time (tests pass a controllable one)."""
 
     def __init__(
         self,
@@ -90,12 +118,16 @@ class RedisUploadStore:
         name: str = "default",
         prefix: str | None = None,
         preview_url: str | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.redis: Redis = Redis.from_url(url) if isinstance(url, str) else url
         self.prefix = prefix or f"cfv:uploads:{name}"
         self.preview_url = preview_url
+        self.clock = clock
         self._transition = self.redis.register_script(_TRANSITION)
         self._record_script = self.redis.register_script(_RECORD)
+        self._claim_probe = self.redis.register_script(_CLAIM_PROBE)
+        self._unblock = self.redis.register_script(_UNBLOCK)
 
     def __repr__(self) -> str:
         kwargs = self.redis.connection_pool.connection_kwargs
@@ -134,7 +166,7 @@ class RedisUploadStore:
             path = Path(directory) / upload_id
             size, content_type = receive(source, path, max_bytes=max_bytes, check=check, content_type=content_type)
             data = path.read_bytes()
-        now = time.time()
+        now = self.clock()
         values = {
             "id": upload_id, "state": UploadState.PENDING.value, "filename": filename, "content_type": content_type,
             "size": size, "private": int(private), "custom_id": custom_id, "metadata": json.dumps(dict(metadata or {})),
@@ -148,6 +180,11 @@ class RedisUploadStore:
                 pipe.execute()
             if not self._record_script(args=[self.prefix, upload_id, repr(now), *_pairs(values)]):
                 raise UploadsError(f"upload {upload_id!r} already exists")
+        except OutOfMemoryError as exc:
+            self._forget_bytes(upload_id)
+            raise UploadsError(
+                f"Redis is out of memory ({self!r}); the upload was not kept (raise maxmemory or let the queue drain)"
+            ) from exc
         except BaseException:
             self._forget_bytes(upload_id)
             raise
@@ -175,7 +212,7 @@ class RedisUploadStore:
     def remove_orphans(self, *, older_than: float) -> int:
         """Bytes written but never recorded (the writer died in between), older than ``older_than`` seconds."""
         removed = 0
-        old: Any = self.redis.zrangebyscore(self._key("staging"), "-inf", time.time() - older_than)
+        old: Any = self.redis.zrangebyscore(self._key("staging"), "-inf", self.clock() - older_than)
         for member in old:
             upload_id = _text(member)
             if not self.redis.exists(self._key("r", upload_id)):
@@ -253,22 +290,23 @@ class RedisUploadStore:
         **fields: Any,
     ) -> bool:
         args = [
-            self.prefix, upload_id, repr(time.time()), to_state.value, ",".join(s.value for s in allowed),
+            self.prefix, upload_id, repr(self.clock()), to_state.value, ",".join(s.value for s in allowed),
             "1" if need_expired else "0", "1" if attempt else "0", "1" if drop_bytes else "0", *_pairs(fields),
         ]  # fmt: skip
         return bool(self._transition(args=args))
 
     def mark_enqueued(self, upload_id: str, *, at: float | None = None) -> None:
         if self.redis.exists(self._key("r", upload_id)):
-            self.redis.hset(self._key("r", upload_id), "enqueued_at", repr(time.time() if at is None else at))
+            self.redis.hset(self._key("r", upload_id), "enqueued_at", repr(self.clock() if at is None else at))
 
-    def claim(self, upload_id: str, *, lease: float) -> UploadRecord | None:
-        """Take the upload for one attempt (pending, or uploading with a lease that ran out); atomic."""
-        until = time.time() + lease
+    def claim(self, upload_id: str, *, lease: float, blocked: bool = False) -> UploadRecord | None:
+        """Take the upload for one attempt (pending, blocked for the probe, or uploading with a lease that ran
+        out); atomic."""
+        until = self.clock() + lease
+        allowed = (UploadState.PENDING, UploadState.UPLOADING, *((UploadState.BLOCKED,) if blocked else ()))
         moved = self._move(
-            upload_id, UploadState.UPLOADING, (UploadState.PENDING, UploadState.UPLOADING), need_expired=True,
-            attempt=True, lease_until=repr(until),
-        )  # fmt: skip
+            upload_id, UploadState.UPLOADING, allowed, need_expired=True, attempt=True, lease_until=repr(until)
+        )
         return self.get(upload_id) if moved else None
 
     def release(self, upload_id: str, error: str) -> None:
@@ -276,15 +314,26 @@ class RedisUploadStore:
 
     def mark_ready(self, upload_id: str, image_id: str) -> bool:
         return self._move(
-            upload_id, UploadState.READY, (UploadState.PENDING, UploadState.UPLOADING), drop_bytes=True,
-            image_id=image_id, error="", lease_until="",
+            upload_id, UploadState.READY, (UploadState.PENDING, UploadState.UPLOADING, UploadState.BLOCKED),
+            drop_bytes=True, image_id=image_id, error="", lease_until="",
         )  # fmt: skip
 
     def mark_failed(self, upload_id: str, reason: str) -> None:
+        """Refused for good: the reason is kept, and so are the bytes (for a retry, a discard or the retention)."""
         self._move(
-            upload_id, UploadState.FAILED, (UploadState.PENDING, UploadState.UPLOADING), drop_bytes=True,
+            upload_id, UploadState.FAILED, (UploadState.PENDING, UploadState.UPLOADING, UploadState.BLOCKED),
             error=reason, lease_until="",
         )  # fmt: skip
+
+    def mark_blocked(self, upload_id: str, reason: str) -> bool:
+        return self._move(
+            upload_id, UploadState.BLOCKED, (UploadState.PENDING, UploadState.UPLOADING), error=reason, lease_until=""
+        )
+
+    def requeue(
+        self, upload_id: str, *, states: tuple[UploadState, ...] = (UploadState.FAILED, UploadState.BLOCKED)
+    ) -> bool:
+        return self._move(upload_id, UploadState.PENDING, states, enqueued_at="", lease_until="")
 
     def delete(self, upload_id: str) -> None:
         with self.redis.pipeline(transaction=True) as pipe:
@@ -295,10 +344,34 @@ class RedisUploadStore:
             pipe.zrem(self._key("staging"), upload_id)
             pipe.execute()
 
+    # -- the block ---------------------------------------------------------------------------------------------------
+
+    def block(self, cause: str, *, probe_at: float) -> Block:
+        key = self._key("block")
+        with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hsetnx(key, "since", repr(self.clock()))
+            pipe.hsetnx(key, "probe_at", repr(probe_at))
+            pipe.hset(key, "cause", cause)
+            pipe.hmget(key, "cause", "since", "probe_at")
+            values = pipe.execute()[-1]
+        return Block(cause, float(values[1]), float(values[2]))
+
+    def current_block(self) -> Block | None:
+        values: Any = self.redis.hmget(self._key("block"), "cause", "since", "probe_at")
+        return _block(values)
+
+    def claim_probe(self, *, next_probe_at: float) -> Block | None:
+        values: Any = self._claim_probe(args=[self.prefix, repr(self.clock()), repr(next_probe_at)])
+        return _block(values) if values else None
+
+    def unblock(self) -> list[str]:
+        ids: Any = self._unblock(args=[self.prefix, repr(self.clock())])
+        return [_text(upload_id) for upload_id in ids]
+
     # -- reconciling -----------------------------------------------------------------------------------------------
 
     def needing_work(self, *, enqueued_before: float, now: float | None = None) -> list[UploadRecord]:
-        now = time.time() if now is None else now
+        now = self.clock() if now is None else now
         pending_members: Any = self.redis.zrange(self._key("s", UploadState.PENDING.value), 0, -1)
         expired_members: Any = self.redis.zrangebyscore(self._key("leases"), "-inf", f"({now}")
         pending = [_text(member) for member in pending_members]
@@ -324,3 +397,10 @@ def _pairs(values: Mapping[str, Any]) -> list[str]:
     for name, value in values.items():
         out += [name, "" if value is None else (repr(value) if isinstance(value, float) else str(value))]
     return out
+
+
+def _block(values: list[Any]) -> Block | None:
+    cause, since, probe_at = values
+    if cause is None:
+        return None
+    return Block(_text(cause), float(since or 0), float(probe_at or 0))

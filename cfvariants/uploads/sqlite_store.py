@@ -17,10 +17,15 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
 
+from cfvariants._sqlite import connect
+
 from .records import (
+    KEPT_STATES,
+    Block,
     UploadRecord,
     UploadsError,
     UploadState,
+    disk_errors,
     fsync_directory,
     is_upload_id,
     receive,
@@ -49,6 +54,12 @@ CREATE TABLE IF NOT EXISTS uploads (
     updated_at REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS uploads_state ON uploads (state, lease_until);
+CREATE TABLE IF NOT EXISTS block (
+    one INTEGER PRIMARY KEY CHECK (one = 1),
+    cause TEXT NOT NULL,
+    since REAL NOT NULL,
+    probe_at REAL NOT NULL
+);
 """
 
 
@@ -56,17 +67,28 @@ class UploadStore:
     """Staged files under ``root/staging`` and their records in ``root/uploads.db``.
 
     ``preview_url``: a format string with ``{id}`` (e.g. ``"/uploads/{id}/preview"``) that templates use to
-    show a staged file while it waits; without it they show the placeholder.
+    show a staged file while it waits; without it they show the placeholder. ``clock``: the current Unix time
+    (tests pass a controllable one).
     """
 
-    def __init__(self, root: str | os.PathLike[str], *, preview_url: str | None = None) -> None:
+    def __init__(
+        self,
+        root: str | os.PathLike[str],
+        *,
+        preview_url: str | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.root = Path(root)
         self.staging = self.root / "staging"
         self.staging.mkdir(parents=True, exist_ok=True)
         self.database = self.root / "uploads.db"
         self.preview_url = preview_url
+        self.clock = clock
         self._local = threading.local()
-        self._db().executescript(_SCHEMA)
+        with self._connect() as db:
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    db.execute(statement)
 
     def __repr__(self) -> str:
         return f"UploadStore({str(self.root)!r})"
@@ -89,11 +111,8 @@ class UploadStore:
     def _db(self) -> sqlite3.Connection:
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
         if db is None:
-            db = sqlite3.connect(self.database, timeout=30, isolation_level=None, check_same_thread=True)
+            db = connect(self.database)
             db.row_factory = sqlite3.Row
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
-            db.execute("PRAGMA busy_timeout=30000")
             self._local.db = db
         return db
 
@@ -138,17 +157,18 @@ class UploadStore:
         )
         placed = False
         try:
-            os.replace(self.staging / f".{upload_id}.part", final)
-            placed = True
-            fsync_directory(self.staging)
-            now = time.time()
-            with self._connect() as db:
-                db.execute(
-                    "INSERT INTO uploads (id, state, filename, content_type, size, private, custom_id, metadata,"
-                    " context, attempts, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)",
-                    (upload_id, UploadState.PENDING.value, filename, content_type, size, int(private), custom_id,
-                     json.dumps(dict(metadata or {})), json.dumps(dict(context or {})), now, now),
-                )  # fmt: skip
+            with disk_errors(self.staging), _disk_full(self.root):
+                os.replace(self.staging / f".{upload_id}.part", final)
+                placed = True
+                fsync_directory(self.staging)
+                now = self.clock()
+                with self._connect() as db:
+                    db.execute(
+                        "INSERT INTO uploads (id, state, filename, content_type, size, private, custom_id, metadata,"
+                        " context, attempts, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)",
+                        (upload_id, UploadState.PENDING.value, filename, content_type, size, int(private), custom_id,
+                         json.dumps(dict(metadata or {})), json.dumps(dict(context or {})), now, now),
+                    )  # fmt: skip
         except BaseException:
             (self.staging / f".{upload_id}.part").unlink(missing_ok=True)
             if placed:
@@ -195,7 +215,7 @@ class UploadStore:
         return record_from_values(dict(row), self.preview_url)
 
     def open_staged(self, upload_id: str) -> IO[bytes]:
-        """The staged bytes (``FileNotFoundError`` once the upload is done or failed)."""
+        """The staged bytes (``FileNotFoundError`` once the upload is stored or discarded)."""
         return open(self.staged_path(upload_id), "rb")
 
     def staged_ids(self) -> list[str]:
@@ -208,69 +228,123 @@ class UploadStore:
         """Note when the task was sent (or is due, for a delayed retry), so the sweep does not resend it early."""
         with self._connect() as db:
             db.execute(
-                "UPDATE uploads SET enqueued_at = ? WHERE id = ?", (time.time() if at is None else at, upload_id)
+                "UPDATE uploads SET enqueued_at = ? WHERE id = ?", (self.clock() if at is None else at, upload_id)
             )
 
-    def claim(self, upload_id: str, *, lease: float) -> UploadRecord | None:
-        """Take the upload for one attempt: it must be pending, or uploading with a lease that ran out (its
-        worker died). Returns ``None`` when it is done, failed, or held by a live worker. Atomic across
-        processes."""
-        now = time.time()
+    def claim(self, upload_id: str, *, lease: float, blocked: bool = False) -> UploadRecord | None:
+        """Take the upload for one attempt: it must be pending (or ``blocked``, for the probe), or uploading with a
+        lease that ran out (its worker died). Returns ``None`` when it is done, failed, or held by a live worker.
+        Atomic across processes."""
+        now = self.clock()
+        also = UploadState.BLOCKED if blocked else UploadState.PENDING
         with self._connect() as db:
             changed = db.execute(
                 "UPDATE uploads SET state = ?, lease_until = ?, attempts = attempts + 1, updated_at = ?"
-                " WHERE id = ? AND (state = ? OR (state = ? AND lease_until < ?))",
-                (UploadState.UPLOADING.value, now + lease, now, upload_id, UploadState.PENDING.value,
+                " WHERE id = ? AND (state IN (?, ?) OR (state = ? AND lease_until < ?))",
+                (UploadState.UPLOADING.value, now + lease, now, upload_id, UploadState.PENDING.value, also.value,
                  UploadState.UPLOADING.value, now),
             ).rowcount  # fmt: skip
         return self.get(upload_id) if changed else None
 
-    def release(self, upload_id: str, error: str) -> None:
-        """An attempt failed but may be retried: back to pending, with the last error for the page to show."""
-        with self._connect() as db:
-            db.execute(
-                "UPDATE uploads SET state = ?, lease_until = NULL, error = ?, updated_at = ?"
-                " WHERE id = ? AND state = ?",
-                (UploadState.PENDING.value, error, time.time(), upload_id, UploadState.UPLOADING.value),
-            )
-
-    def mark_ready(self, upload_id: str, image_id: str) -> bool:
-        """Record the image id and remove the staged file. Returns False if it was already ready (or failed):
-        a record becomes ready exactly once."""
+    def _move(self, upload_id: str, to: UploadState, allowed: tuple[UploadState, ...], **fields: Any) -> bool:
+        """One atomic transition from one of ``allowed`` to ``to``, setting ``fields``; False if not allowed."""
+        assignments = "".join(f", {name} = ?" for name in fields)
         with self._connect() as db:
             changed = db.execute(
-                "UPDATE uploads SET state = ?, image_id = ?, error = NULL, lease_until = NULL, updated_at = ?"
-                " WHERE id = ? AND state IN (?, ?)",
-                (UploadState.READY.value, image_id, time.time(), upload_id, UploadState.PENDING.value,
-                 UploadState.UPLOADING.value),
-            ).rowcount  # fmt: skip
-        if changed:
-            self.staged_path(upload_id).unlink(missing_ok=True)
+                f"UPDATE uploads SET state = ?, updated_at = ?{assignments} WHERE id = ?"  # noqa: S608
+                f" AND state IN ({_marks(allowed)})",
+                (to.value, self.clock(), *fields.values(), upload_id, *[s.value for s in allowed]),
+            ).rowcount
         return bool(changed)
 
+    def release(self, upload_id: str, error: str) -> None:
+        """An attempt failed but may be retried: back to pending, with the last error for the page to show."""
+        self._move(upload_id, UploadState.PENDING, (UploadState.UPLOADING,), lease_until=None, error=error)
+
+    def mark_ready(self, upload_id: str, image_id: str) -> bool:
+        """Record the image id and remove the staged file. Returns False if it was already ready (or was
+        discarded): a record becomes ready exactly once."""
+        changed = self._move(
+            upload_id, UploadState.READY, (UploadState.PENDING, UploadState.UPLOADING, UploadState.BLOCKED),
+            image_id=image_id, error=None, lease_until=None,
+        )  # fmt: skip
+        if changed:
+            self.staged_path(upload_id).unlink(missing_ok=True)
+        return changed
+
     def mark_failed(self, upload_id: str, reason: str) -> None:
-        """A permanent failure: the reason is kept for people, the staged file is removed (it cannot succeed)."""
-        with self._connect() as db:
-            db.execute(
-                "UPDATE uploads SET state = ?, error = ?, lease_until = NULL, updated_at = ? WHERE id = ? AND state IN"
-                " (?, ?)",
-                (UploadState.FAILED.value, reason, time.time(), upload_id, UploadState.PENDING.value,
-                 UploadState.UPLOADING.value),
-            )  # fmt: skip
-        self.staged_path(upload_id).unlink(missing_ok=True)
+        """Cloudflare refused this image: the reason is kept for people, and so are the staged bytes (a person
+        may fix the cause and retry, or discard it; the retention policy discards it in the end)."""
+        self._move(
+            upload_id, UploadState.FAILED, (UploadState.PENDING, UploadState.UPLOADING, UploadState.BLOCKED),
+            error=reason, lease_until=None,
+        )  # fmt: skip
+
+    def mark_blocked(self, upload_id: str, reason: str) -> bool:
+        """The credentials or the account were refused: the upload waits, bytes kept, until they work again."""
+        return self._move(
+            upload_id, UploadState.BLOCKED, (UploadState.PENDING, UploadState.UPLOADING), error=reason,
+            lease_until=None,
+        )  # fmt: skip
+
+    def requeue(
+        self, upload_id: str, *, states: tuple[UploadState, ...] = (UploadState.FAILED, UploadState.BLOCKED)
+    ) -> bool:
+        """Back to pending (a person's retry): not yet enqueued, so the sweep sends it if nobody else does."""
+        return self._move(upload_id, UploadState.PENDING, states, enqueued_at=None, lease_until=None)
 
     def delete(self, upload_id: str) -> None:
-        """Forget an upload (and its staged file, if any). The Cloudflare image, if any, is not touched."""
+        """Forget an upload and its staged bytes, if any (a person's discard). The Cloudflare image, if any, is
+        not touched."""
         with self._connect() as db:
             db.execute("DELETE FROM uploads WHERE id = ?", (upload_id,))
         self.staged_path(upload_id).unlink(missing_ok=True)
+
+    # -- the block ---------------------------------------------------------------------------------------------------
+
+    def block(self, cause: str, *, probe_at: float) -> Block:
+        """Block the queue (or name the newest cause, keeping the time it started and the next probe)."""
+        with self._connect() as db:
+            db.execute(
+                "INSERT INTO block (one, cause, since, probe_at) VALUES (1, ?, ?, ?)"
+                " ON CONFLICT (one) DO UPDATE SET cause = excluded.cause",
+                (cause, self.clock(), probe_at),
+            )
+            row = db.execute("SELECT cause, since, probe_at FROM block").fetchone()
+        return Block(row["cause"], row["since"], row["probe_at"])
+
+    def current_block(self) -> Block | None:
+        with self._connect() as db:
+            row = db.execute("SELECT cause, since, probe_at FROM block").fetchone()
+        return None if row is None else Block(row["cause"], row["since"], row["probe_at"])
+
+    def claim_probe(self, *, next_probe_at: float) -> Block | None:
+        """The block, if a probe is due now; the next one is then due at ``next_probe_at`` (one prober at a time)."""
+        with self._connect() as db:
+            row = db.execute("SELECT cause, since, probe_at FROM block WHERE probe_at <= ?", (self.clock(),)).fetchone()
+            if row is not None:
+                db.execute("UPDATE block SET probe_at = ?", (next_probe_at,))
+        return None if row is None else Block(row["cause"], row["since"], row["probe_at"])
+
+    def unblock(self) -> list[str]:
+        """Lift the block and put every blocked upload back to pending; returns their ids, oldest first."""
+        with self._connect() as db:
+            db.execute("DELETE FROM block")
+            rows = db.execute(
+                "SELECT id FROM uploads WHERE state = ? ORDER BY created_at", (UploadState.BLOCKED.value,)
+            ).fetchall()
+            db.execute(
+                "UPDATE uploads SET state = ?, enqueued_at = NULL, updated_at = ? WHERE state = ?",
+                (UploadState.PENDING.value, self.clock(), UploadState.BLOCKED.value),
+            )
+        return [row["id"] for row in rows]
 
     # -- reconciling -----------------------------------------------------------------------------------------------
 
     def needing_work(self, *, enqueued_before: float, now: float | None = None) -> list[UploadRecord]:
         """Uploads no worker is on: pending ones not (re)enqueued since ``enqueued_before``, and uploading ones
         whose lease ran out."""
-        now = time.time() if now is None else now
+        now = self.clock() if now is None else now
         with self._connect() as db:
             rows = db.execute(
                 "SELECT * FROM uploads WHERE (state = ? AND (enqueued_at IS NULL OR enqueued_at < ?))"
@@ -280,18 +354,26 @@ class UploadStore:
         return [self._record(row) for row in rows]
 
     def orphans(self, *, older_than: float) -> list[Path]:
-        """Staged files without a record (a crash between writing and recording), older than ``older_than``."""
-        cutoff = time.time() - older_than
+        """Staged files without a record that keeps them (a crash between writing and recording, or a file left
+        by a finished upload), older than ``older_than`` seconds. Files vanishing meanwhile are skipped."""
+        cutoff = time.time() - older_than  # file times are the real clock's
+        paths = list(self.staging.iterdir())
         with self._connect() as db:
             rows = db.execute(
-                "SELECT id FROM uploads WHERE state IN (?, ?)", (UploadState.PENDING.value, UploadState.UPLOADING.value)
+                f"SELECT id FROM uploads WHERE state IN ({_marks(KEPT_STATES)})",  # noqa: S608
+                [state.value for state in KEPT_STATES],
             ).fetchall()
         known = {row["id"] for row in rows}
         found = []
-        for path in self.staging.iterdir():
+        for path in paths:
             upload_id = path.name.removeprefix(".").removesuffix(".part")
-            if upload_id not in known and path.stat().st_mtime < cutoff:
-                found.append(path)
+            if upload_id in known:
+                continue
+            try:
+                if path.stat().st_mtime < cutoff:
+                    found.append(path)
+            except FileNotFoundError:  # removed by another process (a finished upload, a discard, another sweep)
+                continue
         return found
 
     def remove_orphans(self, *, older_than: float) -> int:
@@ -300,3 +382,18 @@ class UploadStore:
         for path in found:
             path.unlink(missing_ok=True)
         return len(found)
+
+
+def _marks(states: tuple[UploadState, ...]) -> str:
+    return ", ".join("?" * len(states))
+
+
+@contextlib.contextmanager
+def _disk_full(root: Path) -> Iterator[None]:
+    """SQLite's "database or disk is full" as an ``UploadsError`` naming the directory."""
+    try:
+        yield
+    except sqlite3.OperationalError as exc:
+        if "full" not in str(exc):
+            raise
+        raise UploadsError(f"no space left on the disk holding {os.fspath(root)}; the upload was not kept") from exc
