@@ -161,7 +161,7 @@ def test_the_file_type_comes_from_the_bytes_not_the_name(app: Flask) -> None:
 
 def test_a_failed_upload_is_shown_with_its_reason_and_a_retry_button(app: Flask) -> None:
     client = app.test_client()
-    photo = imagegen.jpeg(400, 300, "noise")
+    photo = imagegen.photo_jpeg(180_000)
     response = upload(client, photo, "a.jpg", title="Doomed")
     record = queue_of(app).store.recent()[0]
     queue_of(app).store.claim(record.id, lease=60)
@@ -187,7 +187,7 @@ def test_uploads_blocked_by_refused_credentials_are_shown_and_resume_on_retry(ap
     from cfvariants.uploads import UploadQueue
 
     client = app.test_client()
-    responses = [upload(client, imagegen.jpeg(400 + i, 300, "noise"), f"p{i}.jpg") for i in range(2)]
+    responses = [upload(client, imagegen.photo_jpeg(150_000, seed=i), f"p{i}.jpg") for i in range(2)]
     store = queue_of(app).store
     # A worker started with a revoked token, on the same store.
     local = LocalCloudflare.open(app.extensions["app_settings"].emulator_dir)

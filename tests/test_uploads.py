@@ -116,7 +116,7 @@ def test_a_full_disk_while_writing_raises_uploads_error_naming_the_disk(
 
     monkeypatch.setattr("cfvariants.uploads.records.os.fsync", disk_full)
     with pytest.raises(UploadsError, match="no space left on the disk holding /") as info:
-        store.stage(imagegen.jpeg(400, 300, "noise"), filename="big.jpg", content_type="image/jpeg")
+        store.stage(imagegen.photo_jpeg(300_000), filename="big.jpg", content_type="image/jpeg")
     assert "was not kept" in str(info.value)
     monkeypatch.undo()
     assert staged_files(store) == [kept.id] and [r.id for r in store.recent()] == [kept.id]

@@ -23,7 +23,7 @@ from cfvariants.uploads import UploadQueue, UploadRecords, UploadsError, UploadS
 
 pytest_plugins = ["cfvariants.testing"]
 
-PHOTOS = [imagegen.jpeg(400 + 8 * i, 300, "noise") for i in range(4)]  # ~110 KB each, high entropy
+PHOTOS = [imagegen.photo_jpeg(150_000 + 20_000 * i, seed=i) for i in range(4)]  # camera-like, 150-210 KB
 
 
 class Clock:
