@@ -14,6 +14,11 @@ CFVARIANTS_API_TOKEN       API token (``CF_IMG_TOKEN``; secret)
 CFVARIANTS_ACCOUNT_HASH    the account hash in delivery URLs (``CF_IMG_HASH``)
 CFVARIANTS_SIGNING_KEY     URL-signing key (``CF_IMG_SIGNING_KEY``; secret)
 CFVARIANTS_DOMAIN          custom delivery domain (``CF_IMG_DOMAIN``)
+CFVARIANTS_ZONE            the site's zone for Image Transformations of images outside Cloudflare Images
+                           (``CF_IMG_ZONE``); in development ``/``
+CFVARIANTS_TRANSFORM_ROOTS development: more URL prefixes -> directories the ``/cdn-cgi/image/`` route may read
+                           (e.g. ``{"/uploads/": app.config["UPLOAD_FOLDER"]}``); the static folder always is
+CFVARIANTS_TRANSFORM_ORIGINS  development: ``https://host`` origins whose images the route may fetch (none)
 CFVARIANTS_API_BASE        API base URL (``CF_API_BASE``)
 CFVARIANTS_DEV             development on the local emulator; default: ``ENV_NAME == "dev"`` (``app.config``,
                            else the environment)
@@ -26,7 +31,9 @@ CFVARIANTS_SIGNED_EXPIRES_IN  lifetime of ``signed_variant`` URLs, seconds or a 
 
 In development the app needs no account: the emulator runs in process on ``CFVARIANTS_DATA_DIR``; the app's
 client talks to it without a socket, delivery URLs are root-relative (``/cdn-cgi/imagedelivery/...``) and the
-app itself serves them (and the emulator's API under ``/client/v4/``), on any host and port.
+app itself serves them (and the emulator's API under ``/client/v4/``), on any host and port. Images outside
+Cloudflare Images (static files, uploads kept on disk) get root-relative ``/cdn-cgi/image/...`` URLs, served by the
+emulator's transformation route from the static folder and ``CFVARIANTS_TRANSFORM_ROOTS`` only.
 """
 
 from __future__ import annotations
@@ -48,6 +55,8 @@ from .delivery import Delivery
 from .errors import SettingsError
 from .settings import ENV_NAMES, Settings
 from .templating import DEFAULT_SIGNED_EXPIRES_IN, ON_ERROR_CHOICES, ImageFilters, OnError
+from .transformations import Transformations
+from .urls import SAME_SITE
 
 if TYPE_CHECKING:
     from .local import LocalCloudflare
@@ -56,8 +65,10 @@ __all__ = ["CONFIG_PREFIX", "EXTENSION_KEY", "CFImages", "CFImagesState", "get_s
 
 CONFIG_PREFIX = "CFVARIANTS_"
 EXTENSION_KEY = "cfvariants"
-_SETTINGS_KEYS = ("ACCOUNT_ID", "API_TOKEN", "ACCOUNT_HASH", "SIGNING_KEY", "DOMAIN", "API_BASE")
-_OTHER_KEYS = ("DEV", "DATA_DIR", "ON_ERROR", "PLACEHOLDER", "SIGNED_EXPIRES_IN")
+_SETTINGS_KEYS = ("ACCOUNT_ID", "API_TOKEN", "ACCOUNT_HASH", "SIGNING_KEY", "DOMAIN", "ZONE", "API_BASE")
+_OTHER_KEYS = (
+    "DEV", "DATA_DIR", "ON_ERROR", "PLACEHOLDER", "SIGNED_EXPIRES_IN", "TRANSFORM_ROOTS", "TRANSFORM_ORIGINS",
+)  # fmt: skip
 KEYS = _SETTINGS_KEYS + _OTHER_KEYS
 
 
@@ -74,7 +85,7 @@ class CFImages:
         app.extensions[EXTENSION_KEY] = state
         state.filters = jinja.install(
             app.jinja_env, state._delivery_for_templates, on_error=state._on_error, placeholder=state.placeholder,
-            signed_expires_in=state.signed_expires_in,
+            signed_expires_in=state.signed_expires_in, transformations=state._transformations_for_templates,
         )  # fmt: skip
         if state.local is not None:
             from .local import LocalCloudflareMiddleware  # noqa: PLC0415 - the emulator only in development
@@ -82,7 +93,12 @@ class CFImages:
             wrapped: Any = app.wsgi_app
             while isinstance(wrapped, LocalCloudflareMiddleware):  # init_app again: replace, never stack
                 wrapped = wrapped.app
-            app.wsgi_app = state.local.middleware(wrapped, api=True)  # type: ignore[method-assign]
+            from .emulator.transformations import TransformationsMiddleware  # noqa: PLC0415
+
+            while isinstance(wrapped, TransformationsMiddleware):
+                wrapped = wrapped.app
+            with_transformations = state.transformation_server(app).middleware(wrapped)
+            app.wsgi_app = state.local.middleware(with_transformations, api=True)  # type: ignore[method-assign]
         return state
 
     @staticmethod
@@ -121,6 +137,9 @@ class CFImagesState:
         self._on_error: OnError | Callable[[], OnError] = _on_error(app, config.get("ON_ERROR"))
         self.local: LocalCloudflare | None = None
         self._delivery: Delivery | None = None
+        self._transformations: Transformations | None = None
+        self._transform_roots = _roots(config.get("TRANSFORM_ROOTS"))
+        self._transform_origins = _origins(config.get("TRANSFORM_ORIGINS"))
         self._client: ImagesClient | None = None
         self._lock = threading.Lock()
         if self.dev:
@@ -132,6 +151,7 @@ class CFImagesState:
             self.local = LocalCloudflare.open(data_dir)
             self.settings = self.local.settings
             self._delivery = self.local.delivery
+            self._transformations = Transformations(SAME_SITE)
         else:
             overrides = {key.lower(): config[key] for key in _SETTINGS_KEYS if config.get(key) is not None}
             try:
@@ -140,6 +160,11 @@ class CFImagesState:
                 raise SettingsError(f"{exc} (from app.config {CONFIG_PREFIX}* or the environment)") from None
             if self.settings.account_hash:
                 self._delivery = _checked_delivery(self.settings)
+            if self.settings.zone:
+                try:
+                    self._transformations = Transformations(self.settings.zone)
+                except ValueError as exc:
+                    raise SettingsError(f"{exc} (check {CONFIG_PREFIX}ZONE)") from None
 
     # -- delivery and clients -----------------------------------------------------------------------------------
 
@@ -155,6 +180,23 @@ class CFImagesState:
 
     def _delivery_for_templates(self) -> Delivery:
         return self.delivery
+
+    @property
+    def transformations(self) -> Transformations | None:
+        """Image Transformations for images outside Cloudflare Images (``None`` without a zone)."""
+        return self._transformations
+
+    def _transformations_for_templates(self) -> Transformations | None:
+        return self._transformations
+
+    def transformation_server(self, app: Flask) -> Any:
+        """The development ``TransformationServer`` of ``app``: its static folder and ``TRANSFORM_ROOTS``."""
+        from .emulator.transformations import TransformationServer  # noqa: PLC0415 - development only
+
+        roots = dict(self._transform_roots)
+        if app.static_folder and app.static_url_path is not None:
+            roots.setdefault(app.static_url_path.rstrip("/") + "/", app.static_folder)
+        return TransformationServer(roots, allowed_origins=self._transform_origins)
 
     @property
     def client(self) -> ImagesClient:
@@ -213,6 +255,26 @@ def _read_config(app: Flask) -> dict[str, Any]:
         if value is not None:
             values[name] = value
     return values
+
+
+def _roots(value: object) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and k.startswith("/") and isinstance(v, str | os.PathLike) for k, v in value.items()
+    ):
+        raise SettingsError(
+            f"{CONFIG_PREFIX}TRANSFORM_ROOTS must map URL prefixes to directories, like {{'/uploads/': '/srv/up'}}"
+        )
+    return {k: os.fspath(v) for k, v in value.items()}
+
+
+def _origins(value: object) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list | tuple | set | frozenset) or not all(isinstance(item, str) for item in value):
+        raise SettingsError(f"{CONFIG_PREFIX}TRANSFORM_ORIGINS must be a list of origins like ['https://cdn.example']")
+    return tuple(value)
 
 
 def _dev_flag(app: Flask, value: object) -> bool:

@@ -12,8 +12,10 @@ in place, so templates compiled earlier follow. An extension that is never confi
 from the environment (``CF_IMG_HASH``...) on first use, with ``on_error="raise"``.
 
 The filters are thin: ``variant`` is ``ImageFilters.variant``, one type check away from ``Delivery.url``. Values
-may be image ids, delivery URLs, or objects (``cfvariants.refs.image_ref``). Works with autoescape on or off and
-in ``enable_async`` environments (the filters are plain functions returning text or ``Markup``).
+may be image ids, delivery URLs, or objects (``cfvariants.refs.image_ref``); paths and URLs of images outside
+Cloudflare Images go through ``Transformations`` (``install(env, delivery, transformations=...)``). Works with
+autoescape on or off and in ``enable_async`` environments
+(the filters are plain functions returning text or ``Markup``).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from .templating import (
     DeliverySource,
     ImageFilters,
     OnError,
+    TransformationsSource,
     looks_like_descriptors,
     parse_descriptors,
 )
@@ -62,6 +65,7 @@ def install(
     placeholder: str | None = None,
     logger: logging.Logger | None = None,
     signed_expires_in: int | float | timedelta = DEFAULT_SIGNED_EXPIRES_IN,
+    transformations: TransformationsSource = None,
 ) -> ImageFilters:
     """Add the extension to ``env`` (once) and configure it; returns ``env.cfvariants``.
 
@@ -69,12 +73,15 @@ def install(
     ``Delivery.from_settings()``. ``on_error``: ``"raise"`` (default) or ``"fallback"`` (see
     ``cfvariants.templating``). ``placeholder``: the image URL rendered for a missing image (``None``/undefined)
     instead of an empty string. ``signed_expires_in``: the lifetime of ``signed_variant`` URLs (1 hour).
+    ``transformations``: a ``Transformations`` (or a function making one) for images outside Cloudflare Images
+    (paths and other URLs); ``None`` reads ``CF_IMG_ZONE``, and without a zone such images are a ``NoZoneError``.
     """
     if _EXTENSION_ID not in env.extensions:
         env.add_extension(CFVariantsExtension)
     return configure(
-        env, delivery, on_error=on_error, placeholder=placeholder, logger=logger, signed_expires_in=signed_expires_in
-    )
+        env, delivery, on_error=on_error, placeholder=placeholder, logger=logger, signed_expires_in=signed_expires_in,
+        transformations=transformations,
+    )  # fmt: skip
 
 
 def configure(
@@ -85,6 +92,7 @@ def configure(
     placeholder: str | None = None,
     logger: logging.Logger | None = None,
     signed_expires_in: int | float | timedelta = DEFAULT_SIGNED_EXPIRES_IN,
+    transformations: TransformationsSource = None,
 ) -> ImageFilters:
     """Configure the filters of an environment that has ``CFVariantsExtension`` (arguments as for ``install``)."""
     if _EXTENSION_ID not in env.extensions:
@@ -99,6 +107,7 @@ def configure(
         placeholder=placeholder,
         logger=logger if logger is not None else _LOGGER,
         signed_expires_in=signed_expires_in,
+        transformations=transformations,
     )
     return images
 

@@ -1,10 +1,12 @@
 """``image_ref``: what a template value means as an image, for every template adapter (Jinja, Django, Flask).
 
 A template hands a filter whatever the view put in the context: an image id, a delivery URL kept in a database, a
-model object, a Django ``FieldFile``, ``None``, or Jinja's ``Undefined``. This module turns that into the one
-thing ``Delivery`` takes (an id or a delivery URL) or ``None`` for "no image", by a fixed, documented order, and
-refuses anything else with an error that names the type. It never falls back to ``.id`` or ``.pk``: those are
-database keys, and a URL built from one would point at somebody else's image.
+model object, a Django ``FieldFile``, ``None``, or Jinja's ``Undefined``. This module turns that into what a URL
+builder takes (an id or a delivery URL for ``Delivery``; a ``RemoteImage`` path or URL for ``Transformations``)
+or ``None`` for "no image", by a fixed, documented order, and refuses anything else with an error that names the
+type. Hosted or remote is decided by what the value is, never guessed from a file name: a Django file by its
+storage, a string by its form (``cfvariants.urls.is_remote_source``). It never falls back to ``.id`` or ``.pk``:
+those are database keys, and a URL built from one would point at somebody else's image.
 """
 
 from __future__ import annotations
@@ -13,9 +15,9 @@ import sys
 from typing import Any, NoReturn
 
 from .errors import CFVariantsError
-from .urls import is_url
+from .urls import is_remote_source, is_url
 
-__all__ = ["REF_ATTRIBUTE", "LocalImage", "image_ref"]
+__all__ = ["REF_ATTRIBUTE", "LocalImage", "RemoteImage", "image_ref", "is_cloudflare_storage"]
 
 REF_ATTRIBUTE = "__cf_image__"
 """Implement this (an attribute, property or method returning an image id, a delivery URL or ``None``) to let
@@ -33,6 +35,29 @@ class LocalImage(str):
         return f"LocalImage({str(self)!r})"
 
 
+class RemoteImage(str):
+    """An image outside Cloudflare Images, by its URL or path on the site (``/media/cat.jpg``,
+    ``https://bucket.s3.amazonaws.com/cat.jpg``): resized through Image Transformations (``/cdn-cgi/image/``).
+    ``image_ref`` returns one for a Django file of any storage but the Cloudflare Images storage."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"RemoteImage({str(self)!r})"
+
+
+_CLOUDFLARE_STORAGE_MODULE = "cfvariants.django.storage"
+_CLOUDFLARE_STORAGE_CLASS = "CloudflareImagesStorage"
+
+
+def is_cloudflare_storage(storage: object) -> bool:
+    """Whether a Django storage is (an instance of) ``cfvariants.django.storage.CloudflareImagesStorage``. A
+    file can only be of that storage once its module is imported, so the core never imports Django for this."""
+    module = sys.modules.get(_CLOUDFLARE_STORAGE_MODULE)
+    cls = getattr(module, _CLOUDFLARE_STORAGE_CLASS, None) if module is not None else None
+    return cls is not None and isinstance(storage, cls)
+
+
 def image_ref(value: object) -> str | None:
     """The image reference (an image id or a full delivery URL) that ``value`` stands for, or ``None``.
 
@@ -44,17 +69,18 @@ def image_ref(value: object) -> str | None:
     3. ``value.__cf_image__`` (called if it is a method): the object's own answer; our models implement it. It
        may be a ``LocalImage``: a URL shown as it is (an upload still in the queue).
     4. ``value.image_id``.
-    5. a Django file (``FieldFile``/``ImageFieldFile``: it has ``.storage``): its ``.name``, which is the image id
-       when the file is stored by the Cloudflare Images storage. An empty file means no image.
-    6. ``value.url``, then ``value.image_url`` (the first that is set): a full http(s) delivery URL; both empty
-       means no image.
+    5. a Django file (``FieldFile``/``ImageFieldFile``: it has ``.storage``), decided by its storage: of the
+       Cloudflare Images storage, its ``.name`` (the image id); of any other storage (``FileSystemStorage``,
+       S3...), a ``RemoteImage`` of its ``.url``. An empty file means no image.
+    6. ``value.url``, then ``value.image_url`` (the first that is set): a delivery URL, or the URL or path of an
+       image outside Cloudflare Images (a ``RemoteImage``); both empty means no image.
 
     Anything else raises ``CFVariantsError`` naming the type.
     """
     if value is None:
         return None
     if isinstance(value, str):
-        if value.__class__ is LocalImage:
+        if value.__class__ is LocalImage or value.__class__ is RemoteImage:
             return value
         return str(value) if value else None  # str() turns Markup and other subclasses into the plain text
     if _is_jinja_undefined(value):
@@ -65,8 +91,14 @@ def image_ref(value: object) -> str | None:
     image_id = getattr(value, "image_id", _MISSING)
     if image_id is not _MISSING:
         return _checked(value, "image_id", image_id)
-    if getattr(value, "storage", None) is not None and hasattr(value, "name"):
-        return _checked(value, "name", value.name)
+    storage = getattr(value, "storage", None)
+    if storage is not None and hasattr(value, "name"):
+        if is_cloudflare_storage(storage):
+            return _checked(value, "name", value.name)
+        if not value.name:
+            return None
+        url = _checked(value, "url", getattr(value, "url", None))
+        return None if url is None else RemoteImage(url)
     has_url = False
     for name in ("url", "image_url"):
         url = getattr(value, name, _MISSING)
@@ -75,10 +107,12 @@ def image_ref(value: object) -> str | None:
         has_url = True
         checked = _checked(value, name, url)
         if checked is not None:
+            if is_remote_source(checked):
+                return checked if checked.__class__ is RemoteImage else RemoteImage(checked)
             if not is_url(checked):
                 raise CFVariantsError(
-                    f"{type(value).__name__}.{name} is {_show(checked)}, not a delivery URL "
-                    "(http(s)://... or /cdn-cgi/imagedelivery/...)"
+                    f"{type(value).__name__}.{name} is {_show(checked)}, not a URL (a delivery URL, or the http(s) "
+                    "URL or /path of an image outside Cloudflare Images)"
                 )
             return checked
     return None if has_url else _not_an_image(value)
@@ -100,7 +134,7 @@ def _checked(owner: object, name: str, ref: object) -> str | None:
     if ref is None or ref == "":
         return None
     if isinstance(ref, str):
-        return ref if ref.__class__ is LocalImage else str(ref)
+        return ref if ref.__class__ in (LocalImage, RemoteImage) else str(ref)
     raise CFVariantsError(
         f"{type(owner).__name__}.{name} is of type {type(ref).__name__}, not an image id or delivery URL (str) or None"
     )

@@ -1,8 +1,15 @@
 """``ImageFilters``: the engine-neutral half of every template adapter (Jinja, Django, Flask).
 
 Template adapters are thin: each engine's glue maps its calling conventions onto the methods here, and these
-call ``Delivery`` and nothing else to build URLs and markup. What lives here is what templates need beyond the
-core: reading template values (``image_ref``), the error policy, and a missing-image placeholder.
+call ``Delivery`` (hosted images) or ``Transformations`` (images anywhere) and nothing else to build URLs and
+markup. What lives here is what templates need beyond the core: reading template values (``image_ref``), choosing
+the URL form by what the value is, the error policy, and a missing-image placeholder.
+
+Which form. A Cloudflare Images id or delivery URL, or a file of the Cloudflare Images storage, goes through
+``Delivery``. A path or URL of any other image (``/media/cat.jpg``, ``https://bucket.s3.../cat.jpg``, a file of
+``FileSystemStorage`` or S3) goes through ``Transformations`` on the configured zone; with no zone configured that
+is a ``NoZoneError``, raised under ``on_error="raise"`` and, under ``"fallback"``, answered with the plain,
+untransformed URL of that same image. No path ever yields a URL of a different image.
 
 Error policy. ``on_error="raise"`` (the default; for development and tests) raises ``TemplateFilterError`` naming
 the filter, the template value and the arguments. ``on_error="fallback"`` (production) keeps the page rendering:
@@ -26,15 +33,18 @@ from markupsafe import Markup
 
 from .delivery import Delivery, Variant
 from .errors import CFVariantsError, SettingsError
-from .html import Source, attr_name, render_attrs
-from .refs import LocalImage, image_ref
+from .html import ImageMarkup, Source, attr_name, render_attrs
+from .refs import LocalImage, RemoteImage, image_ref
 from .segments import keyword_options
-from .urls import is_url
+from .settings import Settings
+from .transformations import Transformations
+from .urls import TRANSFORM_PREFIX, is_remote_source, is_url, parse_transformation_url
 
 __all__ = [
     "DEFAULT_SIGNED_EXPIRES_IN",
     "ON_ERROR_CHOICES",
     "ImageFilters",
+    "NoZoneError",
     "OnError",
     "TemplateFilterError",
     "looks_like_descriptors",
@@ -49,6 +59,15 @@ _MAX_WARNED = 1024
 DeliverySource = Delivery | Callable[[], Delivery] | None
 """A ``Delivery``; a function that builds one on first use; or ``None`` for ``Delivery.from_settings()``."""
 
+TransformationsSource = Transformations | Callable[[], Transformations | None] | None
+"""A ``Transformations``; a function that builds one on first use (``None`` from it: no zone); or ``None`` for
+``CF_IMG_ZONE`` from the environment when it is set."""
+_MAYBE_REMOTE = ("/", "http", "HTTP")  # a str starting otherwise is an image id: straight to Delivery
+
+
+class NoZoneError(CFVariantsError):
+    """An image outside Cloudflare Images met templates configured without a zone for Image Transformations."""
+
 
 class TemplateFilterError(CFVariantsError):
     """A template filter or tag could not produce its URL or markup; the message names the filter, the template
@@ -62,10 +81,15 @@ class ImageFilters:
     Mutable on purpose: ``configure()`` re-points an instance whose methods are already registered in an engine.
     """
 
-    __slots__ = ("_delivery", "_expires_in", "_logger", "_on_error", "_placeholder", "_source", "_url", "_warned")
+    __slots__ = (
+        "_delivery", "_expires_in", "_logger", "_on_error", "_placeholder", "_source", "_transformations",
+        "_transformations_source", "_url", "_warned",
+    )  # fmt: skip
 
     _delivery: Delivery | None
     _url: Callable[..., str]
+    _transformations: Transformations | None
+    _transformations_source: Callable[[], Transformations | None] | None
 
     def __init__(
         self,
@@ -75,11 +99,13 @@ class ImageFilters:
         placeholder: str | None = None,
         logger: logging.Logger | None = None,
         signed_expires_in: int | float | timedelta = DEFAULT_SIGNED_EXPIRES_IN,
+        transformations: TransformationsSource = None,
     ) -> None:
         self._warned: set[tuple[str, str, str]] = set()
         self.configure(
-            delivery, on_error=on_error, placeholder=placeholder, logger=logger, signed_expires_in=signed_expires_in
-        )
+            delivery, on_error=on_error, placeholder=placeholder, logger=logger, signed_expires_in=signed_expires_in,
+            transformations=transformations,
+        )  # fmt: skip
 
     def configure(
         self,
@@ -89,8 +115,10 @@ class ImageFilters:
         placeholder: str | None = None,
         logger: logging.Logger | None = None,
         signed_expires_in: int | float | timedelta = DEFAULT_SIGNED_EXPIRES_IN,
+        transformations: TransformationsSource = None,
     ) -> None:
-        """(Re)set everything; the methods already registered as filters follow."""
+        """(Re)set everything; the methods already registered as filters follow. ``transformations`` builds the
+        URLs of images outside Cloudflare Images (``None``: ``CF_IMG_ZONE`` when set, else no zone)."""
         if not (on_error in ON_ERROR_CHOICES or callable(on_error)):
             raise SettingsError(f"on_error must be 'raise' or 'fallback', not {on_error!r}")
         if placeholder is not None and not isinstance(placeholder, str):
@@ -102,6 +130,10 @@ class ImageFilters:
             raise SettingsError(f"signed_expires_in must be positive, not {signed_expires_in!r}")
         if not (delivery is None or isinstance(delivery, Delivery) or callable(delivery)):
             raise SettingsError(f"delivery must be a cfvariants.Delivery, not {type(delivery).__name__}")
+        if not (transformations is None or isinstance(transformations, Transformations) or callable(transformations)):
+            raise SettingsError(
+                f"transformations must be a cfvariants.Transformations, not {type(transformations).__name__}"
+            )
         # Validated above, applied together below: a refused configuration leaves the previous one intact.
         self._on_error = on_error
         self._placeholder = placeholder or None
@@ -114,6 +146,10 @@ class ImageFilters:
         else:
             self._delivery, self._source = None, delivery or Delivery.from_settings
             self._url = self._url_after_loading
+        if isinstance(transformations, Transformations):
+            self._transformations, self._transformations_source = transformations, None
+        else:
+            self._transformations, self._transformations_source = None, transformations or _zone_from_settings
 
     @property
     def delivery(self) -> Delivery:
@@ -134,6 +170,38 @@ class ImageFilters:
         return delivery
 
     @property
+    def transformations(self) -> Transformations | None:
+        """The ``Transformations`` for images outside Cloudflare Images, or ``None`` when no zone is configured."""
+        if self._transformations is None and self._transformations_source is not None:
+            try:
+                built = self._transformations_source()
+            except SettingsError:
+                raise
+            except CFVariantsError as exc:  # a bad zone: a configuration problem, always raised
+                raise SettingsError(f"cannot build the Transformations for templates: {exc}") from exc
+            if built is not None and not isinstance(built, Transformations):
+                raise SettingsError(f"the transformations factory returned a {type(built).__name__}")
+            self._transformations, self._transformations_source = built, None
+        return self._transformations
+
+    def _target(self, ref: str) -> tuple[Delivery | Transformations, str]:
+        """The builder for ``ref`` and what to give it: ``Delivery`` and the ref for a hosted image,
+        ``Transformations`` and the source for any other (a transformation URL gives its own source)."""
+        if ref.__class__ is not RemoteImage and not is_remote_source(ref):
+            return self.delivery, ref
+        transformations = self.transformations
+        if transformations is None:
+            raise NoZoneError(
+                f"{_show(str(ref))} is an image outside Cloudflare Images (a path or URL, or a file of a storage "
+                "other than CloudflareImagesStorage); resizing it needs Image Transformations on your zone: set "
+                "CF_IMG_ZONE (Django: CFVARIANTS['ZONE'], Flask: CFVARIANTS_ZONE). Without a zone, production "
+                "renders its plain URL"
+            )
+        if TRANSFORM_PREFIX in ref:
+            return transformations, parse_transformation_url(str(ref)).source
+        return transformations, str(ref)
+
+    @property
     def placeholder(self) -> str | None:
         return self._placeholder
 
@@ -143,8 +211,8 @@ class ImageFilters:
     # -- filters ----------------------------------------------------------------------------------------------------
 
     def variant(self, value: object, /, variant: Variant = None, **options: Any) -> str:
-        """The delivery URL of ``value`` through ``variant`` (and/or keyword options); the ``variant`` filter."""
-        if value.__class__ is str:
+        """The URL of ``value`` through ``variant`` (and/or keyword options); the ``variant`` filter."""
+        if value.__class__ is str and not value.startswith(_MAYBE_REMOTE):
             try:
                 return self._url(value, variant, **options)
             except CFVariantsError as exc:
@@ -185,6 +253,14 @@ class ImageFilters:
                 return self._placeholder or ""
             if ref.__class__ is LocalImage:
                 return str(ref)
+            builder, target = self._target(ref)
+            if isinstance(builder, Transformations):
+                if signed:
+                    raise CFVariantsError(
+                        "an image outside Cloudflare Images cannot get a signed URL: Cloudflare signs hosted images "
+                        "only (control access to the source itself)"
+                    )
+                return builder.url(target, variant, **options)
             if not signed:
                 return self._url(ref, variant, **options)
             if expires_in is None and expires_at is None:
@@ -220,8 +296,9 @@ class ImageFilters:
                 return self._placeholder or ""
             if ref.__class__ is LocalImage:
                 return str(ref)  # one candidate, no descriptor: the browser takes it as 1x
-            return self.delivery.srcset(
-                ref, variant, widths=_widths(widths), densities=_densities(densities), min_width=min_width,
+            builder, target = self._target(ref)
+            return builder.srcset(
+                target, variant, widths=_widths(widths), densities=_densities(densities), min_width=min_width,
                 max_width=max_width, tolerance=tolerance, **options,
             )  # fmt: skip
         except CFVariantsError as exc:
@@ -252,8 +329,10 @@ class ImageFilters:
             text = _alt_text(label, alt)
             if widths is not None or densities is not None:
                 widths, densities = _widths(widths), _densities(densities)
-            return self.delivery.img(
-                ref, variant, alt=text, widths=widths, densities=densities, sizes=sizes,
+            markup: ImageMarkup
+            markup, target = self._target(ref)
+            return markup.img(
+                target, variant, alt=text, widths=widths, densities=densities, sizes=sizes,
                 placeholder=placeholder, **attrs,
             )  # fmt: skip
         except CFVariantsError as exc:
@@ -284,8 +363,10 @@ class ImageFilters:
                 return self._fallback_img(ref, alt, attrs)
             text = _alt_text(label, alt)
             format_list = _parts(formats) if isinstance(formats, str) else formats
-            return self.delivery.picture(
-                ref, variant, alt=text, formats=format_list, sources=sources, widths=_widths(widths),
+            markup: ImageMarkup
+            markup, target = self._target(ref)
+            return markup.picture(
+                target, variant, alt=text, formats=format_list, sources=sources, widths=_widths(widths),
                 densities=_densities(densities), sizes=sizes, placeholder=placeholder, **attrs,
             )  # fmt: skip
         except CFVariantsError as exc:
@@ -354,10 +435,11 @@ class ImageFilters:
         self._logger.warning("%s (rendered the fallback; warned once per filter and arguments)", message)
 
     def _fallback_url(self, ref: str | None) -> str:
-        """The unmodified URL: a stored http(s) URL as it is, an id's ``public`` URL; else the placeholder."""
+        """The unmodified URL: a stored http(s) URL or an image path as it is, an id's ``public`` URL; else the
+        placeholder."""
         if ref is not None:
-            if is_url(ref):
-                return ref
+            if is_url(ref) or ref.__class__ is RemoteImage or is_remote_source(ref):
+                return str(ref)
             try:
                 return self.delivery.url(ref)
             except CFVariantsError:
@@ -381,6 +463,12 @@ class ImageFilters:
 
 
 # -- helpers ----------------------------------------------------------------------------------------------------------
+
+
+def _zone_from_settings() -> Transformations | None:
+    """``Transformations`` on ``CF_IMG_ZONE`` when it is set (environment or ``.env``), else ``None``."""
+    settings = Settings.load()
+    return Transformations.from_settings(settings) if settings.zone else None
 
 
 def _alt_text(label: str, alt: object) -> str:

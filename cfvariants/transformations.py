@@ -241,14 +241,17 @@ class Transformations(ImageMarkup):
             self._resolved.clear()
         self._resolved[key] = options
 
-    def _finish(self, given: Options | None, keywords: Mapping[str, Any]) -> Options:
-        """Defaults, then the given options, then keywords; at least one option; only options of this form."""
+    def _finish(self, given: Options | None, keywords: Mapping[str, Any], *, empty: bool = False) -> Options:
+        """Defaults, then the given options, then keywords; only options of this form; at least one option unless
+        ``empty`` (a srcset's candidates each add their width or density)."""
         merged = self._defaults
         if given is not None:
             merged = given if merged is None else merged.replace(**given.to_kwargs())
         if keywords:
             merged = Options(**keywords) if merged is None else merged.replace(**keywords)
-        if merged is None or merged.is_empty:
+        if merged is None and empty:
+            return Options()
+        if merged is None or (merged.is_empty and not empty):
             raise OptionsError(
                 "no options: an Image Transformations URL needs at least one, e.g. 'w=200' (or set "
                 "Transformations(zone, defaults={'format': 'auto'}))"
@@ -269,7 +272,7 @@ class Transformations(ImageMarkup):
     ) -> str:
         """A ``srcset`` value, with the same descriptors and rules as ``Delivery.srcset``. Every candidate is a
         distinct transformation, billed as such: keep the widths few."""
-        resolved = self._keyword_options(options, keywords) if keywords else self.options_of(options)
+        resolved = self._finish(_given(options), keywords, empty=True)
         candidates = srcset_candidates(
             resolved, widths=widths, densities=densities, min_width=min_width, max_width=max_width,
             tolerance=tolerance,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import types
 from dataclasses import dataclass
 
 import pytest
@@ -12,7 +13,7 @@ from jinja2.exceptions import UndefinedError
 from markupsafe import Markup
 
 from cfvariants import CFVariantsError
-from cfvariants.refs import image_ref
+from cfvariants.refs import RemoteImage, image_ref
 
 URL = "https://imagedelivery.net/ZWd9g1K7eljCn_KDTu_MWA/abc/public"
 
@@ -94,10 +95,27 @@ def test_image_id_attribute_before_files_and_urls() -> None:
     assert image_ref(Stored(None)) is None
 
 
-def test_django_style_files_give_their_name() -> None:
-    assert image_ref(FieldFileLike("avatars/u7.png", FakeStorage())) == "avatars/u7.png"
+def test_files_of_other_storages_are_remote_images_by_their_url_never_their_name() -> None:
+    ref = image_ref(FieldFileLike("avatars/u7.png", FakeStorage(), url="/media/avatars/u7.png"))
+    assert ref == "/media/avatars/u7.png" and type(ref) is RemoteImage
     assert image_ref(FieldFileLike("", FakeStorage())) is None
     assert image_ref(FieldFileLike(None, FakeStorage())) is None
+
+
+def test_files_of_the_cloudflare_storage_give_their_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    class CloudflareImagesStorage:  # stands in for the class of cfvariants.django.storage, matched by isinstance
+        pass
+
+    module = types.ModuleType("cfvariants.django.storage")
+    module.CloudflareImagesStorage = CloudflareImagesStorage  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "cfvariants.django.storage", module)
+
+    class Subclass(CloudflareImagesStorage):
+        pass
+
+    ref = image_ref(FieldFileLike("avatars/u7.png", Subclass()))
+    assert ref == "avatars/u7.png" and type(ref) is str
+    assert type(image_ref(FieldFileLike("avatars/u7.png", FakeStorage()))) is RemoteImage
 
 
 def test_url_then_image_url() -> None:
@@ -106,9 +124,13 @@ def test_url_then_image_url() -> None:
     assert image_ref(Linked()) is None
 
 
-def test_url_attributes_must_be_full_urls() -> None:
-    with pytest.raises(CFVariantsError, match=r"Linked\.url is '/media/x\.png', not a delivery URL"):
-        image_ref(Linked(url="/media/x.png"))
+def test_url_attributes_of_other_images_are_remote_and_other_text_is_refused() -> None:
+    ref = image_ref(Linked(url="/media/x.png"))
+    assert ref == "/media/x.png" and type(ref) is RemoteImage
+    assert type(image_ref(Linked(url="https://bucket.s3.amazonaws.com/x.png"))) is RemoteImage
+    assert type(image_ref(Linked(url=URL))) is str  # a delivery URL stays hosted
+    with pytest.raises(CFVariantsError, match=r"Linked\.url is 'x\.png', not a URL"):
+        image_ref(Linked(url="x.png"))
 
 
 def test_wrong_attribute_types_name_the_attribute() -> None:

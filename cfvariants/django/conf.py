@@ -13,6 +13,8 @@ key                 environment              meaning
 ACCOUNT_HASH        CF_IMG_HASH              the account hash in delivery URLs (required for templates)
 SIGNING_KEY         CF_IMG_SIGNING_KEY       key for ``signed_variant`` (secret)
 DOMAIN              CF_IMG_DOMAIN            custom delivery domain (may be ``http://127.0.0.1:8000``)
+ZONE                CF_IMG_ZONE              the site's zone for Image Transformations of images outside
+                                             Cloudflare Images (files of other storages); development: ``/``
 ACCOUNT_ID          CF_ACCT_ID               API account id (the Storage)
 API_TOKEN           CF_IMG_TOKEN             API token (the Storage; secret)
 API_BASE            CF_API_BASE              API base URL (the Storage; the emulator in development)
@@ -57,6 +59,8 @@ from cfvariants.delivery import Delivery
 from cfvariants.errors import SettingsError
 from cfvariants.settings import Settings
 from cfvariants.templating import DEFAULT_SIGNED_EXPIRES_IN, ON_ERROR_CHOICES, ImageFilters, OnError
+from cfvariants.transformations import Transformations
+from cfvariants.urls import SAME_SITE
 
 __all__ = [
     "SETTING_NAME",
@@ -70,7 +74,7 @@ __all__ = [
 ]
 
 SETTING_NAME = "CFVARIANTS"
-_CLOUDFLARE_FIELDS = ("account_hash", "signing_key", "domain", "account_id", "api_token", "api_base")
+_CLOUDFLARE_FIELDS = ("account_hash", "signing_key", "domain", "zone", "account_id", "api_token", "api_base")
 _TEMPLATE_FIELDS = ("on_error", "placeholder", "signed_expires_in")
 _DEV_FIELDS = ("dev", "data_dir", "storage")
 FIELDS = _CLOUDFLARE_FIELDS + _TEMPLATE_FIELDS + _DEV_FIELDS
@@ -106,6 +110,16 @@ class Config:
             return Delivery.from_settings(self.settings)
         except SettingsError as exc:
             raise ConfigurationError(f"{exc} (or set {SETTING_NAME}['ACCOUNT_HASH'])") from None
+
+    def transformations(self) -> Transformations | None:
+        """Image Transformations for files of other storages: root-relative in development (served by
+        ``cfvariants.django.urls`` from MEDIA_ROOT), else on ``ZONE``; ``None`` without a zone."""
+        if self.dev:
+            return Transformations(SAME_SITE)
+        try:
+            return Transformations(self.settings.zone) if self.settings.zone else None
+        except ValueError as exc:
+            raise ConfigurationError(f"{SETTING_NAME}['ZONE']: {exc}") from None
 
     def effective_on_error(self) -> OnError:
         """``on_error`` as configured, or the default: raise in DEBUG and tests, fall back otherwise."""
@@ -237,6 +251,7 @@ def template_filters() -> ImageFilters:
                 config = get_config()
                 filters = _filters = ImageFilters(
                     get_delivery,
+                    transformations=config.transformations,
                     on_error=config.effective_on_error,
                     placeholder=_placeholder_url(config.placeholder),
                     logger=_LOGGER,

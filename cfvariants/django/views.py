@@ -1,14 +1,22 @@
-"""The development delivery view behind ``cfvariants.django.urls``: the local emulator's variant renders,
-served by the site itself. It answers 404 whenever development mode is off, so a URLconf that includes it in
-production serves nothing."""
+"""The development views behind ``cfvariants.django.urls``: the local emulator's variant renders and Image
+Transformations of media files, served by the site itself. Both answer 404 whenever development mode is off, so
+a URLconf that includes them in production serves nothing."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from django.conf import settings as django_settings
 from django.http import Http404, HttpRequest, HttpResponse
 
 from . import conf
 
-__all__ = ["deliver"]
+if TYPE_CHECKING:
+    from cfvariants.emulator import DeliveryResponse
+    from cfvariants.emulator.transformations import TransformationServer
+
+__all__ = ["deliver", "transform"]
 
 # Headers the WSGI/ASGI server sets itself; the emulator's own values would clash with them.
 _HOP_BY_HOP = frozenset({"connection", "keep-alive", "transfer-encoding"})
@@ -22,7 +30,37 @@ def deliver(request: HttpRequest, path: str) -> HttpResponse:
         raise Http404("cfvariants serves image delivery only in development (CFVARIANTS['DEV'] / ENV_NAME=dev)")
     from .dev import local_cloudflare  # noqa: PLC0415 - the emulator is imported only in development
 
-    answer = local_cloudflare(config).deliver_environ(request.META)
+    return _response(local_cloudflare(config).deliver_environ(request.META))
+
+
+def transform(request: HttpRequest, path: str) -> HttpResponse:
+    """``GET /cdn-cgi/image/<options>/<source>`` in development: the source is a file under ``MEDIA_URL``,
+    read from ``MEDIA_ROOT`` (nothing outside it), resized with the emulator's transforms."""
+    if not conf.get_config().dev:
+        raise Http404("cfvariants serves Image Transformations only in development (CFVARIANTS['DEV'] / ENV_NAME=dev)")
+    return _response(_media_server().serve_environ(request.META))
+
+
+_servers: dict[tuple[str, str], TransformationServer] = {}
+
+
+def _media_server() -> TransformationServer:
+    """One ``TransformationServer`` per (MEDIA_URL, MEDIA_ROOT), so its render cache survives requests."""
+    from cfvariants.emulator.transformations import TransformationServer  # noqa: PLC0415 - development only
+
+    media_url = str(getattr(django_settings, "MEDIA_URL", "") or "")
+    media_root = str(getattr(django_settings, "MEDIA_ROOT", "") or "")
+    key = (media_url, media_root)
+    server = _servers.get(key)
+    if server is None:
+        roots = {}
+        if media_root and media_url and not media_url.startswith(("http://", "https://", "//")):
+            roots["/" + media_url.lstrip("/")] = Path(media_root)
+        server = _servers[key] = TransformationServer(roots)
+    return server
+
+
+def _response(answer: DeliveryResponse) -> HttpResponse:
     response = HttpResponse(answer.body, status=answer.status)
     for name, value in answer.headers:
         if name.lower() not in _HOP_BY_HOP:

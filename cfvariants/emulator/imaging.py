@@ -125,14 +125,16 @@ def _unsupported(what: str, extra: str = "") -> ImageRejected:
     )
 
 
-def inspect_image(data: bytes) -> tuple[ImageInfo, bytes]:
+def inspect_image(data: bytes, *, max_bytes: int = MAX_FILE_BYTES) -> tuple[ImageInfo, bytes]:
     """Validate an upload (reference §6) and describe it; returns the info and the bytes to store (SVG:
-    sanitised; others: unchanged). Raises ``ImageRejected`` with a message naming the problem."""
+    sanitised; others: unchanged). Raises ``ImageRejected`` with a message naming the problem. ``max_bytes``:
+    the file-size limit (10 MB for uploads; Image Transformations sources may be larger)."""
     if not data:
         raise _bad("The file is empty (0 bytes): nothing to store")
-    if len(data) > MAX_FILE_BYTES:
+    if len(data) > max_bytes:
         raise ImageRejected(
-            f"The file is {len(data):,} bytes; Cloudflare Images accepts at most 10 MB ({MAX_FILE_BYTES:,} bytes)",
+            f"The file is {len(data):,} bytes; the limit is {max_bytes:,} bytes"
+            + (" (Cloudflare Images accepts at most 10 MB)" if max_bytes == MAX_FILE_BYTES else ""),
             code=UPLOAD_TOO_LARGE,
             status=413,
         )
