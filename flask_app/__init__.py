@@ -8,6 +8,7 @@ emulator is mounted into the app, so no account and no network are needed.
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from flask import Flask, render_template, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from cfvariants.flask import CFImages
+from cfvariants.logsetup import configure_logging
 from cfvariants.variants import apply as apply_variants
 from cfvariants.variants import load as load_variants
 
@@ -35,6 +37,7 @@ log = logging.getLogger("flask_app")
 def create_app(settings: AppSettings | None = None, **config: Any) -> Flask:
     """The app for ``settings`` (default: read from the environment and ``.env``); ``config`` overrides
     Flask config keys (tests use ``TESTING=True``)."""
+    configure_logging("flask_app")  # under gunicorn, its lines and the library's go to gunicorn's stderr
     settings = settings or AppSettings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     app = Flask(__name__, template_folder=str(TEMPLATES), instance_path=str(settings.data_dir.resolve() / "instance"))
@@ -50,7 +53,8 @@ def create_app(settings: AppSettings | None = None, **config: Any) -> Flask:
     )
     app.config.update(config)
     state = images.init_app(app)
-    app.extensions["uploads"] = build_queue(settings)
+    app.extensions["uploads"] = queue = build_queue(settings)
+    log.info("web app (pid %d) %s", os.getpid(), queue.announce_web())
     app.extensions["profiles"] = ProfileStore(settings.app_db)
     app.extensions["app_settings"] = settings
     init_csrf(app)

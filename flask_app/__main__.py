@@ -2,8 +2,10 @@
 
     python -m flask_app [--host 127.0.0.1] [--port 5000] [--workers 2]
 
-The worker is huey's own consumer in a child process (``huey_consumer flask_app.tasks.huey``), exactly what a
-production deployment runs; Ctrl-C stops both. For production use gunicorn and separate workers (README).
+The worker is the library's consumer in a child process (``cfvariants-worker flask_app.tasks.huey``), exactly
+what a production deployment runs. Ctrl-C or SIGTERM stops both: the worker finishes or hands back the uploads it
+holds, and it also stops by itself if this process is killed, so none is left behind. For production use
+gunicorn and separate workers (README).
 """
 
 from __future__ import annotations
@@ -37,25 +39,38 @@ def main(argv: list[str] | None = None) -> int:
     app = create_app(settings)
     server = make_server(args.host, args.port, app, threaded=True)
     worker = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-        [sys.executable, "-m", "huey.bin.huey_consumer", "flask_app.tasks.huey", "-w", str(args.workers), "-k",
-         "thread", "-q"],
+        [sys.executable, "-m", "cfvariants.uploads.consumer", "flask_app.tasks.huey", "-w", str(args.workers),
+         "--grace", str(GRACE), "--exit-with-parent"],
         cwd=ROOT,
+        start_new_session=True,  # Ctrl-C reaches this process only; it then stops the worker gracefully
         env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))},
     )  # fmt: skip
     mode = "development: local Cloudflare Images emulator, no account needed" if settings.is_dev else "production"
     print(f"\n  cfvariants reference app ({mode})\n  open http://{args.host}:{server.port}/\n", flush=True)
+    signal.signal(signal.SIGTERM, _stop)
     try:
         server.serve_forever()
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, _Stopped):
         pass
     finally:
         server.server_close()
-        worker.send_signal(signal.SIGINT)
+        worker.send_signal(signal.SIGTERM)  # graceful: finish or hand back what it holds
         try:
-            worker.wait(timeout=15)
+            worker.wait(timeout=GRACE + 10)
         except subprocess.TimeoutExpired:
             worker.kill()
     return 0
+
+
+GRACE = 8.0
+
+
+class _Stopped(Exception):
+    """SIGTERM arrived: leave ``serve_forever`` and stop the worker."""
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise _Stopped
 
 
 if __name__ == "__main__":

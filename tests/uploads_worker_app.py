@@ -6,8 +6,11 @@ from __future__ import annotations
 import os
 
 from cfvariants.client import ImagesClient, RetryPolicy
+from cfvariants.logsetup import configure_logging
 from cfvariants.uploads import UploadQueue, huey_from_url, store_from_url
+from cfvariants.uploads.leases import LEASE
 
+configure_logging()
 huey = huey_from_url(os.environ["HUEY_URL"], name="cfvariants-test-uploads")
 store = store_from_url(os.environ["HUEY_URL"], os.environ["CFV_UPLOADS_DIR"], name="cfvariants-test-uploads")
 
@@ -25,7 +28,7 @@ queue = UploadQueue(
     huey,
     store,
     make_client,
-    lease=float(os.environ.get("CFV_LEASE", "600")),
+    lease=float(os.environ.get("CFV_LEASE", LEASE)),
     requeue_after=float(os.environ.get("CFV_REQUEUE_AFTER", "300")),
     backoff=0.2,
     backoff_cap=1.0,

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import mimetypes
+import os
 import random
 import threading
 import uuid
@@ -29,10 +30,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from huey import crontab
+from huey import crontab, signals
 
 from . import control
 from .control import UploadStats
+from .identity import check_worker, fingerprint_key, web_identity
+from .leases import LEASE, Leases
 from .records import UploadRecord, UploadRecords, UploadsError, UploadState
 from .validation import check_image_content_type
 from .worker import Outcome, custom_id_for, process
@@ -46,6 +49,8 @@ __all__ = ["ReconcileReport", "UploadQueue"]
 
 log = logging.getLogger("cfvariants.uploads")
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+HAND_BACK_DELAY = 5.0
+"""Seconds before an upload handed back by a stopping worker is sent again (its attempt dies with the process)."""
 
 
 @dataclass(frozen=True)
@@ -67,9 +72,11 @@ class UploadQueue:
     still not stored this many seconds after it was accepted is ``failed`` (bytes kept); ``None`` (the default)
     retries transient failures for as long as they last. ``probe_interval``: while blocked, how often one upload
     is tried. ``failed_retention``: how long a failed upload keeps its bytes before the sweep discards it (7
-    days). ``lease``: how long one attempt may take before the sweep assumes its worker died. ``requeue_after``:
-    how long a pending upload may wait for its queue message before the sweep sends another (a duplicate message
-    is harmless: the store lets one worker at a time claim an upload, and a finished one is skipped).
+    days). ``lease``: how long a claim lasts without its worker's heartbeat (renewed every third of it while the
+    upload is in progress), so a dead worker's uploads are taken over after this and the next sweep.
+    ``requeue_after``: how long a pending upload may wait for its queue message before the sweep sends another
+    (a duplicate message is harmless: the store lets one worker at a time claim an upload, and a finished one is
+    skipped); ``lost_after`` the same, when the queue is empty, so the message must have been lost.
     The queue's clock is the store's (``store.clock``).
     """
 
@@ -86,8 +93,9 @@ class UploadQueue:
         max_age: float | None = None,
         probe_interval: float = 60.0,
         failed_retention: float = 7 * 86400.0,
-        lease: float = 600.0,
+        lease: float = LEASE,
         requeue_after: float = 300.0,
+        lost_after: float = 30.0,
         orphan_age: float = 3600.0,
         reconcile_schedule: Callable[..., bool] | None = None,
         check: Callable[[Path], str | None] | None = check_image_content_type,
@@ -101,7 +109,9 @@ class UploadQueue:
         self.probe_interval = probe_interval
         self.failed_retention = failed_retention
         self.lease = lease
+        self.leases = Leases(store, lease=lease)
         self.requeue_after = requeue_after
+        self.lost_after = lost_after
         self.orphan_age = orphan_age
         self.id_prefix = id_prefix
         self._check = check
@@ -112,6 +122,9 @@ class UploadQueue:
         self.reconcile_task = huey.periodic_task(
             reconcile_schedule or crontab(minute="*"), name="cfvariants.reconcile"
         )(self.reconcile)
+        self._announced = threading.Event()
+        huey.on_startup(name="cfvariants.uploads.startup")(self._log_start)
+        huey.signal(signals.SIGNAL_INTERRUPTED)(self._interrupted)
 
     def __repr__(self) -> str:
         return f"UploadQueue({self.huey.name!r}, {self.store!r})"
@@ -201,13 +214,13 @@ class UploadQueue:
                 self._client = self._client_factory()
             return self._client
 
-    def _upload(self, upload_id: str) -> str:
-        outcome = self.run_once(upload_id)
-        return outcome.status
+    def _upload(self, upload_id: str) -> None:
+        """The task. It returns nothing, so huey keeps no result (the store has the outcome)."""
+        self.run_once(upload_id)
 
     def run_once(self, upload_id: str) -> Outcome:
         """One attempt, then schedule the next if it was transient (what the task does; callable directly)."""
-        outcome = process(self.store, self.client, upload_id, lease=self.lease, probe_interval=self.probe_interval)
+        outcome = process(self.store, self.client, upload_id, probe_interval=self.probe_interval, leases=self.leases)
         if outcome.status != "retry":
             return outcome
         record = self.store.get(upload_id)
@@ -232,6 +245,44 @@ class UploadQueue:
         delay = random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not cryptography
         return max(delay, retry_after or 0.0)
 
+    def hand_back(self, upload_ids: list[str] | None = None) -> list[str]:
+        """Release what this process holds (default: everything) and send it again, for another worker to take
+        over in ``HAND_BACK_DELAY`` seconds: what a worker does when it is stopped mid-upload."""
+        handed = self.leases.hand_back(upload_ids)
+        for upload_id in handed:
+            self.enqueue(upload_id, delay=HAND_BACK_DELAY)
+        return handed
+
+    def _interrupted(self, signal: str, task: Any, *args: Any) -> None:
+        """huey interrupted a task (SIGTERM, or the end of a graceful shutdown's timeout): hand its upload back."""
+        if getattr(task, "name", None) == self.upload_task.name and task.args:
+            self.hand_back([str(task.args[0])])
+
+    # -- start-up --------------------------------------------------------------------------------------------------
+
+    def announce_web(self) -> str:
+        """Leave the web app's fingerprint (queue, store, account; never a secret) in the queue's storage, for
+        workers to check at start that they share them; returns the line to log."""
+        identity = web_identity(self.huey, self.store, self.client)
+        try:
+            self.huey.put(fingerprint_key(self.huey), identity)
+        except Exception as exc:  # the queue is down: uploads still stage, and the sweep enqueues them later
+            log.warning("could not leave the web app's fingerprint in the queue (%s)", exc)
+        return f"uses queue {identity['queue']}, store {identity['store']}, Cloudflare {identity['account']}"
+
+    def _log_start(self) -> None:
+        """At a consumer's start (once per process): which queue, store and account, and whether they are the
+        web app's."""
+        if self._announced.is_set():
+            return
+        self._announced.set()
+        try:
+            shares, words = check_worker(self.huey, self.store, self.client)
+        except Exception as exc:  # e.g. Cloudflare settings missing: every upload would fail, so say it now
+            log.error("upload worker (pid %d) cannot start its Cloudflare client: %s", os.getpid(), exc)
+            return
+        (log.info if shares else log.warning)("upload worker (pid %d) %s", os.getpid(), words)
+
     # -- the sweep -------------------------------------------------------------------------------------------------
 
     def reconcile(self) -> ReconcileReport:
@@ -240,7 +291,8 @@ class UploadQueue:
         probe = self._probe()
         now = self.store.clock()
         requeued = []
-        for record in self.store.needing_work(enqueued_before=now - self.requeue_after, now=now):
+        wait = min(self.requeue_after, self.lost_after) if self._queue_is_empty() else self.requeue_after
+        for record in self.store.needing_work(enqueued_before=now - wait, now=now):
             if self.enqueue(record.id):
                 requeued.append(record.id)
         expired = control.discard_expired(self.store, older_than=self.failed_retention)
@@ -269,7 +321,7 @@ class UploadQueue:
             self.store.unblock()
             return None
         outcome = process(
-            self.store, self.client, oldest[0].id, lease=self.lease, probe_interval=self.probe_interval, probe=True
+            self.store, self.client, oldest[0].id, probe_interval=self.probe_interval, probe=True, leases=self.leases
         )
         if outcome.status in ("ready", "failed"):
             self._resume(f"the credentials work again (blocked since {_duration(self.store.clock() - block.since)})")
@@ -279,6 +331,12 @@ class UploadQueue:
         ids = self.store.unblock()
         log.warning("%s: resuming %d blocked upload(s)", why, len(ids))
         self._send(ids)
+
+    def _queue_is_empty(self) -> bool:
+        try:
+            return int(self.huey.pending_count()) == 0
+        except Exception:  # the queue is down: nothing can be re-enqueued now anyway
+            return False
 
 
 def _duration(seconds: float) -> str:

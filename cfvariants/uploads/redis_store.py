@@ -107,6 +107,18 @@ return ids
 """
 
 
+# Extend the lease of one claim (the worker's heartbeat). ARGV: prefix, id, attempt, lease_until.
+_RENEW = """
+local prefix, id = ARGV[1], ARGV[2]
+local record = prefix .. ':r:' .. id
+if redis.call('HGET', record, 'state') ~= 'uploading' then return 0 end
+if redis.call('HGET', record, 'attempts') ~= ARGV[3] then return 0 end
+redis.call('HSET', record, 'lease_until', ARGV[4])
+redis.call('ZADD', prefix .. ':leases', ARGV[4], id)
+return 1
+"""
+
+
 class RedisUploadStore:
     """Upload records and staged bytes in Redis (``url``: ``redis://host:6379/0``, or a ``Redis`` client).
     ``clock``: the current Unix time (tests pass a controllable one)."""
@@ -128,6 +140,7 @@ class RedisUploadStore:
         self._record_script = self.redis.register_script(_RECORD)
         self._claim_probe = self.redis.register_script(_CLAIM_PROBE)
         self._unblock = self.redis.register_script(_UNBLOCK)
+        self._renew_script = self.redis.register_script(_RENEW)
 
     def __repr__(self) -> str:
         kwargs = self.redis.connection_pool.connection_kwargs
@@ -308,6 +321,11 @@ class RedisUploadStore:
             upload_id, UploadState.UPLOADING, allowed, need_expired=True, attempt=True, lease_until=repr(until)
         )
         return self.get(upload_id) if moved else None
+
+    def renew(self, upload_id: str, *, lease: float, attempt: int) -> bool:
+        """Extend the lease of the claim made as attempt ``attempt``; False if that claim is over."""
+        until = repr(self.clock() + lease)
+        return bool(self._renew_script(args=[self.prefix, upload_id, str(attempt), until]))
 
     def release(self, upload_id: str, error: str) -> None:
         self._move(upload_id, UploadState.PENDING, (UploadState.UPLOADING,), lease_until="", error=error)

@@ -246,6 +246,16 @@ class UploadStore:
             ).rowcount  # fmt: skip
         return self.get(upload_id) if changed else None
 
+    def renew(self, upload_id: str, *, lease: float, attempt: int) -> bool:
+        """Extend the lease of the claim made as attempt number ``attempt`` (the heartbeat of a worker that is
+        still uploading it). False if that claim is over: finished, handed back, or taken over after it ran out."""
+        with self._connect() as db:
+            changed = db.execute(
+                "UPDATE uploads SET lease_until = ? WHERE id = ? AND state = ? AND attempts = ?",
+                (self.clock() + lease, upload_id, UploadState.UPLOADING.value, attempt),
+            ).rowcount
+        return bool(changed)
+
     def _move(self, upload_id: str, to: UploadState, allowed: tuple[UploadState, ...], **fields: Any) -> bool:
         """One atomic transition from one of ``allowed`` to ``to``, setting ``fields``; False if not allowed."""
         assignments = "".join(f", {name} = ?" for name in fields)

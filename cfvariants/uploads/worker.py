@@ -34,6 +34,7 @@ from cfvariants.client.errors import (
     ValidationError,
 )
 
+from .leases import LEASE, Leases
 from .records import UploadRecord, UploadRecords
 
 if TYPE_CHECKING:
@@ -103,17 +104,20 @@ def process(
     client: ImagesClient,
     upload_id: str,
     *,
-    lease: float = 600.0,
+    lease: float = LEASE,
     probe_interval: float = 60.0,
     probe: bool = False,
+    leases: Leases | None = None,
 ) -> Outcome:
     """Claim ``upload_id`` and upload it once; the store records the result. Safe to call any number of times,
-    from any number of workers.
+    from any number of workers. The claim is a short ``lease`` renewed by ``leases``' heartbeat while the
+    attempt runs (a worker's ``Leases``, so it can hand back what it holds when it stops).
 
     While the queue is blocked the upload joins the blocked ones without calling Cloudflare. ``probe=True``
     (the queue's probe) takes a blocked upload and really tries it; a transient failure leaves it blocked.
     """
-    record = store.claim(upload_id, lease=lease, blocked=probe)
+    leases = leases or Leases(store, lease=lease)
+    record = store.claim(upload_id, lease=leases.lease, blocked=probe)
     if record is None:
         current = store.find(upload_id)
         state = current.state.value if current else "missing"
@@ -122,17 +126,18 @@ def process(
         store.mark_blocked(upload_id, block.cause)
         log.debug("upload %s waits: uploads are blocked (%s)", upload_id, block.cause)
         return Outcome("blocked", upload_id, reason=block.cause)
-    try:
-        image = _existing(client, record) if record.attempts > 1 else None
-        if image is None:
-            image = _upload(store, client, record)
-    except CloudflareImagesError as exc:
-        return _failed_attempt(store, record, exc, probe=probe, probe_interval=probe_interval)
-    except FileNotFoundError:  # the bytes were discarded meanwhile (a person, the retention policy)
-        store.mark_failed(upload_id, "the staged file is gone (discarded); upload it again")
-        return Outcome("failed", upload_id, reason="the staged file is gone")
-    if store.mark_ready(upload_id, image.id):
-        log.info("upload %s stored as image %s after %d attempt(s)", upload_id, image.id, record.attempts)
+    with leases.holding(record):
+        try:
+            image = _existing(client, record) if record.attempts > 1 else None
+            if image is None:
+                image = _upload(store, client, record)
+        except CloudflareImagesError as exc:
+            return _failed_attempt(store, record, exc, probe=probe, probe_interval=probe_interval)
+        except FileNotFoundError:  # the bytes were discarded meanwhile (a person, the retention policy)
+            store.mark_failed(upload_id, "the staged file is gone (discarded); upload it again")
+            return Outcome("failed", upload_id, reason="the staged file is gone")
+        if store.mark_ready(upload_id, image.id):
+            log.info("upload %s stored as image %s after %d attempt(s)", upload_id, image.id, record.attempts)
     return Outcome("ready", upload_id, image.id)
 
 
