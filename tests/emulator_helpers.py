@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -120,3 +122,14 @@ def in_process(app: Any, *, token: str | None = None, base_url: str = "http://cf
     """An httpx client on ``app`` with no socket; sends ``token`` as the Bearer token when given."""
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     return httpx.Client(transport=httpx.WSGITransport(app=app), base_url=base_url, headers=headers)
+
+
+def slow_uploads(app: Any, seconds: float) -> Callable[..., Any]:
+    """The emulator's WSGI app with each upload taking ``seconds``: keeps uploads in flight when a worker stops."""
+
+    def wrapped(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        if environ["REQUEST_METHOD"] == "POST" and environ["PATH_INFO"].endswith("/images/v1"):
+            time.sleep(seconds)
+        return app(environ, start_response)
+
+    return wrapped

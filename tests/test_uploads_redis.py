@@ -10,13 +10,12 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import imagegen
 import pytest
 from conftest import needs_redis
+from emulator_helpers import slow_uploads
 
 from cfvariants.client import ImagesClient
 from cfvariants.emulator import EmulatorServer, create_app
@@ -24,17 +23,6 @@ from cfvariants.uploads import UploadState
 
 pytestmark = [pytest.mark.slow, needs_redis]
 TESTS = Path(__file__).parent
-
-
-def slow_uploads(app: Any, seconds: float) -> Callable[..., Any]:
-    """The emulator, with each upload taking a while: keeps several uploads in flight when a worker dies."""
-
-    def wrapped(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        if environ["REQUEST_METHOD"] == "POST" and environ["PATH_INFO"].endswith("/images/v1"):
-            time.sleep(seconds)
-        return app(environ, start_response)
-
-    return wrapped
 
 
 def test_two_workers_one_killed_every_upload_ready_exactly_once(

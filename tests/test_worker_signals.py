@@ -16,6 +16,7 @@ from typing import Any
 import imagegen
 import pytest
 from conftest import free_port
+from emulator_helpers import slow_uploads
 
 from cfvariants.emulator import EmulatorServer, create_app
 from cfvariants.uploads import UploadState
@@ -23,15 +24,6 @@ from cfvariants.uploads import UploadState
 pytestmark = pytest.mark.slow
 TESTS = Path(__file__).parent
 ROOT = TESTS.parent
-
-
-def slow_uploads(app: Any, seconds: float) -> Callable[..., Any]:
-    def wrapped(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        if environ["REQUEST_METHOD"] == "POST" and environ["PATH_INFO"].endswith("/images/v1"):
-            time.sleep(seconds)
-        return app(environ, start_response)
-
-    return wrapped
 
 
 @pytest.fixture
