@@ -37,11 +37,14 @@ from .delivery import Delivery
 from .errors import CFVariantsError, OptionsError, SigningError, VariantError
 from .segments import DEFAULT_VARIANT, merge_options
 from .templating import ImageFilters, TemplateFilterError, looks_like_descriptors, parse_descriptors
+from .transformations import Transformations
 
 __all__ = [
     "DEFAULT_EXTENSIONS",
+    "IMAGES",
     "Arg",
     "Finding",
+    "Images",
     "Report",
     "Syntax",
     "Use",
@@ -54,6 +57,11 @@ __all__ = [
 ]
 
 Syntax = Literal["jinja", "django"]
+Images = Literal["hosted", "remote", "both"]
+"""Which URL form the templates' images take: ``hosted`` (Cloudflare Images, the default), ``remote`` (Image
+Transformations of paths and other URLs: no named variants, remote-only options allowed), or ``both`` (a template
+that shows either, e.g. local media in development and Cloudflare Images in production): valid in both forms."""
+IMAGES: tuple[Images, ...] = ("hosted", "remote", "both")
 Code = Literal["options", "variant", "usage", "undeclared", "unresolved", "syntax", "load"]
 
 DEFAULT_EXTENSIONS: tuple[str, ...] = (".html", ".htm", ".jinja", ".jinja2", ".j2", ".djhtml", ".txt", ".xml")
@@ -158,12 +166,13 @@ def check_source(
     declared: Collection[str] | None = None,
     declared_in: str | None = None,
     strict: bool = False,
+    images: Images = "hosted",
 ) -> tuple[list[Use], list[Finding]]:
     """Find and validate every use in one template's text; ``declared`` (names of the named variants) turns on
-    the undeclared-variant check."""
+    the undeclared-variant check; ``images`` says which URL form the templates' images take (``IMAGES``)."""
     uses, findings = find_uses(source, path, syntax=syntax, strict=strict)
     for use in uses:
-        findings.extend(validate(use, declared=declared, declared_in=declared_in, strict=strict))
+        findings.extend(validate(use, declared=declared, declared_in=declared_in, strict=strict, images=images))
     findings.sort(key=lambda f: (f.line, f.column or 0))
     return uses, findings
 
@@ -176,6 +185,7 @@ def check_paths(
     syntax: Syntax | None = None,
     strict: bool = False,
     extensions: Sequence[str] = DEFAULT_EXTENSIONS,
+    images: Images = "hosted",
 ) -> Report:
     """Check every template under ``paths`` (directories searched for ``extensions``; files taken as given).
     A template that names none of the helpers is counted but not parsed."""
@@ -191,7 +201,7 @@ def check_paths(
         if not _MENTIONS.search(source):
             continue
         uses, findings = check_source(
-            source, shown, syntax=syntax, declared=declared, declared_in=declared_in, strict=strict
+            source, shown, syntax=syntax, declared=declared, declared_in=declared_in, strict=strict, images=images
         )
         report.uses += len(uses)
         report.findings.extend(findings)
@@ -265,10 +275,15 @@ _IMG_EXTRAS = ("alt", "widths", "densities", "sizes", "placeholder", "formats", 
 
 
 def validate(
-    use: Use, *, declared: Collection[str] | None = None, declared_in: str | None = None, strict: bool = False
+    use: Use,
+    *,
+    declared: Collection[str] | None = None,
+    declared_in: str | None = None,
+    strict: bool = False,
+    images: Images = "hosted",
 ) -> list[Finding]:
-    """Problems with one use: run it through ``ImageFilters`` as a render would, then look its named variant
-    up in ``declared``."""
+    """Problems with one use: run it through ``ImageFilters`` as a render would (for a hosted image, an image
+    outside Cloudflare Images, or both: ``images``), then look its named variant up in ``declared``."""
     call = _normalise(use)
     findings: list[Finding] = []
     if call.unknown is not None or use.opaque:
@@ -294,7 +309,7 @@ def validate(
         if problem is not None:
             findings.append(_finding(use, *_where(use, call, problem), _code(problem), str(problem)))
             return findings
-    for problem in _problems(call, variant, use.label, with_options=not dynamic):
+    for problem in _problems(call, variant, use.label, with_options=not dynamic, images=images):
         findings.append(_finding(use, *_where(use, call, problem), _code(problem), str(problem)))
     named = variant if isinstance(variant, str) and _VARIANT_NAME.fullmatch(variant) else None
     if declared is not None and named is not None and named != DEFAULT_VARIANT and named not in declared:
@@ -358,21 +373,35 @@ def _srcset_filter_arguments(use: Use, args: list[Arg], kwargs: dict[str, Arg], 
 
 @functools.cache
 def _filters() -> ImageFilters:
-    return ImageFilters(Delivery("cfvariants-check", signing_key="cfvariants-check"), on_error="raise")
+    return ImageFilters(
+        Delivery("cfvariants-check", signing_key="cfvariants-check"),
+        transformations=Transformations("cfvariants-check.invalid"),
+        on_error="raise",
+    )
 
 
-def _problems(call: _Call, variant: Any, label: str, *, with_options: bool) -> list[CFVariantsError]:
-    """What rendering the use would raise. A missing ``alt`` is reported, then the use is tried again with one,
-    so a second mistake in the same tag is not hidden behind the first."""
-    problem = _render(call, variant, label, with_options=with_options)
-    if problem is None or call.method not in ("img", "picture") or "alt" in call.extras:
-        return [] if problem is None else [problem]
-    second = _render(call, variant, label, with_options=with_options, alt="")
-    return [problem] if second is None or str(second) == str(problem) else [problem, second]
+_SAMPLE = {"hosted": "image", "remote": "/image.jpg"}  # an image id; a path on the site (Image Transformations)
+_FORMS: dict[str, tuple[str, ...]] = {"hosted": ("hosted",), "remote": ("remote",), "both": ("hosted", "remote")}
+
+
+def _problems(call: _Call, variant: Any, label: str, *, with_options: bool, images: Images) -> list[CFVariantsError]:
+    """What rendering the use would raise, for each form ``images`` names. A missing ``alt`` is reported, then
+    the use is tried again with one, so a second mistake in the same tag is not hidden behind the first."""
+    found: list[CFVariantsError] = []
+    for form in _FORMS[images]:
+        image = _SAMPLE[form]
+        problem = _render(call, variant, label, with_options=with_options, image=image)
+        if problem is not None and call.method in ("img", "picture") and "alt" not in call.extras:
+            second = _render(call, variant, label, with_options=with_options, alt="", image=image)
+            tried = [problem] if second is None or str(second) == str(problem) else [problem, second]
+        else:
+            tried = [] if problem is None else [problem]
+        found += [p for p in tried if all(str(p) != str(seen) for seen in found)]
+    return found
 
 
 def _render(
-    call: _Call, variant: Any, label: str, *, with_options: bool, alt: str | None = None
+    call: _Call, variant: Any, label: str, *, with_options: bool, image: str, alt: str | None = None
 ) -> CFVariantsError | None:
     """The error the template would raise, or ``None``."""
     filters = _filters()
@@ -383,13 +412,11 @@ def _render(
     try:
         if call.method == "url":
             filters.url(
-                label, "image", variant, signed=call.signed,
+                label, image, variant, signed=call.signed,
                 expires_in=extras.get("expires_in"), expires_at=extras.get("expires_at"), **options,
             )  # fmt: skip
         elif call.method == "srcset":
-            filters.srcset(
-                label, "image", variant, **{k: v for k, v in extras.items() if k in _SRCSET_EXTRAS}, **options
-            )
+            filters.srcset(label, image, variant, **{k: v for k, v in extras.items() if k in _SRCSET_EXTRAS}, **options)
         else:
             alt = extras.pop("alt", None)
             if alt is None and "alt" in call.extras:  # alt given, but only known at render time
@@ -397,9 +424,9 @@ def _render(
             kept = {k: v for k, v in extras.items() if k in _IMG_EXTRAS and k != "sources"}
             if call.method == "img":
                 kept.pop("formats", None)
-                filters.img(label, "image", variant, alt=alt, **kept)
+                filters.img(label, image, variant, alt=alt, **kept)
             else:
-                filters.picture(label, "image", variant, alt=alt, **kept)
+                filters.picture(label, image, variant, alt=alt, **kept)
     except TemplateFilterError as exc:
         cause = exc.__cause__
         return cause if isinstance(cause, CFVariantsError) else exc

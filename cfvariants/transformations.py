@@ -106,7 +106,7 @@ class Transformations(ImageMarkup):
     'https://www.example.com/cdn-cgi/image/w=200/media/cat.jpg'
     """
 
-    __slots__ = ("_cache_size", "_defaults", "_keyword_urls", "_origin", "_prefix", "_resolved", "_urls", "_zone")
+    __slots__ = ("_cache_size", "_defaults", "_origin", "_prefix", "_resolved", "_texts", "_urls", "_zone")
 
     _cache_size: int
     _defaults: Options | None
@@ -115,7 +115,7 @@ class Transformations(ImageMarkup):
     _zone: str
     _urls: dict[Any, dict[Any, str]]
     _resolved: dict[Any, Options]
-    _keyword_urls: dict[Any, str]
+    _texts: dict[Any, str]
 
     def __init__(self, zone: str, *, defaults: OptionsArg = None, cache_size: int = 8192) -> None:
         if not isinstance(zone, str) or not zone.strip():
@@ -131,7 +131,7 @@ class Transformations(ImageMarkup):
         setattr_(self, "_prefix", origin + TRANSFORM_PREFIX)
         setattr_(self, "_cache_size", cache_size)
         setattr_(self, "_defaults", None)
-        for table in ("_urls", "_resolved", "_keyword_urls"):
+        for table in ("_urls", "_resolved", "_texts"):
             setattr_(self, table, {})
         if defaults is not None:
             given = _given(defaults)
@@ -190,9 +190,23 @@ class Transformations(ImageMarkup):
             return self._urls[options][source]
         except (KeyError, TypeError):
             pass
-        url = f"{self._prefix}{self.options_of(options)}{encode_source(source)}"
+        url = f"{self._prefix}{self._segment(options)}{encode_source(source)}"
         self._remember(options, source, url)
         return url
+
+    def _segment(self, options: OptionsArg) -> str:
+        """The canonical options text for ``options`` (cached per value: ``str(Options)`` is not free)."""
+        try:
+            return self._texts[options]
+        except KeyError:
+            pass
+        except TypeError:
+            return str(self.options_of(options))
+        text = str(self.options_of(options))
+        if len(self._texts) >= _MAX_ROWS:
+            self._texts.clear()
+        self._texts[options] = text
+        return text
 
     def _remember(self, options: object, source: str, url: str) -> None:
         try:
@@ -209,8 +223,17 @@ class Transformations(ImageMarkup):
             pass
 
     def _url_with_keywords(self, source: str, options: OptionsArg, keywords: dict[str, Any]) -> str:
-        merged = self._keyword_options(options, keywords)
-        return f"{self._prefix}{merged}{encode_source(source)}"
+        try:
+            key = (options, *((name, value, type(value)) for name, value in keywords.items()))
+            text = self._texts[key]
+        except KeyError:
+            text = str(self._keyword_options(options, keywords))
+            if len(self._texts) >= _MAX_ROWS:
+                self._texts.clear()
+            self._texts[key] = text
+        except TypeError:
+            text = str(self._keyword_options(options, keywords))
+        return f"{self._prefix}{text}{encode_source(source)}"
 
     def _keyword_options(self, options: OptionsArg, keywords: Mapping[str, Any]) -> Options:
         try:

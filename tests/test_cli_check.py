@@ -108,3 +108,24 @@ def test_an_unreadable_declaration_is_a_usage_error(project: Path) -> None:
     assert result.exit_code == 2
     assert result.stderr.startswith("Error: variants.toml: [variants.a]: width:")
     assert result.stdout == ""
+
+
+def test_images_says_which_url_form_the_templates_take(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "t").mkdir()
+    (tmp_path / "t" / "profile.html").write_text(
+        "{% load cfvariants %}\n"
+        "<img src=\"{{ p.image|variant:'avatar' }}\">\n"  # a named variant: hosted only
+        "<img src=\"{{ p.image|variant:'w=200,onerror=redirect' }}\">\n"  # onerror: transformations only
+        "<img src=\"{{ p.image|variant:'w=200' }}\">\n"  # fine in both forms
+    )
+    hosted = invoke(["check", "t"])
+    remote = invoke(["check", "t", "--images", "remote"])
+    both = invoke(["check", "t", "--images", "both"])
+
+    assert hosted.exit_code == 1 and "t/profile.html:3:" in hosted.output and ":2:" not in hosted.output
+    assert "onerror only applies to Image Transformations" in hosted.output
+    assert remote.exit_code == 1 and "t/profile.html:2:" in remote.output and ":3:" not in remote.output
+    assert "Image Transformations have none" in remote.output
+    assert both.exit_code == 1 and {":2:", ":3:"} <= {m for m in (":2:", ":3:") if m in both.output}
+    assert ":4:" not in both.output

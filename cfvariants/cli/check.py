@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 import click
 
 from cfvariants import variants as declared_variants
-from cfvariants.templatecheck import DEFAULT_EXTENSIONS, Syntax, check_paths
+from cfvariants.templatecheck import DEFAULT_EXTENSIONS, IMAGES, Images, Syntax, check_paths
 
 from ._common import EXIT_FAILED, CFCommand, echo_json, ensure_cwd_importable, json_option
 from .variants import DEFAULT_FILE
@@ -22,6 +23,7 @@ Examples:
   cfvariants check templates/                      # uses ./{DEFAULT_FILE} when it exists
   cfvariants check app/templates --variants myapp.images --strict
   cfvariants check templates/ --json | jq '.findings[] | "\\(.path):\\(.line)"'
+  cfvariants check templates/ --images both         # local media in dev, Cloudflare Images in production
 
 \b
 Output: one line per problem, path:line:column: message. Exit codes: 0 no problems, 1 problems found,
@@ -45,6 +47,14 @@ Output: one line per problem, path:line:column: message. Exit codes: 0 no proble
 )
 @click.option("--strict", is_flag=True, help="Also fail on variants only known at render time (variables).")
 @click.option(
+    "--images",
+    type=click.Choice(IMAGES),
+    default="hosted",
+    show_default=True,
+    help="The templates' images: hosted (Cloudflare Images), remote (Image Transformations of paths/URLs: no "
+    "named variants), or both (must be valid in both forms).",
+)
+@click.option(
     "--ext",
     "extensions",
     multiple=True,
@@ -57,6 +67,7 @@ def check(
     declaration: str | None,
     syntax: str,
     strict: bool,
+    images: str,
     extensions: tuple[str, ...],
     as_json: bool,
 ) -> None:
@@ -74,6 +85,7 @@ def check(
         syntax=None if syntax == "auto" else _syntax(syntax),
         strict=strict,
         extensions=extensions or DEFAULT_EXTENSIONS,
+        images=cast(Images, images),
     )
     if as_json:
         echo_json({**report.to_json(), "declaration": source})
