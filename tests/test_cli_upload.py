@@ -11,6 +11,7 @@ import imagegen
 import pytest
 from cli_helpers import CLI, DyingTransport, emulator_env
 from click.testing import CliRunner
+from conftest import free_port
 
 from cfvariants.cli import main
 from cfvariants.cli._common import Runtime
@@ -98,8 +99,10 @@ def test_resumes_after_an_interrupted_run_without_duplicates(cli: CLI, cf_emulat
 
     first = cli("upload", "photos", "--concurrency", "3", "--retries", "0", *extra, runtime=dying)
 
-    assert first.exit_code == 1
-    assert "2 uploaded, 0 skipped, 5 failed" in first.stdout
+    assert first.exit_code == 2  # the network is gone: it stopped instead of failing every file
+    assert "2 uploaded, 0 skipped" in first.stdout
+    errors = [line for line in first.stderr.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1 and "the Cloudflare API cannot be reached" in errors[0]
     assert len(stored(cf_emulator)) == 3  # including the one whose answer was lost
 
     second = cli("upload", "photos", "--concurrency", "3", *extra)
@@ -135,6 +138,53 @@ def test_private_uploads_require_signed_urls(cli: CLI, cf_emulator: Emulator) ->
     assert result.exit_code == 0, result.output
     records = cf_emulator.list_images(per_page=100)
     assert [(r.require_signed_urls, r.creator) for r in records] == [(True, "user-7"), (True, "user-7")]
+
+
+def test_an_unreachable_api_stops_the_run_with_one_line(cli: CLI, cf_emulator: Emulator) -> None:
+    photo_tree(cli.cwd / "photos", count=12)
+    nobody = f"http://127.0.0.1:{free_port()}/client/v4"  # a port nothing listens on
+    settings_env = {**cli.env, "CF_API_BASE": nobody}
+    result = CliRunner().invoke(main, ["upload", "photos", "--retries", "0", "--concurrency", "1"], env=settings_env,
+                                catch_exceptions=False)  # fmt: skip
+
+    assert result.exit_code == 2
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1 and "the Cloudflare API cannot be reached (ConnectError" in errors[0]
+    assert "stopped after 3 files in a row could not connect" in errors[0] and "CF_API_BASE" in errors[0]
+    assert result.stderr.count("failed    ") < 3  # not one error per file
+    assert stored(cf_emulator) == {}
+
+
+def test_private_of_an_image_stored_publicly_makes_it_private(cli: CLI, cf_emulator: Emulator) -> None:
+    photo_tree(cli.cwd / "photos", count=2)
+    assert cli("upload", "photos").exit_code == 0
+    assert [r.require_signed_urls for r in cf_emulator.list_images(per_page=100)] == [False, False]
+
+    again = cli("upload", "photos", "--private")
+
+    assert again.exit_code == 0, again.output
+    assert "0 uploaded, 2 skipped, 0 failed" in again.stdout
+    assert "it was public: now private (signed URLs required)" in again.stdout
+    assert [r.require_signed_urls for r in cf_emulator.list_images(per_page=100)] == [True, True]
+
+
+def test_different_metadata_or_creator_of_a_stored_file_fails_and_changes_nothing(
+    cli: CLI, cf_emulator: Emulator
+) -> None:
+    photo_tree(cli.cwd / "photos", count=1)
+    assert cli("upload", "photos", "--id-from-path", "--metadata", "owner=7", "--creator", "u7").exit_code == 0
+    before = stored(cf_emulator)
+
+    other_owner = cli("upload", "photos", "--id-from-path", "--metadata", "owner=8")
+    other_creator = cli("upload", "photos", "--id-from-path", "--creator", "u9")
+    same = cli("upload", "photos", "--id-from-path", "--metadata", "owner=7", "--creator", "u7")
+
+    assert other_owner.exit_code == 1
+    assert "photo0.jpg is already uploaded with metadata owner=7, not 8; nothing was changed" in other_owner.stderr
+    assert "cfvariants delete photo0.jpg" in other_owner.stderr
+    assert other_creator.exit_code == 1 and "creator 'u7', not 'u9'" in other_creator.stderr
+    assert same.exit_code == 0 and "0 uploaded, 1 skipped, 0 failed" in same.stdout
+    assert stored(cf_emulator) == before
 
 
 def test_files_that_cannot_be_uploaded_fail_one_by_one(cli: CLI, cf_emulator: Emulator) -> None:

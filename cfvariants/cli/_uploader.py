@@ -10,6 +10,11 @@
 
 So a run that was interrupted, or that failed part way, is simply run again: files already stored (even those
 whose answer was lost) are skipped, the rest are uploaded, none twice. This costs one lookup per file.
+
+A file already stored must also match what the command asks: ``--private`` makes a public copy private (never
+the reverse), and ``--metadata``/``--creator`` that differ from what is stored fail that file (nothing is
+overwritten). When the API cannot be reached at all, the run stops after ``UNREACHABLE_LIMIT`` connection
+failures in a row (``Unreachable``) instead of failing every file one by one.
 """
 
 from __future__ import annotations
@@ -26,19 +31,47 @@ from cfvariants.client import (
     Image,
     MetaFilter,
     NotFoundError,
+    TransportError,
 )
 
 from ._common import one_line
 from ._files import Found, Ignored, LocalFile, Rejected, sha256_file
 from ._progress import FileResult
 
-__all__ = ["HASH_KEY", "PATH_KEY", "RESERVED_KEYS", "UploadOptions", "custom_id_for", "upload_all"]
+__all__ = [
+    "HASH_KEY",
+    "PATH_KEY",
+    "RESERVED_KEYS",
+    "UNREACHABLE_LIMIT",
+    "Unreachable",
+    "UploadOptions",
+    "custom_id_for",
+    "upload_all",
+]
 
 HASH_KEY = "cfv_sha256"
 """Metadata key of the file's SHA-256 (hex): how a later run recognises the same file."""
 PATH_KEY = "cfv_path"
 """Metadata key of the file's path relative to its root (only without custom ids, where the id is not the path)."""
 RESERVED_KEYS = frozenset({HASH_KEY, PATH_KEY, "cfv_upload"})
+UNREACHABLE_LIMIT = 3
+"""Connection failures in a row (each after the client's own retries) that stop the run."""
+
+
+class Unreachable(Exception):
+    """The API could not be reached for ``UNREACHABLE_LIMIT`` files in a row; ``error`` is the last failure."""
+
+    def __init__(self, error: TransportError) -> None:
+        self.error = error
+        super().__init__(str(error))
+
+
+class _NoConnection(Exception):
+    """One file's upload could not connect at all (nothing was sent)."""
+
+    def __init__(self, result: FileResult, error: TransportError) -> None:
+        self.result = result
+        self.error = error
 
 
 @dataclass(frozen=True)
@@ -64,13 +97,25 @@ async def upload_all(
 ) -> None:
     """Upload every ``LocalFile`` of ``files`` with ``options.concurrency`` workers, reporting each result.
 
-    A refused token stops the run (every other file would be refused too); other failures are per file."""
+    A refused token stops the run (every other file would be refused too), and so does an API that cannot be
+    reached for ``UNREACHABLE_LIMIT`` files in a row (``Unreachable``); other failures are per file."""
+    in_a_row = 0
 
     async def worker() -> None:
+        nonlocal in_a_row
         for found in files:  # shared iterator: each worker takes the next file (one thread, no races)
             if isinstance(found, Ignored):
                 continue
-            on_result(await _one(client, found, options))
+            try:
+                result = await _one(client, found, options)
+            except _NoConnection as failure:
+                in_a_row += 1
+                if in_a_row >= UNREACHABLE_LIMIT:
+                    raise Unreachable(failure.error) from None
+                result = failure.result
+            else:
+                in_a_row = 0
+            on_result(result)
 
     try:
         async with asyncio.TaskGroup() as group:
@@ -98,7 +143,7 @@ async def _one(client: AsyncImagesClient, found: LocalFile | Rejected, options: 
         digest = await asyncio.to_thread(sha256_file, found.path)
         existing = await _existing(client, custom_id, found.relative, digest)
         if existing is not None:
-            return _already_there(shown, found.size, existing, digest)
+            return await _already_there(client, shown, found.size, existing, digest, options)
         metadata = {**options.metadata, HASH_KEY: digest}
         if custom_id is None:
             metadata[PATH_KEY] = found.relative
@@ -111,6 +156,11 @@ async def _one(client: AsyncImagesClient, found: LocalFile | Rejected, options: 
         )
     except AuthenticationError:
         raise
+    except TransportError as exc:
+        result = FileResult(shown, "failed", found.size, image_id=custom_id, reason=one_line(str(exc)))
+        if exc.maybe_applied:
+            return result
+        raise _NoConnection(result, exc) from None
     except CloudflareImagesError as exc:
         return FileResult(shown, "failed", found.size, image_id=custom_id, reason=one_line(str(exc)))
     except OSError as exc:
@@ -130,23 +180,58 @@ async def _existing(client: AsyncImagesClient, custom_id: str | None, relative: 
     return page.images[0] if page.images else None
 
 
-def _already_there(shown: str, size: int, image: Image, digest: str) -> FileResult:
+async def _already_there(
+    client: AsyncImagesClient, shown: str, size: int, image: Image, digest: str, options: UploadOptions
+) -> FileResult:
     if image.draft:
         return FileResult(
             shown, "failed", size, image_id=image.id, reason=f"id {image.id!r} is held by a pending direct upload"
         )
     stored = image.meta.get(HASH_KEY)
-    if stored == digest:
-        return FileResult(shown, "skipped", size, image_id=image.id, reason=f"already uploaded as {image.id}")
+    if stored is not None and stored != digest:
+        return FileResult(
+            shown,
+            "failed",
+            size,
+            image_id=image.id,
+            reason=f"{image.id} already exists with different content; delete it first to replace it "
+            f"(cfvariants delete {image.id})",
+        )
+    differences = _differences(image, options)
+    if differences:
+        return FileResult(
+            shown,
+            "failed",
+            size,
+            image_id=image.id,
+            reason=f"{image.id} is already uploaded with {'; '.join(differences)}; nothing was changed (delete it "
+            f"first to upload it again with these values: cfvariants delete {image.id})",
+        )
+    made_private = ""
+    if options.private and not image.require_signed_urls:
+        await client.update(image.id, require_signed_urls=True)
+        made_private = "; it was public: now private (signed URLs required)"
     if stored is None:
         return FileResult(
-            shown, "skipped", size, image_id=image.id, reason=f"{image.id} already exists (content not compared)"
+            shown,
+            "skipped",
+            size,
+            image_id=image.id,
+            reason=f"{image.id} already exists (content not compared){made_private}",
         )
-    return FileResult(
-        shown,
-        "failed",
-        size,
-        image_id=image.id,
-        reason=f"{image.id} already exists with different content; delete it first to replace it "
-        f"(cfvariants delete {image.id})",
-    )
+    return FileResult(shown, "skipped", size, image_id=image.id, reason=f"already uploaded as {image.id}{made_private}")
+
+
+def _differences(image: Image, options: UploadOptions) -> list[str]:
+    """What the command asks that the stored image does not have (metadata values, creator)."""
+    found = [
+        f"metadata {key}={image.meta[key]!r}, not {value!r}" if key in image.meta else f"no metadata {key}"
+        for key, value in options.metadata.items()
+        if image.meta.get(key, _MISSING) != value
+    ]
+    if options.creator is not None and image.creator != options.creator:
+        found.append(f"creator {image.creator!r}, not {options.creator!r}")
+    return found
+
+
+_MISSING = object()

@@ -24,7 +24,16 @@ from ._common import (
 )
 from ._files import Ignored, LocalFile, Rejected, discover
 from ._progress import JsonReporter, Reporter, Tally, TextReporter
-from ._uploader import HASH_KEY, PATH_KEY, RESERVED_KEYS, UploadOptions, custom_id_for, upload_all
+from ._uploader import (
+    HASH_KEY,
+    PATH_KEY,
+    RESERVED_KEYS,
+    UNREACHABLE_LIMIT,
+    Unreachable,
+    UploadOptions,
+    custom_id_for,
+    upload_all,
+)
 
 __all__ = ["upload"]
 
@@ -44,8 +53,11 @@ Examples:
 \b
 Resuming: run the same command again. Every upload stores the file's SHA-256 in its metadata ({HASH_KEY});
 a file whose image is already there is skipped. With --id-from-path the image is looked up by its id (the
-path under the directory given); otherwise by the path ({PATH_KEY}) and hash in its metadata.
-Exit codes: 0 all uploaded or skipped, 1 some failed, 2 bad usage/configuration, 130 interrupted.
+path under the directory given); otherwise by the path ({PATH_KEY}) and hash in its metadata. A skipped
+image stored publicly is made private under --private; one whose --metadata or --creator differ fails
+(nothing is overwritten). If the API cannot be reached for {UNREACHABLE_LIMIT} files in a row, the run stops.
+Exit codes: 0 all uploaded or skipped, 1 some failed, 2 bad usage/configuration or the API unreachable,
+130 interrupted.
 """,
 )
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
@@ -120,6 +132,13 @@ async def _run(paths: tuple[Path, ...], options: UploadOptions, reporter: Report
     try:
         async with async_client() as client, _ticking(reporter):
             await upload_all(client, discover(paths), options, reporter.file_done)
+    except Unreachable as exc:
+        reporter.finish()
+        raise ConfigurationError(
+            f"the Cloudflare API cannot be reached ({exc.error.cause}: {exc.error.detail or 'no answer'}); stopped "
+            f"after {UNREACHABLE_LIMIT} files in a row could not connect. Check the network and CF_API_BASE, then "
+            "run the same command again: it resumes"
+        ) from None
     except (asyncio.CancelledError, KeyboardInterrupt):
         reporter.finish(interrupted=True)
         raise
