@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "parse": "cfvariants.cli.parse:parse",
     "sign": "cfvariants.cli.sign:sign",
     "upload": "cfvariants.cli.upload:upload",
+    "uploads": "cfvariants.cli.uploads:uploads",
     "url": "cfvariants.cli.url:url",
     "variants": "cfvariants.cli.variants:variants",
 }

@@ -1,0 +1,208 @@
+"""``cfvariants uploads``: see and act on an app's background uploads (``cfvariants.uploads``) from a shell.
+
+The commands work on the upload store alone (no huey, no Cloudflare credentials): ``retry`` puts uploads back
+to ``pending`` and the app's workers send them at their next sweep (every minute); ``discard`` deletes an
+upload's staged bytes for good.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import click
+
+from cfvariants.uploads import UploadRecord, UploadRecords, UploadsError, UploadState, store_from_url
+from cfvariants.uploads import control as uploads_control
+
+from ._common import EXIT_FAILED, CFCommand, CLIError, ConfigurationError, echo_json, iso, json_option, one_line
+
+__all__ = ["uploads"]
+
+_STATES = [state.value for state in UploadState]
+_STORE_KEY = "cfvariants.uploads_store"
+
+
+@click.group(
+    short_help="Background uploads: list, stats, retry, discard.",
+    epilog="""\b
+Examples:
+  cfvariants uploads --store var/uploads list --state blocked --state failed
+  cfvariants uploads --store var/uploads stats --json          # for a health check
+  cfvariants uploads --store var/uploads retry --all-failed    # after fixing the cause
+  cfvariants uploads --store redis://redis:6379/0 --name cfvariants-reference discard 3f2a...
+""",
+)
+@click.option(
+    "--store",
+    envvar="CFV_UPLOADS_STORE",
+    metavar="DIR|redis://...",
+    help="The app's upload store: the directory given to UploadStore (the reference app: DATA_DIR/uploads), or "
+    "the Redis URL of RedisUploadStore (HUEY_URL). Default: $CFV_UPLOADS_STORE.",
+)
+@click.option(
+    "--name",
+    default="cfvariants",
+    show_default=True,
+    help="With Redis: the name the app gave its store (the reference app: cfvariants-reference).",
+)
+@click.pass_context
+def uploads(ctx: click.Context, store: str | None, name: str) -> None:
+    """The app's background uploads: what is pending, blocked (credentials or account refused) or failed (the
+    image refused), and what to do about it. Staged bytes are kept until an upload is stored or discarded."""
+    ctx.meta[_STORE_KEY] = (store, name)
+
+
+def _open(ctx: click.Context) -> UploadRecords:
+    store, name = ctx.meta.get(_STORE_KEY, (None, "cfvariants"))
+    if not store:
+        raise ConfigurationError("name the upload store: --store DIR (e.g. var/uploads) or --store redis://...")
+    if "://" in store:
+        if not store.startswith(("redis://", "rediss://", "unix://")):
+            raise ConfigurationError(f"--store {store.split('://')[0]}://... is not a directory or a Redis URL")
+        return store_from_url(store, ".", name=name)
+    if not (Path(store) / "uploads.db").exists():
+        raise ConfigurationError(f"{store} holds no upload store (no uploads.db there): check --store")
+    return store_from_url(None, store)
+
+
+def _age(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f}s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f}m"
+    if seconds < 172800:
+        return f"{seconds / 3600:.0f}h"
+    return f"{seconds / 86400:.0f}d"
+
+
+def _row(record: UploadRecord) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "state": record.state.value,
+        "filename": record.filename,
+        "size": record.size,
+        "private": record.private,
+        "image_id": record.image_id,
+        "error": record.error,
+        "attempts": record.attempts,
+        "created": iso(int(record.created_at)),
+        "updated": iso(int(record.updated_at)),
+    }
+
+
+@uploads.command("list", cls=CFCommand, short_help="List uploads, newest first.")
+@click.option("--state", "states", multiple=True, type=click.Choice(_STATES), help="Only these states; repeatable.")
+@click.option("--limit", type=click.IntRange(1, 100_000), default=100, show_default=True)
+@json_option
+@click.pass_context
+def list_uploads(ctx: click.Context, states: tuple[str, ...], limit: int, as_json: bool) -> None:
+    """List uploads, newest first: id, state, age, file name and, for blocked and failed ones, the reason."""
+    store = _open(ctx)
+    try:
+        found: list[UploadRecord] = []
+        for state in states or (None,):
+            found += store.recent(state=UploadState(state) if state else None, limit=limit)
+        found = sorted(found, key=lambda r: (r.created_at, r.id), reverse=True)[:limit]
+    finally:
+        store.close()
+    if as_json:
+        echo_json([_row(record) for record in found])
+        return
+    now = time.time()
+    for record in found:
+        reason = f"  {one_line(record.error)}" if record.error and record.state is not UploadState.READY else ""
+        age = _age(now - record.created_at)
+        click.echo(f"{record.id}  {record.state.value:<9} {age:>4}  {record.filename}{reason}")
+    if not found:
+        click.echo("no uploads" + (f" in state {', '.join(states)}" if states else ""), err=True)
+
+
+@uploads.command(cls=CFCommand, short_help="Count uploads per state (exit 1 when some need attention).")
+@json_option
+@click.pass_context
+def stats(ctx: click.Context, as_json: bool) -> None:
+    """How many uploads are in each state, and why uploads are blocked if they are. Exits 1 when some are
+    blocked or failed, so it works as a health check."""
+    store = _open(ctx)
+    try:
+        found = uploads_control.stats(store)
+    finally:
+        store.close()
+    if as_json:
+        block = found.block
+        blocked = None if block is None else {"cause": block.cause, "since": iso(int(block.since))}
+        echo_json({"counts": dict(found), "block": blocked})
+    else:
+        click.echo("  ".join(f"{state} {count}" for state, count in found.items()))
+        if found.block is not None:
+            click.echo(f"blocked since {iso(int(found.block.since))}: {one_line(found.block.cause)}")
+    if found.needs_attention:
+        raise click.exceptions.Exit(EXIT_FAILED)
+
+
+@uploads.command(cls=CFCommand, short_help="Send failed or blocked uploads again.")
+@click.argument("ids", nargs=-1, metavar="ID...")
+@click.option("--all-failed", is_flag=True, help="Every failed upload whose file is still kept.")
+@click.pass_context
+def retry(ctx: click.Context, ids: tuple[str, ...], all_failed: bool) -> None:
+    """Put failed uploads (after fixing the cause) or blocked ones (after fixing the credentials: this lifts the
+    block for every blocked upload) back to pending; the app's workers send them within a minute."""
+    if bool(ids) == all_failed:
+        raise ConfigurationError("give upload ids or --all-failed (one of the two)")
+    store = _open(ctx)
+    queued: list[str] = []
+    problems: list[str] = []
+    try:
+        if all_failed:
+            queued = uploads_control.retry_failed(store)
+        for upload_id in _unique(ids):
+            try:
+                queued += uploads_control.retry(store, upload_id)
+            except UploadsError as exc:
+                problems.append(str(exc))
+    finally:
+        store.close()
+    click.echo(f"{len(queued)} upload(s) back to pending; the workers send them at their next sweep (every minute)")
+    for problem in problems:
+        click.echo(f"not retried: {one_line(problem)}", err=True)
+    if problems:
+        raise CLIError(f"{len(problems)} of the uploads given could not be retried")
+
+
+@uploads.command(cls=CFCommand, short_help="Delete uploads that are not stored, with their files.")
+@click.argument("ids", nargs=-1, required=True, metavar="ID...")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@click.pass_context
+def discard(ctx: click.Context, ids: tuple[str, ...], yes: bool) -> None:
+    """Forget uploads that are not stored on Cloudflare and delete their staged files. This cannot be undone:
+    the files exist nowhere else."""
+    if not yes and not click.confirm(
+        f"Discard {len(set(ids))} upload(s) and delete their files? This cannot be undone.", default=False, err=True
+    ):
+        raise CLIError("not discarded: nothing was changed")
+    store = _open(ctx)
+    problems = 0
+    try:
+        for upload_id in _unique(ids):
+            try:
+                record = uploads_control.discard(store, upload_id)
+            except UploadsError as exc:
+                problems += 1
+                click.echo(f"not discarded: {one_line(str(exc))}", err=True)
+            else:
+                click.echo(f"discarded {record.id} ({record.filename}, {record.state.value})")
+    finally:
+        store.close()
+    if problems:
+        raise CLIError(f"{problems} of the uploads given could not be discarded")
+
+
+def _unique(ids: tuple[str, ...]) -> Iterator[str]:
+    seen: set[str] = set()
+    for upload_id in ids:
+        if upload_id not in seen:
+            seen.add(upload_id)
+            yield upload_id
