@@ -49,13 +49,13 @@ def app(request: pytest.FixtureRequest, tmp_path: Path, cf_emulator: Emulator, c
     store: UploadRecords
     if request.param == "sqlite":
         store = UploadStore(tmp_path / "var" / "uploads")
-        args = ["uploads", "--store", str(tmp_path / "var" / "uploads")]
+        args = ["--store", str(tmp_path / "var" / "uploads")]
     else:
         from cfvariants.uploads import RedisUploadStore
 
         url = request.getfixturevalue("redis_url")
         store = RedisUploadStore(url, name="shop")
-        args = ["uploads", "--store", url, "--name", "shop"]
+        args = ["--store", url, "--name", "shop"]
     worker = UploadQueue(MemoryHuey("w", immediate=False), store, lambda: _client(cf_emulator, cf_app))
     yield App(store, args, worker, cf_emulator)
     store.close()
@@ -79,7 +79,7 @@ def uploads_in_each_state(app: App, cf_app: Any) -> dict[str, str]:
 def test_list_and_stats_show_every_state_with_its_reason(app: App, cf_app: Any) -> None:
     ids = uploads_in_each_state(app, cf_app)
 
-    listed = invoke([*app.args, "list"])
+    listed = invoke(["uploads", "list", *app.args])
     assert listed.exit_code == 0, listed.output
     lines = {line.split()[0]: line for line in listed.stdout.splitlines()}
     assert set(lines) == set(ids.values())
@@ -87,10 +87,10 @@ def test_list_and_stats_show_every_state_with_its_reason(app: App, cf_app: Any) 
     assert " blocked " in lines[ids["blocked"]] and "refused the credentials" in lines[ids["blocked"]]
     assert "revoked" not in listed.stdout
 
-    only = invoke([*app.args, "list", "--state", "blocked", "--state", "failed", "--json"])
+    only = invoke(["uploads", "list", *app.args, "--state", "blocked", "--state", "failed", "--json"])
     assert sorted(row["id"] for row in json.loads(only.stdout)) == sorted([ids["blocked"], ids["failed"]])
 
-    stats = invoke([*app.args, "stats", "--json"])
+    stats = invoke(["uploads", "stats", *app.args, "--json"])
     assert stats.exit_code == 1  # a health check: some need attention
     body = json.loads(stats.stdout)
     assert body["counts"] == {"pending": 0, "uploading": 0, "ready": 1, "blocked": 1, "failed": 1}
@@ -100,7 +100,7 @@ def test_list_and_stats_show_every_state_with_its_reason(app: App, cf_app: Any) 
 def test_retry_and_discard(app: App, cf_app: Any) -> None:
     ids = uploads_in_each_state(app, cf_app)
 
-    retried = invoke([*app.args, "retry", ids["failed"], ids["blocked"]])
+    retried = invoke(["uploads", "retry", *app.args, ids["failed"], ids["blocked"]])
     assert retried.exit_code == 0, retried.output
     assert "2 upload(s) back to pending" in retried.stdout
     assert app.store.counts()[UploadState.PENDING] == 2 and app.store.current_block() is None
@@ -109,7 +109,7 @@ def test_retry_and_discard(app: App, cf_app: Any) -> None:
     assert all(app.worker.run_once(upload_id).status == "ready" for upload_id in report.requeued)
     assert app.emulator.count_images() == 3
 
-    again = invoke([*app.args, "retry", ids["ready"]])
+    again = invoke(["uploads", "retry", *app.args, ids["ready"]])
     assert again.exit_code == 1 and "only failed or blocked uploads are retried" in again.stderr
 
 
@@ -119,18 +119,18 @@ def test_discard_deletes_the_staged_file_and_retry_all_failed(app: App, cf_app: 
     assert refusing.run_once(second.id).status == "failed"
     ids = uploads_in_each_state(app, cf_app)
 
-    not_asked = invoke([*app.args, "discard", ids["failed"]], input="n\n")
+    not_asked = invoke(["uploads", "discard", *app.args, ids["failed"]], input="n\n")
     assert not_asked.exit_code == 1 and app.store.find(ids["failed"]) is not None
 
-    discarded = invoke([*app.args, "discard", ids["failed"], "--yes"])
+    discarded = invoke(["uploads", "discard", *app.args, ids["failed"], "--yes"])
     assert discarded.exit_code == 0, discarded.output
     assert f"discarded {ids['failed']} (failed.jpg, failed)" in discarded.stdout
     assert app.store.find(ids["failed"]) is None and ids["failed"] not in app.store.staged_ids()
 
-    stored = invoke([*app.args, "discard", ids["ready"], "--yes"])
+    stored = invoke(["uploads", "discard", *app.args, ids["ready"], "--yes"])
     assert stored.exit_code == 1 and "stored already as image" in stored.stderr
 
-    all_failed = invoke([*app.args, "retry", "--all-failed"])
+    all_failed = invoke(["uploads", "retry", *app.args, "--all-failed"])
     assert all_failed.exit_code == 0 and "1 upload(s) back to pending" in all_failed.stdout
     assert app.store.get(second.id).state is UploadState.PENDING
 
@@ -138,6 +138,6 @@ def test_discard_deletes_the_staged_file_and_retry_all_failed(app: App, cf_app: 
 def test_the_store_must_be_named(tmp_path: Path) -> None:
     missing = invoke(["uploads", "list"], env={"CFV_UPLOADS_STORE": None})
     assert missing.exit_code == 2 and "name the upload store" in missing.stderr
-    wrong = invoke(["uploads", "--store", str(tmp_path), "stats"])
+    wrong = invoke(["uploads", "stats", "--store", str(tmp_path)])
     assert wrong.exit_code == 2 and "holds no upload store" in wrong.stderr
     assert not (tmp_path / "uploads.db").exists()  # nothing created by looking

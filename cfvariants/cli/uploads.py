@@ -8,9 +8,9 @@ upload's staged bytes for good.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
@@ -22,41 +22,41 @@ from ._common import EXIT_FAILED, CFCommand, CLIError, ConfigurationError, echo_
 __all__ = ["uploads"]
 
 _STATES = [state.value for state in UploadState]
-_STORE_KEY = "cfvariants.uploads_store"
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 @click.group(
     short_help="Background uploads: list, stats, retry, discard.",
     epilog="""\b
 Examples:
-  cfvariants uploads --store var/uploads list --state blocked --state failed
-  cfvariants uploads --store var/uploads stats --json          # for a health check
-  cfvariants uploads --store var/uploads retry --all-failed    # after fixing the cause
-  cfvariants uploads --store redis://redis:6379/0 --name cfvariants-reference discard 3f2a...
+  cfvariants uploads list --store var/uploads --state blocked --state failed
+  cfvariants uploads stats --store var/uploads --json          # for a health check
+  cfvariants uploads retry --store var/uploads --all-failed    # after fixing the cause
+  cfvariants uploads discard --store redis://redis:6379/0 --name cfvariants-reference 3f2a...
 """,
 )
-@click.option(
-    "--store",
-    envvar="CFV_UPLOADS_STORE",
-    metavar="DIR|redis://...",
-    help="The app's upload store: the directory given to UploadStore (the reference app: DATA_DIR/uploads), or "
-    "the Redis URL of RedisUploadStore (HUEY_URL). Default: $CFV_UPLOADS_STORE.",
-)
-@click.option(
-    "--name",
-    default="cfvariants",
-    show_default=True,
-    help="With Redis: the name the app gave its store (the reference app: cfvariants-reference).",
-)
-@click.pass_context
-def uploads(ctx: click.Context, store: str | None, name: str) -> None:
+def uploads() -> None:
     """The app's background uploads: what is pending, blocked (credentials or account refused) or failed (the
     image refused), and what to do about it. Staged bytes are kept until an upload is stored or discarded."""
-    ctx.meta[_STORE_KEY] = (store, name)
 
 
-def _open(ctx: click.Context) -> UploadRecords:
-    store, name = ctx.meta.get(_STORE_KEY, (None, "cfvariants"))
+def store_options(function: F) -> F:
+    function = click.option(
+        "--name",
+        default="cfvariants",
+        show_default=True,
+        help="With Redis: the name the app gave its store (the reference app: cfvariants-reference).",
+    )(function)
+    return click.option(
+        "--store",
+        envvar="CFV_UPLOADS_STORE",
+        metavar="DIR|redis://...",
+        help="The app's upload store: the directory given to UploadStore (the reference app: DATA_DIR/uploads), "
+        "or the Redis URL of RedisUploadStore (HUEY_URL). Default: $CFV_UPLOADS_STORE.",
+    )(function)
+
+
+def _open(store: str | None, name: str) -> UploadRecords:
     if not store:
         raise ConfigurationError("name the upload store: --store DIR (e.g. var/uploads) or --store redis://...")
     if "://" in store:
@@ -93,21 +93,30 @@ def _row(record: UploadRecord) -> dict[str, Any]:
     }
 
 
-@uploads.command("list", cls=CFCommand, short_help="List uploads, newest first.")
+@uploads.command(
+    "list",
+    cls=CFCommand,
+    short_help="List uploads, newest first.",
+    epilog="""\b
+Examples:
+  cfvariants uploads list --store var/uploads
+  cfvariants uploads list --store var/uploads --state blocked --state failed --json
+""",
+)
 @click.option("--state", "states", multiple=True, type=click.Choice(_STATES), help="Only these states; repeatable.")
 @click.option("--limit", type=click.IntRange(1, 100_000), default=100, show_default=True)
 @json_option
-@click.pass_context
-def list_uploads(ctx: click.Context, states: tuple[str, ...], limit: int, as_json: bool) -> None:
+@store_options
+def list_uploads(store: str | None, name: str, states: tuple[str, ...], limit: int, as_json: bool) -> None:
     """List uploads, newest first: id, state, age, file name and, for blocked and failed ones, the reason."""
-    store = _open(ctx)
+    records = _open(store, name)
     try:
         found: list[UploadRecord] = []
         for state in states or (None,):
-            found += store.recent(state=UploadState(state) if state else None, limit=limit)
+            found += records.recent(state=UploadState(state) if state else None, limit=limit)
         found = sorted(found, key=lambda r: (r.created_at, r.id), reverse=True)[:limit]
     finally:
-        store.close()
+        records.close()
     if as_json:
         echo_json([_row(record) for record in found])
         return
@@ -120,17 +129,25 @@ def list_uploads(ctx: click.Context, states: tuple[str, ...], limit: int, as_jso
         click.echo("no uploads" + (f" in state {', '.join(states)}" if states else ""), err=True)
 
 
-@uploads.command(cls=CFCommand, short_help="Count uploads per state (exit 1 when some need attention).")
+@uploads.command(
+    cls=CFCommand,
+    short_help="Count uploads per state (exit 1 when some need attention).",
+    epilog="""\b
+Examples:
+  cfvariants uploads stats --store var/uploads
+  cfvariants uploads stats --store redis://redis:6379/0 --name cfvariants-reference --json
+""",
+)
 @json_option
-@click.pass_context
-def stats(ctx: click.Context, as_json: bool) -> None:
+@store_options
+def stats(store: str | None, name: str, as_json: bool) -> None:
     """How many uploads are in each state, and why uploads are blocked if they are. Exits 1 when some are
     blocked or failed, so it works as a health check."""
-    store = _open(ctx)
+    records = _open(store, name)
     try:
-        found = uploads_control.stats(store)
+        found = uploads_control.stats(records)
     finally:
-        store.close()
+        records.close()
     if as_json:
         block = found.block
         blocked = None if block is None else {"cause": block.cause, "since": iso(int(block.since))}
@@ -143,28 +160,36 @@ def stats(ctx: click.Context, as_json: bool) -> None:
         raise click.exceptions.Exit(EXIT_FAILED)
 
 
-@uploads.command(cls=CFCommand, short_help="Send failed or blocked uploads again.")
+@uploads.command(
+    cls=CFCommand,
+    short_help="Send failed or blocked uploads again.",
+    epilog="""\b
+Examples:
+  cfvariants uploads retry --store var/uploads 3f2a9c0e1b2d4c5f8a7b6c5d4e3f2a1b
+  cfvariants uploads retry --store var/uploads --all-failed
+""",
+)
 @click.argument("ids", nargs=-1, metavar="ID...")
 @click.option("--all-failed", is_flag=True, help="Every failed upload whose file is still kept.")
-@click.pass_context
-def retry(ctx: click.Context, ids: tuple[str, ...], all_failed: bool) -> None:
+@store_options
+def retry(store: str | None, name: str, ids: tuple[str, ...], all_failed: bool) -> None:
     """Put failed uploads (after fixing the cause) or blocked ones (after fixing the credentials: this lifts the
     block for every blocked upload) back to pending; the app's workers send them within a minute."""
     if bool(ids) == all_failed:
         raise ConfigurationError("give upload ids or --all-failed (one of the two)")
-    store = _open(ctx)
+    records = _open(store, name)
     queued: list[str] = []
     problems: list[str] = []
     try:
         if all_failed:
-            queued = uploads_control.retry_failed(store)
+            queued = uploads_control.retry_failed(records)
         for upload_id in _unique(ids):
             try:
-                queued += uploads_control.retry(store, upload_id)
+                queued += uploads_control.retry(records, upload_id)
             except UploadsError as exc:
                 problems.append(str(exc))
     finally:
-        store.close()
+        records.close()
     click.echo(f"{len(queued)} upload(s) back to pending; the workers send them at their next sweep (every minute)")
     for problem in problems:
         click.echo(f"not retried: {one_line(problem)}", err=True)
@@ -172,30 +197,38 @@ def retry(ctx: click.Context, ids: tuple[str, ...], all_failed: bool) -> None:
         raise CLIError(f"{len(problems)} of the uploads given could not be retried")
 
 
-@uploads.command(cls=CFCommand, short_help="Delete uploads that are not stored, with their files.")
+@uploads.command(
+    cls=CFCommand,
+    short_help="Delete uploads that are not stored, with their files.",
+    epilog="""\b
+Examples:
+  cfvariants uploads discard --store var/uploads 3f2a9c0e1b2d4c5f8a7b6c5d4e3f2a1b
+  cfvariants uploads discard --store var/uploads 3f2a9c0e1b2d4c5f8a7b6c5d4e3f2a1b --yes
+""",
+)
 @click.argument("ids", nargs=-1, required=True, metavar="ID...")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
-@click.pass_context
-def discard(ctx: click.Context, ids: tuple[str, ...], yes: bool) -> None:
+@store_options
+def discard(store: str | None, name: str, ids: tuple[str, ...], yes: bool) -> None:
     """Forget uploads that are not stored on Cloudflare and delete their staged files. This cannot be undone:
     the files exist nowhere else."""
     if not yes and not click.confirm(
         f"Discard {len(set(ids))} upload(s) and delete their files? This cannot be undone.", default=False, err=True
     ):
         raise CLIError("not discarded: nothing was changed")
-    store = _open(ctx)
+    records = _open(store, name)
     problems = 0
     try:
         for upload_id in _unique(ids):
             try:
-                record = uploads_control.discard(store, upload_id)
+                record = uploads_control.discard(records, upload_id)
             except UploadsError as exc:
                 problems += 1
                 click.echo(f"not discarded: {one_line(str(exc))}", err=True)
             else:
                 click.echo(f"discarded {record.id} ({record.filename}, {record.state.value})")
     finally:
-        store.close()
+        records.close()
     if problems:
         raise CLIError(f"{problems} of the uploads given could not be discarded")
 
