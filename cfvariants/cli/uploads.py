@@ -7,6 +7,7 @@ upload's staged bytes for good.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,6 +17,7 @@ import click
 
 from cfvariants.uploads import UploadRecord, UploadRecords, UploadsError, UploadState, store_from_url
 from cfvariants.uploads import control as uploads_control
+from cfvariants.uploads.control import duration
 
 from ._common import EXIT_FAILED, CFCommand, CLIError, ConfigurationError, echo_json, iso, json_option, one_line
 
@@ -68,16 +70,6 @@ def _open(store: str | None, name: str) -> UploadRecords:
     return store_from_url(None, store)
 
 
-def _age(seconds: float) -> str:
-    if seconds < 90:
-        return f"{seconds:.0f}s"
-    if seconds < 5400:
-        return f"{seconds / 60:.0f}m"
-    if seconds < 172800:
-        return f"{seconds / 3600:.0f}h"
-    return f"{seconds / 86400:.0f}d"
-
-
 def _row(record: UploadRecord) -> dict[str, Any]:
     return {
         "id": record.id,
@@ -109,22 +101,19 @@ Examples:
 @store_options
 def list_uploads(store: str | None, name: str, states: tuple[str, ...], limit: int, as_json: bool) -> None:
     """List uploads, newest first: id, state, age, file name and, for blocked and failed ones, the reason."""
-    records = _open(store, name)
-    try:
-        found: list[UploadRecord] = []
+    found: list[UploadRecord] = []
+    with _opened(store, name) as records:
         for state in states or (None,):
             found += records.recent(state=UploadState(state) if state else None, limit=limit)
-        found = sorted(found, key=lambda r: (r.created_at, r.id), reverse=True)[:limit]
-    finally:
-        records.close()
+    found = sorted(found, key=lambda r: (r.created_at, r.id), reverse=True)[:limit]
     if as_json:
         echo_json([_row(record) for record in found])
         return
     now = time.time()
     for record in found:
         reason = f"  {one_line(record.error)}" if record.error and record.state is not UploadState.READY else ""
-        age = _age(now - record.created_at)
-        click.echo(f"{record.id}  {record.state.value:<9} {age:>4}  {record.filename}{reason}")
+        age = duration(now - record.created_at)
+        click.echo(f"{record.id}  {record.state.value:<9} {age:>7}  {record.filename}{reason}")
     if not found:
         click.echo("no uploads" + (f" in state {', '.join(states)}" if states else ""), err=True)
 
@@ -143,11 +132,8 @@ Examples:
 def stats(store: str | None, name: str, as_json: bool) -> None:
     """How many uploads are in each state, and why uploads are blocked if they are. Exits 1 when some are
     blocked or failed, so it works as a health check."""
-    records = _open(store, name)
-    try:
+    with _opened(store, name) as records:
         found = uploads_control.stats(records)
-    finally:
-        records.close()
     if as_json:
         block = found.block
         blocked = None if block is None else {"cause": block.cause, "since": iso(int(block.since))}
@@ -177,24 +163,18 @@ def retry(store: str | None, name: str, ids: tuple[str, ...], all_failed: bool) 
     block for every blocked upload) back to pending; the app's workers send them within a minute."""
     if bool(ids) == all_failed:
         raise ConfigurationError("give upload ids or --all-failed (one of the two)")
-    records = _open(store, name)
     queued: list[str] = []
-    problems: list[str] = []
-    try:
+
+    def one(records: UploadRecords, upload_id: str) -> None:
+        queued.extend(uploads_control.retry(records, upload_id))
+
+    with _opened(store, name) as records:
         if all_failed:
-            queued = uploads_control.retry_failed(records)
-        for upload_id in _unique(ids):
-            try:
-                queued += uploads_control.retry(records, upload_id)
-            except UploadsError as exc:
-                problems.append(str(exc))
-    finally:
-        records.close()
+            queued += uploads_control.retry_failed(records)
+        problems = _each(records, ids, one, "retried")
     click.echo(f"{len(queued)} upload(s) back to pending; the workers send them at their next sweep (every minute)")
-    for problem in problems:
-        click.echo(f"not retried: {one_line(problem)}", err=True)
     if problems:
-        raise CLIError(f"{len(problems)} of the uploads given could not be retried")
+        raise CLIError(f"{problems} of the uploads given could not be retried")
 
 
 @uploads.command(
@@ -216,21 +196,36 @@ def discard(store: str | None, name: str, ids: tuple[str, ...], yes: bool) -> No
         f"Discard {len(set(ids))} upload(s) and delete their files? This cannot be undone.", default=False, err=True
     ):
         raise CLIError("not discarded: nothing was changed")
-    records = _open(store, name)
-    problems = 0
-    try:
-        for upload_id in _unique(ids):
-            try:
-                record = uploads_control.discard(records, upload_id)
-            except UploadsError as exc:
-                problems += 1
-                click.echo(f"not discarded: {one_line(str(exc))}", err=True)
-            else:
-                click.echo(f"discarded {record.id} ({record.filename}, {record.state.value})")
-    finally:
-        records.close()
+
+    def one(records: UploadRecords, upload_id: str) -> None:
+        record = uploads_control.discard(records, upload_id)
+        click.echo(f"discarded {record.id} ({record.filename}, {record.state.value})")
+
+    with _opened(store, name) as records:
+        problems = _each(records, ids, one, "discarded")
     if problems:
         raise CLIError(f"{problems} of the uploads given could not be discarded")
+
+
+@contextlib.contextmanager
+def _opened(store: str | None, name: str) -> Iterator[UploadRecords]:
+    records = _open(store, name)
+    try:
+        yield records
+    finally:
+        records.close()
+
+
+def _each(records: UploadRecords, ids: tuple[str, ...], action: Callable[[UploadRecords, str], None], done: str) -> int:
+    """``action`` on every id (once each); a refusal is printed (``not <done>: why``) and counted."""
+    problems = 0
+    for upload_id in _unique(ids):
+        try:
+            action(records, upload_id)
+        except UploadsError as exc:
+            problems += 1
+            click.echo(f"not {done}: {one_line(str(exc))}", err=True)
+    return problems
 
 
 def _unique(ids: tuple[str, ...]) -> Iterator[str]:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from .records import Block, UploadRecord, UploadRecords, UploadsError, UploadState
 
-__all__ = ["UploadStats", "discard", "discard_expired", "retry", "retry_failed", "stats"]
+__all__ = ["UploadStats", "discard", "discard_expired", "duration", "retry", "retry_failed", "stats"]
 
 _RETENTION_BATCH = 1000  # failed uploads discarded per sweep, oldest first
 _ALL = 1_000_000
@@ -103,3 +103,14 @@ def _has_bytes(store: UploadRecords, upload_id: str) -> bool:
 def _require_bytes(store: UploadRecords, record: UploadRecord) -> None:
     if not _has_bytes(store, record.id):
         raise UploadsError(f"upload {record.id} ({record.filename}) has no staged bytes left; upload the file again")
+
+
+def duration(seconds: float) -> str:
+    """``45s``, ``12 min``, ``3.5 h``, ``7 days``: for log lines, reasons and listings."""
+    if seconds < 90:
+        return f"{seconds:.0f}s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 172800:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.0f} days"

@@ -33,7 +33,7 @@ from typing import IO, TYPE_CHECKING, Any
 from huey import crontab, signals
 
 from . import control
-from .control import UploadStats
+from .control import UploadStats, duration
 from .identity import check_worker, fingerprint_key, web_identity
 from .leases import LEASE, Leases
 from .records import UploadRecord, UploadRecords, UploadsError, UploadState
@@ -226,7 +226,7 @@ class UploadQueue:
         record = self.store.get(upload_id)
         age = self.store.clock() - record.created_at
         if self.max_age is not None and age >= self.max_age:
-            reason = f"not stored within {_duration(self.max_age)} of being accepted; last error: {outcome.reason}"
+            reason = f"not stored within {duration(self.max_age)} of being accepted; last error: {outcome.reason}"
             self.store.mark_failed(upload_id, reason)
             log.error("upload %s failed: %s; its file is kept (retry or discard it)", upload_id, reason)
             return Outcome("failed", upload_id, reason=reason)
@@ -234,7 +234,7 @@ class UploadQueue:
         sent = self.enqueue(upload_id, delay=delay)
         log.warning(
             "upload %s attempt %d failed: %s; %s", upload_id, record.attempts, outcome.reason,
-            f"next attempt in {_duration(delay)}" if sent else "the sweep will send it again",
+            f"next attempt in {duration(delay)}" if sent else "the sweep will send it again",
         )  # fmt: skip
         return outcome
 
@@ -299,7 +299,7 @@ class UploadQueue:
         for record in expired:
             log.warning(
                 "upload %s (%s) discarded with its file: failed %s ago (retention %s): %s", record.id,
-                record.filename, _duration(now - record.updated_at), _duration(self.failed_retention), record.error,
+                record.filename, duration(now - record.updated_at), duration(self.failed_retention), record.error,
             )  # fmt: skip
         orphans = self.store.remove_orphans(older_than=self.orphan_age)
         if requeued or orphans:
@@ -324,7 +324,7 @@ class UploadQueue:
             self.store, self.client, oldest[0].id, probe_interval=self.probe_interval, probe=True, leases=self.leases
         )
         if outcome.status in ("ready", "failed"):
-            self._resume(f"the credentials work again (blocked since {_duration(self.store.clock() - block.since)})")
+            self._resume(f"the credentials work again (blocked since {duration(self.store.clock() - block.since)})")
         return outcome
 
     def _resume(self, why: str) -> None:
@@ -337,17 +337,6 @@ class UploadQueue:
             return int(self.huey.pending_count()) == 0
         except Exception:  # the queue is down: nothing can be re-enqueued now anyway
             return False
-
-
-def _duration(seconds: float) -> str:
-    """``45s``, ``12 min``, ``3.5 h``, ``7 days``: for log lines and reasons."""
-    if seconds < 90:
-        return f"{seconds:.0f}s"
-    if seconds < 5400:
-        return f"{seconds / 60:.0f} min"
-    if seconds < 172800:
-        return f"{seconds / 3600:.1f} h"
-    return f"{seconds / 86400:.0f} days"
 
 
 def _safe_filename(filename: str) -> str:
