@@ -59,6 +59,7 @@ from .transformations import Transformations
 from .urls import SAME_SITE
 
 if TYPE_CHECKING:
+    from .emulator.transformations import TransformationServer
     from .local import LocalCloudflare
 
 __all__ = ["CONFIG_PREFIX", "EXTENSION_KEY", "CFImages", "CFImagesState", "get_state"]
@@ -189,7 +190,7 @@ class CFImagesState:
     def _transformations_for_templates(self) -> Transformations | None:
         return self._transformations
 
-    def transformation_server(self, app: Flask) -> Any:
+    def transformation_server(self, app: Flask) -> TransformationServer:
         """The development ``TransformationServer`` of ``app``: its static folder and ``TRANSFORM_ROOTS``."""
         from .emulator.transformations import TransformationServer  # noqa: PLC0415 - development only
 
