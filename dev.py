@@ -3,7 +3,8 @@
 
     python3 dev.py run      set up, then start the reference app on embedded defaults (no account, no network)
     python3 dev.py test     set up (system packages too), then lint, type-check and run the whole test suite
-    python3 dev.py bench    set up, then run the speed measurements in benchmarks/
+    python3 dev.py bench    set up (with the peer libraries of the `bench` extra), then run the speed
+                            measurements in benchmarks/ (`python3 dev.py bench core` runs one)
     python3 dev.py setup    only set up the virtual environment
 
 Set-up is idempotent: the virtual environment in .venv is rebuilt only when pyproject.toml or constraints.txt
@@ -55,7 +56,8 @@ def fingerprint() -> str:
     return digest.hexdigest()
 
 
-def setup() -> None:
+def setup(extras: tuple[str, ...] = ("dev",)) -> None:
+    """Install cfvariants with ``extras`` (``dev``; ``bench`` adds the peers the core benchmark compares with)."""
     if not PYTHON.exists():
         say("creating .venv")
         try:
@@ -65,12 +67,14 @@ def setup() -> None:
             apt_install(["python3-venv"])
             shutil.rmtree(VENV, ignore_errors=True)
             venv.create(VENV, with_pip=True)
-    if STAMP.exists() and STAMP.read_text() == fingerprint():
+    stamp = STAMP.read_text().split("\n") if STAMP.exists() else []
+    if stamp[:1] == [fingerprint()] and set(extras) <= set(stamp[1:]):
         return
-    say("installing cfvariants and its development dependencies")
+    say(f"installing cfvariants with {', '.join(extras)} dependencies")
     constraints = ["-c", "constraints.txt"] if (ROOT / "constraints.txt").exists() else []
-    run(PYTHON, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *constraints, "-e", ".[dev]")
-    STAMP.write_text(fingerprint())
+    wanted = ",".join(sorted(set(extras) | set(stamp[1:] if stamp[:1] == [fingerprint()] else ())))
+    run(PYTHON, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *constraints, "-e", f".[{wanted}]")
+    STAMP.write_text("\n".join([fingerprint(), *wanted.split(",")]))
 
 
 def apt_install(packages: list[str]) -> None:
@@ -108,7 +112,7 @@ def serve(args: list[str]) -> None:
 
 
 def bench(args: list[str]) -> None:
-    setup()
+    setup(("dev", "bench"))
     scripts = sorted((ROOT / "benchmarks").glob("bench_*.py"))
     chosen = [s for s in scripts if not args or any(a in s.name for a in args)]
     for script in chosen:
