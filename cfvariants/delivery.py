@@ -1,42 +1,82 @@
 """``Delivery``: the one object that turns an image id and a variant into a delivery URL.
 
-Pure and cheap: no network, no disk. Per instance it precomputes the URL prefix and the signing states; per
-process it caches parsed option strings and encoded ids; per instance it memoises finished URLs in a bounded
-table, because a page render asks for the same (image, variant) pairs over and over. Every adapter (Jinja,
-Django, Flask, the CLI) builds URLs through this class and nothing else.
+Pure and cheap: no network, no disk. Per instance it precomputes the URL prefix and the keyed signing states.
+The first URL for a never-seen image is the work itself: one exact character test of the id (a UUID or any id of
+ASCII letters, digits, ``-`` and ``_`` needs no encoding) and one f-string; the variant's segment was validated
+once per process. On top of that each instance remembers finished URLs per variant (``_Row``, a bounded
+``Memo``), because a server renders the same images again and again. Every adapter (Jinja, Django, Flask, the
+CLI) builds URLs through this class and nothing else.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import SecretStr
 
 from .errors import SigningError, VariantError
 from .html import ImageMarkup, srcset_candidates, srcset_value
+from .memo import SCALAR_TYPES, Memo
 from .options import Options
-from .segments import DEFAULT_VARIANT, Variant, keyword_options, resolve_variant
+from .segments import DEFAULT_VARIANT, Segment, Variant, exact, keyword_options, resolve_variant
 from .settings import Settings
 from .signing import SigningKey, expiry
 from .urls import (
     DELIVERY_HOST,
     DOMAIN_PREFIX,
+    MAX_ID_LENGTH,
+    PLAIN_ID_BYTES,
     URL_PREFIXES,
     check_account_hash,
     encode_image_id,
+    is_plain_id,
     parse_origin,
     split_delivery_url,
 )
 
+_V = TypeVar("_V")
+
 __all__ = ["DEFAULT_VARIANT", "Delivery", "Variant"]
 
 
-_MAX_ROWS = 1024  # distinct variants / call shapes remembered per Delivery
-_KEYWORD_SETS_PER_IMAGE = 8
-_time_ns = time.time_ns
+_MAX_ROWS = 1024  # distinct variants / keyword sets / srcset requests remembered per Delivery
+
+
+class _Row(Memo[str, _V]):
+    """What one ``Delivery`` made for one variant (or keyword set, or srcset request), by image id, with the
+    resolved segment that every value of the row ends with."""
+
+    __slots__ = ("segment", "tail")
+
+    def __init__(self, limit: int, segment: Segment, tail: str) -> None:
+        super().__init__(limit)
+        self.segment = segment
+        self.tail = tail  # "/" + the segment: what follows the image id in a URL
+
+
+@dataclass(slots=True)
+class _Signable:
+    """One image through one named variant, ready to sign: the origin, the path that the signature covers, and
+    the last signature made, because a page shows one image many times within the same second."""
+
+    origin: str
+    path: str
+    last: tuple[int, str] = (0, "")  # (exp, signed URL); replaced whole, so threads never see a torn pair
+
+
+class _SrcsetRow(Memo[str, str]):
+    """The srcsets one ``Delivery`` made for one srcset request, by image id, with the ``(segment, descriptor)``
+    candidates the request resolved to."""
+
+    __slots__ = ("candidates",)
+
+    def __init__(self, limit: int, candidates: tuple[tuple[str, str], ...]) -> None:
+        super().__init__(limit)
+        self.candidates = candidates
 
 
 class Delivery(ImageMarkup):
@@ -55,10 +95,9 @@ class Delivery(ImageMarkup):
         "_key",
         "_keyword_urls",
         "_origin",
-        "_outer_copy",
         "_path_prefix",
         "_prefix",
-        "_signable",
+        "_signing",
         "_srcsets",
         "_urls",
     )  # fmt: skip
@@ -70,10 +109,10 @@ class Delivery(ImageMarkup):
     _path_prefix: str
     _prefix: str
     _cache_size: int
-    _urls: dict[Any, dict[Any, str]]
-    _signable: dict[Any, dict[Any, list[Any]]]
-    _srcsets: dict[Any, dict[Any, str]]
-    _keyword_urls: dict[Any, list[tuple[Variant, dict[str, Any], str]]]
+    _urls: Memo[Variant, _Row[str]]  # variant argument -> image -> URL
+    _keyword_urls: Memo[tuple[object, ...], _Row[str]]  # keyword_key -> image -> URL
+    _signing: Memo[Variant, _Row[_Signable]]  # named variant -> image -> what a signature starts from
+    _srcsets: Memo[tuple[object, ...], _SrcsetRow]  # srcset request -> image -> srcset
 
     def __init__(
         self,
@@ -84,26 +123,28 @@ class Delivery(ImageMarkup):
         cache_size: int = 8192,
     ) -> None:
         check_account_hash(account_hash)
-        setattr_ = object.__setattr__
         if domain:
-            origin, shown = parse_origin(domain)
+            origin, shown_domain = parse_origin(domain)
             path_prefix = f"{DOMAIN_PREFIX}/{account_hash}/"
-            setattr_(self, "_domain", shown)
         else:
-            origin = f"https://{DELIVERY_HOST}"
-            path_prefix = f"/{account_hash}/"
-            setattr_(self, "_domain", None)
-        setattr_(self, "_account_hash", account_hash)
-        setattr_(self, "_origin", origin)
-        setattr_(self, "_path_prefix", path_prefix)
-        setattr_(self, "_prefix", origin + path_prefix)
-        key = None if signing_key is None else _signing_key(signing_key)
-        setattr_(self, "_key", key)
+            origin, path_prefix, shown_domain = f"https://{DELIVERY_HOST}", f"/{account_hash}/", None
         if isinstance(cache_size, bool) or not isinstance(cache_size, int) or cache_size < 0:
             raise ValueError(f"cache_size must be a non-negative integer, not {cache_size!r}")
-        setattr_(self, "_cache_size", cache_size)
-        for table in ("_urls", "_signable", "_srcsets", "_keyword_urls"):
-            setattr_(self, table, {})
+        fields: dict[str, object] = {
+            "_account_hash": account_hash,
+            "_domain": shown_domain,
+            "_origin": origin,
+            "_path_prefix": path_prefix,
+            "_prefix": origin + path_prefix,
+            "_key": None if signing_key is None else _signing_key(signing_key),
+            "_cache_size": cache_size,
+            "_urls": Memo(_MAX_ROWS),
+            "_keyword_urls": Memo(_MAX_ROWS),
+            "_signing": Memo(_MAX_ROWS),
+            "_srcsets": Memo(_MAX_ROWS),
+        }
+        for name, value in fields.items():
+            object.__setattr__(self, name, value)  # immutable from outside: __setattr__ refuses
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, **overrides: Any) -> Delivery:
@@ -166,70 +207,46 @@ class Delivery(ImageMarkup):
         variant, an option string, an ``Options``, or ``None`` for ``public``; keyword options build (or are laid
         over) a flexible variant.
         """
-        if options:
-            return self._url_with_keywords(image, variant, options)
         try:
-            return self._urls[variant][image]
-        except (KeyError, TypeError):
-            return self._remember(self._urls, variant, image, self._build, image, variant)  # type: ignore[no-any-return]
-
-    def _url_with_keywords(self, image: str, variant: Variant, options: dict[str, Any]) -> str:
-        # Keyed by image, then compared with the (small) list of keyword sets seen for it: comparing two
-        # small dicts is cheaper than building a hashable key from one on every call. (Dict equality treats
-        # True as 1; a bool where a number belongs is only caught on a miss. Accepted for the speed.)
-        try:
-            seen = self._keyword_urls.get(image)
-        except TypeError:  # not an id at all; _build explains
-            return self._build(image, keyword_options(variant, options))
-        if seen is not None:
-            for seen_variant, seen_options, url in seen:
-                if seen_options == options and seen_variant == variant:
+            if options:
+                key = (variant, *options, *options.values(), *map(type, options.values()))  # keyword_key, inlined
+                row = self._keyword_urls.entries.get(key)
+                if row is None:
+                    row = self._keyword_row(key, variant, options)
+            else:
+                row = self._urls.entries.get(variant)
+                if row is None:
+                    row = self._urls.keep(variant, self._row(variant))
+            if row.limit:
+                url = row.entries.get(image)
+                if url is not None:
                     return url
-        url = self._build(image, keyword_options(variant, options))
-        if seen is None:
-            if len(self._keyword_urls) >= self._cache_size:
-                self._keyword_urls.clear()
-            if self._cache_size:
-                self._keyword_urls[image] = [(variant, options, url)]
-        else:
-            if len(seen) >= _KEYWORD_SETS_PER_IMAGE:
-                del seen[0]
-            seen.append((variant, options, url))
-        return url
+            # The first sight of this image: an id of ASCII letters, digits, - and _ goes into the URL as it is.
+            if len(image) <= MAX_ID_LENGTH and image.encode().translate(PLAIN_ID_BYTES).isalnum():
+                url = f"{self._prefix}{image}{row.tail}"
+            else:
+                url = f"{self._image_base(image)}{row.segment.text}"
+        except (TypeError, AttributeError):  # an unhashable variant or keyword value, an image that is no string
+            return self._uncached_url(image, variant, options)
+        return row.keep(image, url) if row.limit else url
 
-    def _remember(
-        self,
-        table: dict[Any, dict[Any, Any]],
-        outer: object,
-        image: object,
-        make: Callable[..., Any],
-        *args: Any,
-    ) -> Any:
-        """Compute ``make(*args)`` and keep it in a bounded two-level table ``outer -> image -> value``.
+    def _row(self, variant: Variant) -> _Row[Any]:
+        segment = resolve_variant(variant)
+        return _Row(self._cache_size, segment, f"/{segment.text}")
 
-        (Arguments rather than a closure: a lambda in the caller would make its hot path build cells on every
-        call.)"""
-        value = make(*args)
-        try:
-            row = table.get(outer)
-            if row is None:
-                if len(table) >= _MAX_ROWS:
-                    table.clear()
-                row = table[outer] = {}
-            if len(row) >= self._cache_size:
-                row.clear()
-            if self._cache_size:
-                row[image] = value
-        except TypeError:  # unhashable: computed, not remembered
-            pass
-        return value
+    def _keyword_row(self, key: tuple[object, ...], variant: Variant, options: dict[str, Any]) -> _Row[str]:
+        row = self._row(keyword_options(variant, options, key))
+        return self._keyword_urls.keep(key, row) if exact(options) else row
 
-    def _build(self, image: str, variant: Variant) -> str:
-        segment = resolve_variant(variant).text
-        return f"{self._image_base(image)}{segment}"
+    def _uncached_url(self, image: str, variant: Variant, options: dict[str, Any]) -> str:
+        """The URL computed without any memo; raises the error that explains an unusable argument."""
+        segment = resolve_variant(keyword_options(variant, options) if options else variant)
+        return f"{self._image_base(image)}{segment.text}"
 
     def _image_base(self, image: str) -> str:
         """Everything up to and including the ``/`` before the variant segment."""
+        if is_plain_id(image):
+            return f"{self._prefix}{image}/"
         if isinstance(image, str) and image.startswith(URL_PREFIXES):
             split = split_delivery_url(image)
             return f"{split.origin}{split.prefix}/{split.account_hash}/{split.encoded_id}/"
@@ -237,14 +254,13 @@ class Delivery(ImageMarkup):
 
     def path(self, image: str, variant: Variant = None) -> str:
         """The URL path (what Cloudflare signs): ``/<hash>/<id>/<variant>`` or with the custom-domain prefix."""
-        return self._origin_and_path(image, variant)[1]
+        return self._origin_and_path(image, resolve_variant(variant))[1]
 
-    def _origin_and_path(self, image: str, variant: Variant) -> tuple[str, str]:
-        segment = resolve_variant(variant).text
+    def _origin_and_path(self, image: str, segment: Segment) -> tuple[str, str]:
         if isinstance(image, str) and image.startswith(URL_PREFIXES):
             split = split_delivery_url(image)
-            return split.origin, f"{split.prefix}/{split.account_hash}/{split.encoded_id}/{segment}"
-        return self._origin, f"{self._path_prefix}{encode_image_id(image)}/{segment}"
+            return split.origin, f"{split.prefix}/{split.account_hash}/{split.encoded_id}/{segment.text}"
+        return self._origin, f"{self._path_prefix}{encode_image_id(image)}/{segment.text}"
 
     def signed_url(
         self,
@@ -252,54 +268,63 @@ class Delivery(ImageMarkup):
         variant: Variant = None,
         *,
         expires_in: int | float | timedelta | None = None,
-        expires_at: datetime | float | None = None,
+        expires_at: datetime | int | float | None = None,
     ) -> str:
         """A signed URL (``?exp=<unix>&sig=<hex>``) for a private image, through a named variant.
 
         Exactly one of ``expires_in`` (seconds or ``timedelta``) and ``expires_at`` (aware ``datetime`` or unix
         seconds). Flexible options cannot be signed: Cloudflare does not serve private images through them.
         """
-        try:
-            entry = self._signable[variant][image]
-        except (KeyError, TypeError):
-            entry = self._remember(self._signable, variant, image, self._signing_start, image, variant)
-        if type(expires_in) is int and expires_at is None and expires_in > 0:
-            exp = _time_ns() // 1_000_000_000 + expires_in
+        if expires_at is None and type(expires_in) is int and expires_in > 0:
+            exp = int(time.time()) + expires_in  # what expiry() gives, without its checks for other types
+        elif expires_in is None and type(expires_at) is int and expires_at > 0:
+            exp = expires_at
         else:
             exp = expiry(expires_in=expires_in, expires_at=expires_at)
-        last = entry[2]  # (exp, url) of the last signature: one image shown many times in one second
-        if last[0] == exp:
-            return last[1]  # type: ignore[no-any-return]
-        # HMAC-SHA256 (as SigningKey.hexdigest) finished inline from the states with the path already absorbed;
-        # this is the hottest path of a page full of private images.
-        tail = f"?exp={exp}"
-        inner = entry[1].copy()
-        inner.update(tail.encode())
-        outer = entry[3]()
-        outer.update(inner.digest())
-        url = f"{entry[0]}{tail}&sig={outer.hexdigest()}"
-        entry[2] = (exp, url)  # one assignment, so readers in other threads see a consistent pair
+        try:
+            row = self._signing.entries.get(variant)
+            if row is None:
+                row = self._signing.keep(variant, self._signing_row(variant))
+            start = row.entries.get(image) if row.limit else None
+            if start is None:
+                start = self._signable(image, row)
+                if row.limit:
+                    row.keep(image, start)
+        except (TypeError, AttributeError):  # an unhashable variant, an image that is no string
+            return self._uncached_signed_url(image, variant, exp)
+        last_exp, last_url = start.last
+        if last_exp == exp:
+            return last_url
+        message = f"{start.path}?exp={exp}"
+        url = f"{start.origin}{message}&sig={self._key.hexdigest(message)}"  # type: ignore[union-attr]
+        start.last = (exp, url)
         return url
 
-    def _signing_start(self, image: str, variant: Variant) -> list[Any]:
-        """The URL up to the query, and the HMAC state with its path already absorbed (the path is the
-        constant start of every message signed for this image and variant)."""
+    def _uncached_signed_url(self, image: str, variant: Variant, exp: int) -> str:
+        """The signed URL computed without any memo; raises the error that explains an unusable argument."""
+        row = self._signing_row(variant)
+        origin, path = self._origin_and_path(image, row.segment)
+        message = f"{path}?exp={exp}"
+        return f"{origin}{message}&sig={self._key.hexdigest(message)}"  # type: ignore[union-attr]
+
+    def _signing_row(self, variant: Variant) -> _Row[_Signable]:
         if self._key is None:
             raise SigningError(
                 "no signing key: pass Delivery(..., signing_key=...) or set CF_IMG_SIGNING_KEY (the key is listed "
                 "under Images > Keys, or by the API's /images/v1/keys)"
             )
-        origin, path = self._signable_origin_and_path(image, variant)
-        return [origin + path, self._key.absorb(path), (None, ""), self._key.outer_copy]
-
-    def _signable_origin_and_path(self, image: str, variant: Variant) -> tuple[str, str]:
-        segment = resolve_variant(variant)
-        if not segment.named:
+        row: _Row[_Signable] = self._row(variant)
+        if not row.segment.named:
             raise SigningError(
-                f"flexible options {segment.text!r} cannot be signed: Cloudflare serves private images only "
+                f"flexible options {row.segment.text!r} cannot be signed: Cloudflare serves private images only "
                 "through named variants (define one, e.g. 'avatar', and sign that)"
             )
-        return self._origin_and_path(image, variant)
+        return row
+
+    def _signable(self, image: str, row: _Row[_Signable]) -> _Signable:
+        if len(image) <= MAX_ID_LENGTH and image.encode().translate(PLAIN_ID_BYTES).isalnum():
+            return _Signable(self._origin, f"{self._path_prefix}{image}{row.tail}")
+        return _Signable(*self._origin_and_path(image, row.segment))
 
     def srcset(
         self,
@@ -319,45 +344,32 @@ class Delivery(ImageMarkup):
         With neither: a fixed ``width`` in the options gives densities 1x and 2x, otherwise the default fluid
         range. A named variant has a fixed size and cannot be resized, so it raises ``VariantError``.
         """
-        shape = (
-            variant,
-            _hashable(widths),
-            _hashable(densities),
-            min_width,
-            max_width,
-            tolerance,
-            *options.items(),
-        )
+        widths = widths if widths is None or type(widths) is tuple else tuple(widths)
+        densities = densities if densities is None or type(densities) is tuple else tuple(densities)
+        # The request, then the type of every value in it (True == 1 == 1.0, yet only 1 is a width).
+        kinds = (*map(type, widths or ()), *map(type, densities or ()), type(min_width), type(max_width),
+                 type(tolerance), *map(type, options.values()))  # fmt: skip
+        key = (variant, widths, densities, min_width, max_width, tolerance, *options.items(), *kinds)
         try:
-            return self._srcsets[shape][image]
-        except (KeyError, TypeError):
-            pass
-
-        return self._remember(  # type: ignore[no-any-return]
-            self._srcsets, shape, image, self._build_srcset, image, variant, widths, densities, min_width,
-            max_width, tolerance, options,
-        )  # fmt: skip
-
-    def _build_srcset(
-        self,
-        image: str,
-        variant: Variant,
-        widths: Iterable[int] | None,
-        densities: Iterable[float] | None,
-        min_width: int | None,
-        max_width: int | None,
-        tolerance: float | None,
-        options: Mapping[str, Any],
-    ) -> str:
-        candidates = srcset_candidates(
-            self._variant_for_srcset(variant, options),
-            widths=widths,
-            densities=densities,
-            min_width=min_width,
-            max_width=max_width,
-            tolerance=tolerance,
-        )
-        return srcset_value(candidates, self._image_base(image))
+            row = self._srcsets.entries.get(key)
+        except TypeError:  # an unhashable variant or option value
+            row = None
+        if row is None:
+            candidates = srcset_candidates(
+                self._variant_for_srcset(variant, options),
+                widths=widths, densities=densities, min_width=min_width, max_width=max_width, tolerance=tolerance,
+            )  # fmt: skip
+            row = _SrcsetRow(self._cache_size, candidates)
+            if SCALAR_TYPES.issuperset(kinds):
+                self._srcsets.keep(key, row)
+        try:
+            value = row.entries.get(image)
+        except TypeError:  # an unhashable image: _image_base explains
+            value = None
+        if value is None:
+            base = self._image_base(image)
+            value = row.keep(image, srcset_value(row.candidates, base))
+        return value
 
     def _variant_for_srcset(self, variant: Variant, options: Mapping[str, Any]) -> Options:
         if variant is not None and resolve_variant(variant).named:
@@ -370,12 +382,6 @@ class Delivery(ImageMarkup):
     def options_of(self, variant: Variant) -> Options | None:
         """The flexible options ``variant`` stands for; ``None`` for a named variant (``None`` is ``public``)."""
         return resolve_variant(variant).options
-
-
-def _hashable(values: Iterable[Any] | None) -> object:
-    if values is None or isinstance(values, tuple):
-        return values
-    return tuple(values)
 
 
 def _signing_key(key: str | bytes | SecretStr | SigningKey) -> SigningKey:

@@ -9,7 +9,6 @@ the tag.
 
 from __future__ import annotations
 
-import functools
 import math
 import re
 from collections.abc import Iterable, Mapping
@@ -91,27 +90,8 @@ def srcset_candidates(
     max_width: int | None = None,
     tolerance: float | None = None,
 ) -> tuple[tuple[str, str], ...]:
-    """``(segment, descriptor)`` pairs of a srcset for flexible ``options`` (no image, no prefix); cached per
-    distinct request, since a page asks the same question for every image."""
-    return _srcset_candidates(
-        options,
-        None if widths is None else tuple(widths),
-        None if densities is None else tuple(densities),
-        min_width,
-        max_width,
-        tolerance,
-    )
-
-
-@functools.lru_cache(maxsize=1024)
-def _srcset_candidates(
-    options: Options,
-    widths: tuple[int, ...] | None,
-    densities: tuple[float, ...] | None,
-    min_width: int | None,
-    max_width: int | None,
-    tolerance: float | None,
-) -> tuple[tuple[str, str], ...]:
+    """``(segment, descriptor)`` pairs of a srcset for flexible ``options`` (no image, no prefix). Not cached
+    here: ``Delivery.srcset`` remembers them per request, with a key that tells ``True`` from ``1``."""
     ranged = min_width is not None or max_width is not None or tolerance is not None
     if widths is not None and densities is not None:
         raise VariantError("give widths or densities for a srcset, not both")

@@ -11,10 +11,19 @@ from collections.abc import Mapping
 from typing import Any
 
 from .errors import VariantError
+from .memo import SCALAR_TYPES, Memo
 from .options import Options
 from .urls import check_variant_name
 
-__all__ = ["DEFAULT_VARIANT", "Segment", "Variant", "merge_options", "resolve_variant"]
+__all__ = [
+    "DEFAULT_VARIANT",
+    "Segment",
+    "Variant",
+    "keyword_key",
+    "keyword_options",
+    "merge_options",
+    "resolve_variant",
+]
 
 DEFAULT_VARIANT = "public"
 
@@ -34,20 +43,19 @@ class Segment:
         self.named = options is None
 
 
-_segment_cache: dict[object, Segment] = {}
-_SEGMENT_CACHE_MAX = 4096
+_segments: Memo[object, Segment] = Memo(4096)
 
 
 def resolve_variant(variant: Variant) -> Segment:
-    """Validate a variant argument into its canonical segment (cached per distinct value)."""
+    """Validate a variant argument into its canonical segment (remembered per distinct value)."""
     try:
-        return _segment_cache[variant]
-    except KeyError:
-        pass
+        segment = _segments.entries.get(variant)
     except TypeError:
         raise VariantError(
             f"variant must be a name, an option string or Options, not {type(variant).__name__}"
         ) from None
+    if segment is not None:
+        return segment
     if variant is None:
         segment = Segment(DEFAULT_VARIANT, None)
     elif isinstance(variant, Options):
@@ -62,10 +70,7 @@ def resolve_variant(variant: Variant) -> Segment:
             segment = Segment(check_variant_name(variant), None)
     else:
         raise VariantError(f"variant must be a name, an option string or Options, not {type(variant).__name__}")
-    if len(_segment_cache) >= _SEGMENT_CACHE_MAX:
-        _segment_cache.clear()
-    _segment_cache[variant] = segment
-    return segment
+    return _segments.keep(variant, segment)
 
 
 def merge_options(variant: Variant, options: Mapping[str, Any]) -> Options:
@@ -81,22 +86,39 @@ def merge_options(variant: Variant, options: Mapping[str, Any]) -> Options:
     return segment.options.replace(**options) if options else segment.options
 
 
-_keyword_cache: dict[object, Options] = {}
+KeywordKey = tuple[object, ...]
 
 
-def keyword_options(variant: Variant, options: Mapping[str, Any]) -> Options:
-    """``merge_options`` for keyword calls, cached per distinct (variant, keywords) so that a new image with
-    keywords seen before costs a lookup, not a validation. Value types are part of the key: ``width=True``
-    must fail even after ``width=1`` succeeded."""
+def keyword_key(variant: Variant, options: Mapping[str, Any]) -> KeywordKey:
+    """What a keyword call depends on: the variant, the names, the values and the values' types (``width=True``
+    must fail even after ``width=1`` succeeded, though ``True == 1``). Flat, because a tuple per item costs more
+    to build than the rest of a remembered call."""
+    return (variant, *options, *options.values(), *map(type, options.values()))
+
+
+def exact(options: Mapping[str, Any]) -> bool:
+    """Whether ``keyword_key`` of these options is exact: every value a scalar (a tuple for ``trim`` holds
+    elements whose types the key does not carry), so a result may be remembered under it."""
+    return SCALAR_TYPES.issuperset(map(type, options.values()))
+
+
+_keyword_options: Memo[KeywordKey, Options] = Memo(4096)
+
+
+def keyword_options(variant: Variant, options: Mapping[str, Any], key: KeywordKey | None = None) -> Options:
+    """``merge_options`` for keyword calls, remembered per ``keyword_key`` (pass it when it is already made), so
+    that a new image with keywords seen before costs a lookup, not a validation."""
+    if key is None:
+        try:
+            key = keyword_key(variant, options)
+        except TypeError:  # an unhashable value (a list for trim): validated every time
+            return merge_options(variant, options)
     try:
-        key = (variant, *((name, value, type(value)) for name, value in options.items()))
-        return _keyword_cache[key]
-    except KeyError:
-        pass
-    except TypeError:  # an unhashable value (a list for trim): validate without caching
+        merged = _keyword_options.entries.get(key)
+    except TypeError:
         return merge_options(variant, options)
-    merged = merge_options(variant, options)
-    if len(_keyword_cache) >= _SEGMENT_CACHE_MAX:
-        _keyword_cache.clear()
-    _keyword_cache[key] = merged
+    if merged is None:
+        merged = merge_options(variant, options)
+        if exact(options):
+            _keyword_options.keep(key, merged)
     return merged

@@ -13,9 +13,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any
 from urllib.parse import parse_qsl, quote_plus, urlsplit
 
 from pydantic import SecretStr
@@ -54,17 +53,6 @@ class SigningKey:
         outer = self._outer.copy()
         outer.update(inner.digest())
         return outer.hexdigest()
-
-    @property
-    def outer_copy(self) -> Callable[[], Any]:
-        """A fresh copy of the keyed outer state (for callers that finish the HMAC inline)."""
-        return self._outer.copy
-
-    def absorb(self, prefix: str) -> Any:
-        """The inner hash state after ``prefix``: the fixed start of many messages (a URL path), hashed once."""
-        state = self._inner.copy()
-        state.update(prefix.encode("utf-8"))
-        return state
 
     def __repr__(self) -> str:
         return "SigningKey('**********')"

@@ -1,0 +1,133 @@
+"""Caches change nothing a user can see: every sequence of calls gives the same URLs and the same errors through a
+``Delivery`` that remembers (a small cache, so it also fills up and forgets) as through one that remembers nothing.
+
+The arguments are drawn to collide in memo keys: values equal under ``==`` but not the same to validation
+(``True``/``1``/``1.0``, ``(1, 2, 3, 4)``/``(True, 2, 3, 4)``), one argument changed between two calls, unhashable
+values, ids that need encoding and stored URLs standing in for ids.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from cfvariants import Delivery, Options
+
+HASH = "ZWd9g1K7eljCn_KDTu_MWA"
+KEY = "differential-signing-key"
+
+images = st.sampled_from([
+    "083eb7b2-5392-4565-b69e-aff66acddd00",
+    "plain_id-2",
+    "users/7/avatar.png",
+    "with space?",
+    "caf\u00e9",
+    "",
+    "a/../b",
+    "x" * 1025,
+    f"https://imagedelivery.net/{HASH}/stored-id/public",
+    "/cdn-cgi/imagedelivery/OtherHash/stored/thumb",
+    7,
+    ["list"],
+])  # fmt: skip
+variants = st.sampled_from([
+    None, "avatar", "thumb", "public", "w=200", "w=200,fit=cover", "fit=cover,w=200", "w=abc", "bad variant",
+    Options(width=100), Options(width=100, fit="cover"), 1, True, ["w=200"],
+])  # fmt: skip
+keyword_values: dict[str, st.SearchStrategy[Any]] = {
+    "width": st.sampled_from([1, True, 1.0, 200, 200.0, 200.5, "auto", 0, False, -1]),
+    "w": st.sampled_from([100, True]),
+    "height": st.sampled_from([1, True, 50, 50.0]),
+    "fit": st.sampled_from(["cover", "contain", 1, None]),
+    "anim": st.sampled_from([True, False, 1, 0, "true", "false"]),
+    "quality": st.sampled_from([1, True, 80, 80.0, "high", 0]),
+    "trim": st.sampled_from([(1, 2, 3, 4), (True, 2, 3, 4), (1.0, 2, 3, 4), [1, 2, 3, 4], "border"]),
+    "gravity": st.sampled_from([(0.5, 1), (0.5, True), "face", "left"]),
+    "rotate": st.sampled_from([90, 90.0, True]),
+    "dpr": st.sampled_from([1, 1.0, True, 2]),
+    "widht": st.just(200),
+}
+keywords = st.dictionaries(st.sampled_from(sorted(keyword_values)), st.none(), max_size=3).flatmap(
+    lambda names: st.fixed_dictionaries({name: keyword_values[name] for name in names})
+)
+widths = st.sampled_from([None, (320, 640), [320, 640], (1, 2), (True, 2), (1.0, 2), (), (640, 320, 320)])
+densities = st.sampled_from([None, (1, 2), (1.0, 2.0), (True, 2), (1, 1.5)])
+expiries = st.sampled_from([2_000_000_000, 2_000_000_001, 2_000_000_000.0, True, 1, 0, -5])
+
+
+@st.composite
+def calls(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
+    kind = draw(st.sampled_from(["url", "url", "keywords", "signed", "srcset", "path"]))
+    args: dict[str, Any] = {"image": draw(images), "variant": draw(variants)}
+    if kind == "keywords":
+        args.update(draw(keywords))
+        kind = "url"
+    elif kind == "signed":
+        args["expires_at"] = draw(expiries)
+    elif kind == "srcset":
+        args.update(widths=draw(widths), densities=draw(densities), **draw(keywords))
+    return kind, args
+
+
+def outcome(delivery: Delivery, kind: str, args: dict[str, Any]) -> tuple[str, str]:
+    """What a user sees: the value, or the error's type and message."""
+    try:
+        return "value", getattr(delivery, kind)(**args)
+    except Exception as exc:  # every outcome is compared, errors included
+        return type(exc).__name__, str(exc)
+
+
+def twin(value: Any) -> Any:
+    """A value equal to ``value`` under ``==`` (same hash) but of another type: what a memo key must tell apart."""
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int):
+        return bool(value) if value in (0, 1) else float(value)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, tuple | list) and value:
+        return type(value)((twin(value[0]), *value[1:]))
+    return value
+
+
+def variations(sequence: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, dict[str, Any]]]:
+    """Each call, then the same call with one argument changed: another image, another variant, or a value
+    swapped for its equal twin (a stale or too coarse memo entry shows up right there)."""
+    out = []
+    for kind, args in sequence:
+        out.append((kind, args))
+        out.append((kind, dict(args, image="plain_id-2")))
+        out.append((kind, dict(args, variant="avatar")))
+        for name, value in args.items():
+            if name not in ("image", "variant") and twin(value) is not value:
+                out.append((kind, dict(args, **{name: twin(value)})))
+    return out
+
+
+domains = st.sampled_from([None, "img.example.com", "http://127.0.0.1:9", "/"])
+
+
+@given(st.lists(calls(), min_size=1, max_size=25), domains)
+def test_a_remembering_delivery_answers_like_one_that_remembers_nothing(
+    sequence: list[tuple[str, dict[str, Any]]], domain: str | None
+) -> None:
+    remembering = Delivery(HASH, signing_key=KEY, domain=domain, cache_size=3)
+    forgetting = Delivery(HASH, signing_key=KEY, domain=domain, cache_size=0)
+    for kind, args in variations(sequence) * 2:  # twice: the second round answers from the memo
+        assert outcome(remembering, kind, args) == outcome(forgetting, kind, args), (kind, args)
+
+
+def test_a_value_equal_to_a_valid_one_is_still_refused_after_it() -> None:
+    """True == 1 and (True, 2, 3, 4) == (1, 2, 3, 4), yet only the integers are valid."""
+    cf = Delivery(HASH)
+    image = "083eb7b2-5392-4565-b69e-aff66acddd00"
+    assert cf.url(image, width=1).endswith("/w=1")
+    assert outcome(cf, "url", {"image": image, "width": True})[0] == "OptionsError"
+    assert cf.url(image, trim=(1, 2, 3, 4)).endswith("/trim=1;2;3;4")
+    assert outcome(cf, "url", {"image": image, "trim": (True, 2, 3, 4)})[0] == "OptionsError"
+    assert cf.srcset(image, widths=(1, 2)).endswith(" 2w")
+    assert outcome(cf, "srcset", {"image": image, "widths": (True, 2)})[0] == "VariantError"
+    assert cf.url(image, anim=True).endswith("/anim=true")
+    assert outcome(cf, "url", {"image": image, "anim": 1})[0] == "OptionsError"
