@@ -286,10 +286,15 @@ class Delivery(ImageMarkup):
             if row is None:
                 row = self._signing.keep(variant, self._signing_row(variant))
             start = row.entries.get(image) if row.limit else None
-            if start is None:
-                start = self._signable(image, row)
-                if row.limit:
-                    row.keep(image, start)
+            if start is None:  # the first signature for this image: where it points, what the signature covers
+                if len(image) <= MAX_ID_LENGTH and image.encode().translate(PLAIN_ID_BYTES).isalnum():
+                    origin, path = self._origin, f"{self._path_prefix}{image}{row.tail}"
+                else:
+                    origin, path = self._origin_and_path(image, row.segment)
+                if not row.limit:  # nothing to remember: sign right away
+                    message = f"{path}?exp={exp}"
+                    return f"{origin}{message}&sig={self._key.hexdigest(message)}"  # type: ignore[union-attr]
+                start = row.keep(image, _Signable(origin, path))
         except (TypeError, AttributeError):  # an unhashable variant, an image that is no string
             return self._uncached_signed_url(image, variant, exp)
         last_exp, last_url = start.last
@@ -320,11 +325,6 @@ class Delivery(ImageMarkup):
                 "through named variants (define one, e.g. 'avatar', and sign that)"
             )
         return row
-
-    def _signable(self, image: str, row: _Row[_Signable]) -> _Signable:
-        if len(image) <= MAX_ID_LENGTH and image.encode().translate(PLAIN_ID_BYTES).isalnum():
-            return _Signable(self._origin, f"{self._path_prefix}{image}{row.tail}")
-        return _Signable(*self._origin_and_path(image, row.segment))
 
     def srcset(
         self,
