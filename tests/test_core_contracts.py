@@ -1,0 +1,212 @@
+"""Core behaviour that mutation testing showed unguarded: signing against an independent HMAC in the less common
+cases, the less common URL forms, and the parts of the public API no other test calls."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import pickle
+import re
+import time
+from urllib.parse import quote
+
+import pytest
+
+from cfvariants import Delivery, ImageIdError, Options, SigningError, URLError, parse_url, sign_url, verify
+from cfvariants.html import Source
+from cfvariants.signing import expiry, signature_problem
+
+HASH = "ZWd9g1K7eljCn_KDTu_MWA"
+ID = "083eb7b2-5392-4565-b69e-aff66acddd00"
+EXP = 1767225600
+
+
+def reference_sig(message: str, key: str | bytes) -> str:
+    """Cloudflare's documented procedure, written without any cfvariants code: HMAC-SHA256 over the UTF-8
+    message, keyed with the key's UTF-8 text, as lowercase hex."""
+    raw = key.encode("utf-8") if isinstance(key, str) else key
+    return hmac.new(raw, message.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def query_of(url: str) -> dict[str, str]:
+    return dict(part.split("=", 1) for part in url.split("?", 1)[1].split("#", maxsplit=1)[0].split("&"))
+
+
+# -- signing ------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "k" * 64,  # exactly SHA-256's block size: used as it is, neither hashed nor padded
+        "k" * 63,
+        "k" * 65,  # longer than a block: hashed first
+        "é" * 32,  # 32 characters, 64 bytes of UTF-8
+        "\u20ac" * 22,  # 22 characters, 66 bytes: longer than a block only in bytes
+        b"\x00\xff" * 32,
+    ],
+)
+def test_keys_around_the_block_size_sign_like_the_reference(key: str | bytes) -> None:
+    cf = Delivery(HASH, signing_key=key)
+    message = f"/{HASH}/{ID}/thumb?exp={EXP}"
+    assert (
+        cf.signed_url(ID, "thumb", expires_at=EXP)
+        == f"https://imagedelivery.net{message}&sig={reference_sig(message, key)}"
+    )
+    assert sign_url(f"https://imagedelivery.net/{HASH}/{ID}/thumb", key, exp=EXP).endswith(reference_sig(message, key))
+
+
+def test_an_empty_parameter_and_a_fragment_are_kept_and_the_fragment_is_not_signed() -> None:
+    url = f"https://imagedelivery.net/{HASH}/{ID}/public?a=&b=1#top"
+    signed = sign_url(url, "key", exp=EXP)
+    message = f"/{HASH}/{ID}/public?a=&b=1&exp={EXP}"
+    assert signed == f"https://imagedelivery.net{message}&sig={reference_sig(message, 'key')}#top"
+    assert verify(signed, "key", now=EXP - 1)
+
+
+def test_a_duplicate_exp_is_replaced_once_in_place_when_signing_and_refused_when_verifying() -> None:
+    url = f"https://imagedelivery.net/{HASH}/{ID}/public?exp=1&v=2&exp=3"
+    signed = sign_url(url, "key", exp=EXP)
+    message = f"/{HASH}/{ID}/public?exp={EXP}&v=2"  # URLSearchParams.set: the first replaced, the others dropped
+    assert signed == f"https://imagedelivery.net{message}&sig={reference_sig(message, 'key')}"
+    twice = f"{signed.split('&sig=')[0]}&exp={EXP}&sig={reference_sig(message, 'key')}"
+    assert signature_problem(twice, "key", now=EXP - 1) == "the URL has more than one exp or sig parameter"
+
+
+def test_an_integer_lifetime_under_a_frozen_clock_matches_expiry(monkeypatch: pytest.MonkeyPatch) -> None:
+    cf = Delivery(HASH, signing_key="key")
+    for now in (1_767_225_599.999, 1_767_225_600.0, 1_767_225_600.5):
+        monkeypatch.setattr(time, "time", lambda now=now: now)
+        for lifetime in (1, 3600, 86_400):
+            url = cf.signed_url(ID, "thumb", expires_in=lifetime)
+            assert int(query_of(url)["exp"]) == expiry(expires_in=lifetime, now=now) == int(now) + lifetime
+            assert url == cf.signed_url(ID, "thumb", expires_at=int(now) + lifetime)
+        fractional = cf.signed_url(ID, "thumb", expires_in=0.5)
+        assert int(query_of(fractional)["exp"]) == expiry(expires_in=0.5, now=now)
+
+
+def test_a_new_expiry_for_an_image_signed_before_gives_a_new_signature() -> None:
+    cf = Delivery(HASH, signing_key="key")
+    first = cf.signed_url(ID, "thumb", expires_at=EXP)
+    second = cf.signed_url(ID, "thumb", expires_at=EXP + 1)
+    assert first != second and query_of(second)["exp"] == str(EXP + 1)
+    assert verify(second, "key", now=EXP) and cf.signed_url(ID, "thumb", expires_at=EXP) == first
+
+
+def test_the_variant_and_the_image_of_a_signature_are_the_ones_asked_for() -> None:
+    cf = Delivery(HASH, signing_key="key")
+    avatar = cf.signed_url(ID, "avatar", expires_at=EXP)
+    public = cf.signed_url(ID, expires_at=EXP)
+    other = cf.signed_url("other-image", "avatar", expires_at=EXP)
+    assert f"/{ID}/avatar?" in avatar and f"/{ID}/public?" in public and "/other-image/avatar?" in other
+    assert all(verify(url, "key", now=EXP - 1) for url in (avatar, public, other))
+
+
+# -- URL forms ----------------------------------------------------------------------------------------------------
+
+
+def test_a_root_relative_signed_url_keeps_its_query_through_parsing() -> None:
+    cf = Delivery(HASH, signing_key="key", domain="/")
+    signed = cf.signed_url(ID, "thumb", expires_at=EXP)
+    parsed = parse_url(signed)
+    assert (parsed.domain, parsed.image_id, parsed.variant, parsed.exp) == ("/", ID, "thumb", EXP)
+    assert (
+        parsed.sig
+        == query_of(signed)["sig"]
+        == reference_sig(f"/cdn-cgi/imagedelivery/{HASH}/{ID}/thumb?exp={EXP}", "key")
+    )
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"ftp://imagedelivery.net/{HASH}/{ID}/public",
+        f"https://imagedelivery.net/{HASH}//public",
+        f"/cdn-cgi/imagedelivery/{HASH}//public",
+        f"https://imagedelivery.net/{HASH}/{ID}",
+    ],
+)
+def test_urls_that_are_not_delivery_urls_are_refused(url: str) -> None:
+    with pytest.raises(URLError):
+        parse_url(url)
+    with pytest.raises((URLError, ImageIdError)):  # an ftp URL is no delivery URL, so it is taken as an id
+        Delivery(HASH).url(url, "avatar")
+
+
+def test_an_empty_image_id_is_refused_everywhere() -> None:
+    cf = Delivery(HASH, signing_key="key")
+    for call in (lambda: cf.url(""), lambda: cf.signed_url("", expires_at=EXP), lambda: cf.path(""),
+                 lambda: cf.srcset("", widths=(100,))):  # fmt: skip
+        with pytest.raises(ImageIdError, match="empty"):
+            call()
+
+
+def test_an_http_custom_domain_survives_pickling() -> None:
+    cf = Delivery(HASH, signing_key="key", domain="http://127.0.0.1:5000")
+    copy = pickle.loads(pickle.dumps(cf))
+    assert copy.domain == cf.domain == "http://127.0.0.1:5000"
+    assert (
+        copy.url(ID, "avatar")
+        == cf.url(ID, "avatar")
+        == f"http://127.0.0.1:5000/cdn-cgi/imagedelivery/{HASH}/{ID}/avatar"
+    )
+    assert copy.signed_url(ID, "thumb", expires_at=EXP) == cf.signed_url(ID, "thumb", expires_at=EXP)
+
+
+def test_ids_that_need_encoding_are_encoded_on_first_sight_and_after() -> None:
+    cf = Delivery(HASH)
+    for image, encoded in [("users/7/a b.png", "users/7/a%20b.png"), ("é", "%C3%A9"), ("a_b-C9", "a_b-C9"),
+                           ("100%", "100%25"), ("q?x#y", "q%3Fx%23y"), ("x" * 1024, "x" * 1024)]:  # fmt: skip
+        assert (
+            cf.url(image, "avatar") == cf.url(image, "avatar") == f"https://imagedelivery.net/{HASH}/{encoded}/avatar"
+        )
+        assert encoded == quote(image, safe="/")
+    with pytest.raises(ImageIdError, match="longer than 1024"):
+        cf.url("x" * 1025, "avatar")
+
+
+# -- API no other test calls --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("domain", "expected"),
+    [
+        (None, f"/{HASH}/{ID}/w=200,fit=cover"),
+        ("img.example.com", f"/cdn-cgi/imagedelivery/{HASH}/{ID}/w=200,fit=cover"),
+        ("/", f"/cdn-cgi/imagedelivery/{HASH}/{ID}/w=200,fit=cover"),
+    ],
+)
+def test_path_is_the_url_without_its_origin(domain: str | None, expected: str) -> None:
+    cf = Delivery(HASH, domain=domain)
+    assert cf.path(ID, "fit=cover,w=200") == expected
+    assert cf.url(ID, "fit=cover,w=200").endswith(expected)
+    assert cf.path(ID) == expected.replace("w=200,fit=cover", "public")
+    assert cf.path(f"https://imagedelivery.net/{HASH}/{ID}/public", "avatar") == f"/{HASH}/{ID}/avatar"
+
+
+def test_picture_passes_sizes_placeholder_attrs_and_densities_on() -> None:
+    cf = Delivery(HASH)
+    sizes = "(max-width: 600px) 100vw, 50vw"
+    widths = cf.picture(ID, "w=640,fit=cover", alt="A cat", formats=("avif",), widths=(320, 640), sizes=sizes,
+                        placeholder="blur", class_="hero", data_id="7")  # fmt: skip
+    img = re.search(r"<img[^>]*>", widths)
+    source = re.search(r"<source[^>]*>", widths)
+    assert img is not None and source is not None
+    assert (
+        'sizes="(max-width: 600px) 100vw, 50vw"' in img.group()
+        and 'sizes="(max-width: 600px) 100vw, 50vw"' in source.group()
+    )
+    assert 'class="hero"' in img.group() and 'data-id="7"' in img.group()
+    assert "background-image:url(" in img.group() and "blur=5" in img.group()
+    assert f"{HASH}/{ID}/w=320,fit=cover,f=avif 320w" in source.group() and 'type="image/avif"' in source.group()
+    dense = cf.picture(ID, "w=300", alt="", densities=(1, 2), sources=[Source("w=600", media="(min-width: 900px)")])
+    assert f"/{ID}/w=300,dpr=2 2x" in dense and 'media="(min-width: 900px)"' in dense and f"/{ID}/w=600" in dense
+    assert "sizes=" not in dense  # density descriptors take no sizes
+
+
+def test_options_of_and_img_agree_with_the_variant() -> None:
+    cf = Delivery(HASH)
+    assert cf.options_of("w=200,fit=cover") == Options(width=200, fit="cover")
+    assert cf.options_of("avatar") is None and cf.options_of(None) is None
+    with pytest.raises(SigningError, match="flexible options"):
+        Delivery(HASH, signing_key="k").signed_url(ID, "w=200", expires_at=EXP)
