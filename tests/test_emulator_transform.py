@@ -90,6 +90,16 @@ def test_aspect_crop_docs_example() -> None:
     assert pixels(jpeg(612, 613), "w=1920,h=1120,fit=aspect-crop", fmt="png").size == (612, 357)
 
 
+@pytest.mark.parametrize(("box", "expected"), [("w=1,h=38", (1, 30)), ("w=38,h=1", (38, 1)), ("w=3,h=700", (1, 30)),
+                                               ("w=700,h=3", (40, 1)), ("w=7,h=3", (7, 3))])  # fmt: skip
+@pytest.mark.parametrize("fmt", ["png", "gif"])
+def test_aspect_crop_to_a_sliver_of_a_small_image_renders(box: str, expected: tuple[int, int], fmt: str) -> None:
+    """A box far thinner than the image (a 40x30 animation at w=1,h=38) crops a sliver, it is not refused."""
+    result = run(ANIMATION, f"{box},fit=aspect-crop", fmt=fmt)
+    assert (result.width, result.height) == expected
+    assert decode(result.body).size == expected
+
+
 @pytest.mark.parametrize(
     ("options", "expected"),
     [

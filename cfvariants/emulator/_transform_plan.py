@@ -84,7 +84,9 @@ class Plan:
 
 
 def _place(centre: float, length: float, total: float) -> float:
-    return min(max(centre - length / 2, 0.0), total - length)
+    """The start of a ``length`` window centred on ``centre`` as far as ``0..total`` allows (never negative, even
+    when rounding made ``length`` a hair longer than ``total``)."""
+    return max(min(centre - length / 2, total - length), 0.0)
 
 
 def _px(value: float) -> int:
@@ -148,7 +150,7 @@ def plan_geometry(options: Options | None, width: int, height: int, trim: Box | 
         else:  # aspect-crop of an image not larger than the box: crop to the box's aspect ratio, keep the scale
             aspect = box_w / box_h
             crop_w = min(float(work_w), work_h * aspect)
-            crop_h = crop_w / aspect
+            crop_h = min(float(work_h), crop_w / aspect)  # w=1,h=38 of 40x30: 30.000000000000004 otherwise
             out_w, out_h = _px(crop_w), _px(crop_h)
     canvas_w, canvas_h = out_w, out_h
     if fit == "pad" and box_w is not None and box_h is not None:
