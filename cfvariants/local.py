@@ -9,7 +9,9 @@ settings:
 * ``delivery``: a ``Delivery`` building root-relative URLs (``/cdn-cgi/imagedelivery/<hash>/<id>/<variant>``)
   that the app itself serves, on any host and port, signed with the emulator's key;
 * ``middleware(app)``: WSGI middleware sending ``/cdn-cgi/imagedelivery/...`` (and with ``api=True`` the REST API
-  and direct-upload URLs) to the emulator and everything else to ``app``, paths untouched;
+  and direct-upload URLs) to the emulator and everything else to ``app``, paths untouched. The REST API is
+  guarded only by the emulator's well-known dev token, so it answers requests from this machine only (a 403
+  that says why to others), unless ``CFVARIANTS_EMULATOR_API_PUBLIC=1`` asks for more;
 * ``settings``: the equivalent ``cfvariants.settings.Settings``.
 
 ``LocalCloudflare.open(data_dir)`` reuses one instance per data directory within a process (a Django storage,
@@ -22,6 +24,8 @@ Imports nothing from Django or Flask; it needs the ``emulator`` extra (Pillow, w
 
 from __future__ import annotations
 
+import ipaddress
+import json
 import os
 import threading
 from collections.abc import Iterable
@@ -52,13 +56,17 @@ from .urls import DOMAIN_PREFIX, SAME_SITE
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
-__all__ = ["LOCAL_ORIGIN", "LocalCloudflare", "LocalCloudflareMiddleware"]
+__all__ = ["EMULATOR_API_PUBLIC", "LOCAL_ORIGIN", "LocalCloudflare", "LocalCloudflareMiddleware", "is_loopback"]
 
 LOCAL_ORIGIN = "http://cfimages.localhost"
 """The origin the in-process clients use for the emulator (``.localhost`` never leaves the machine)."""
 
+EMULATOR_API_PUBLIC = "CFVARIANTS_EMULATOR_API_PUBLIC"
+"""Set to ``1`` to let the emulator's REST API answer other machines too (development on a shared network)."""
+
 _DELIVERY_PATH = DOMAIN_PREFIX + "/"  # "/cdn-cgi/imagedelivery/"
-_API_PATHS = ("/client/v4/", "/upload/")
+_REST_API_PATH = "/client/v4/"
+_API_PATHS = (_REST_API_PATH, "/upload/")  # direct-upload URLs are one-time capabilities: any client may use them
 _FRAMING_HEADERS = frozenset({"content-length", "transfer-encoding"})
 
 
@@ -210,20 +218,54 @@ class LocalCloudflare:
         return f"LocalCloudflare(data_dir={str(self.data_dir)!r}, account_hash={self.account_hash!r})"
 
 
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (an address or ``localhost``) is this machine only."""
+    host = host.strip("[]")
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 class LocalCloudflareMiddleware:
     """WSGI middleware: ``/cdn-cgi/imagedelivery/...`` (and, with ``api``, ``/client/v4/...`` and
-    ``/upload/...``) go to the emulator with their full path; everything else goes to the wrapped app."""
+    ``/upload/...``) go to the emulator with their full path; everything else goes to the wrapped app.
 
-    def __init__(self, app: WSGIApplication, local: LocalCloudflare, *, api: bool = False) -> None:
+    The token API (``/client/v4/``) answers only clients on this machine unless ``api_public`` (default: the
+    ``CFVARIANTS_EMULATOR_API_PUBLIC`` variable) says otherwise: its token is printed in the docs."""
+
+    def __init__(
+        self, app: WSGIApplication, local: LocalCloudflare, *, api: bool = False, api_public: bool | None = None
+    ) -> None:
         self.app = app
         self.local = local
         self.prefixes = (_DELIVERY_PATH, *_API_PATHS) if api else (_DELIVERY_PATH,)
+        if api_public is None:
+            api_public = os.environ.get(EMULATOR_API_PUBLIC, "").strip().lower() in ("1", "true", "yes")
+        self.api_public = api_public
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "") or ""
         if path.startswith(self.prefixes):
+            if path.startswith(_REST_API_PATH) and not self.api_public:
+                client = str(environ.get("REMOTE_ADDR") or "")
+                if client and not is_loopback(client):
+                    return _refuse_remote_api(start_response)
             return self.local.app(environ, start_response)
         return self.app(environ, start_response)
+
+
+def _refuse_remote_api(start_response: StartResponse) -> list[bytes]:
+    message = (
+        "The local Cloudflare emulator's API answers only this machine: its token is the well-known development "
+        f"token. Set {EMULATOR_API_PUBLIC}=1 (python -m flask_app --expose-emulator-api) to serve it to others."
+    )
+    body = json.dumps({"success": False, "errors": [{"code": 10000, "message": message}], "messages": [],
+                       "result": None}).encode()  # fmt: skip
+    start_response("403 Forbidden", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+    return [body]
 
 
 class AsyncWSGITransport(httpx.AsyncBaseTransport):

@@ -1,8 +1,9 @@
 """The cfvariants reference app: upload -> huey -> Cloudflare Images (or the local emulator) -> variants.
 
 ``create_app()`` builds the Flask app; ``python -m flask_app`` runs it with a huey worker (what
-``python3 dev.py run`` does). In development (``ENV_NAME=dev``, the default) everything runs locally: the
-emulator is mounted into the app, so no account and no network are needed.
+``python3 dev.py run`` does). ``ENV_NAME`` says the mode and is required: ``production`` (Cloudflare) or
+``dev``, where everything runs locally (the emulator is mounted into the app, so no account and no network are
+needed) and says so at start.
 """
 
 from __future__ import annotations
@@ -38,7 +39,9 @@ def create_app(settings: AppSettings | None = None, **config: Any) -> Flask:
     """The app for ``settings`` (default: read from the environment and ``.env``); ``config`` overrides
     Flask config keys (tests use ``TESTING=True``)."""
     configure_logging("flask_app")  # under gunicorn, its lines and the library's go to gunicorn's stderr
-    settings = settings or AppSettings()
+    settings = settings or AppSettings.load()
+    if settings.is_dev:
+        log.warning("%s", settings.dev_banner())
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     app = Flask(__name__, template_folder=str(TEMPLATES), instance_path=str(settings.data_dir.resolve() / "instance"))
     app.request_class = UploadRequest

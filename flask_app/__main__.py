@@ -20,6 +20,10 @@ from pathlib import Path
 
 from werkzeug.serving import make_server
 
+from cfvariants.errors import SettingsError
+from cfvariants.local import EMULATOR_API_PUBLIC, is_loopback
+from cfvariants.logsetup import LOG_FORMAT
+
 from . import create_app
 from .config import AppSettings
 
@@ -31,11 +35,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "5000")))
     parser.add_argument("--workers", type=int, default=2, help="huey worker threads (default 2)")
+    parser.add_argument(
+        "--expose-emulator-api", action="store_true", help="development: serve the emulator's API to other machines"
+    )
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per in-process API call is noise here
 
-    settings = AppSettings()
+    try:
+        settings = AppSettings.load()
+    except SettingsError as exc:
+        if "ENV_NAME is not set" not in str(exc):
+            raise SystemExit(f"python -m flask_app: {exc}") from None
+        print("  ENV_NAME is not set: this development runner starts in development mode (ENV_NAME=dev)", flush=True)
+        settings = AppSettings.load(ENV_NAME="dev")
+    if args.expose_emulator_api:
+        os.environ[EMULATOR_API_PUBLIC] = "1"
     app = create_app(settings)
     server = make_server(args.host, args.port, app, threaded=True)
     worker = subprocess.Popen(  # noqa: S603 - our own interpreter and module
@@ -43,10 +58,16 @@ def main(argv: list[str] | None = None) -> int:
          "--grace", str(GRACE), "--exit-with-parent"],
         cwd=ROOT,
         start_new_session=True,  # Ctrl-C reaches this process only; it then stops the worker gracefully
-        env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))},
+        env={**os.environ, "ENV_NAME": str(settings.env_name),
+             "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))},
     )  # fmt: skip
-    mode = "development: local Cloudflare Images emulator, no account needed" if settings.is_dev else "production"
-    print(f"\n  cfvariants reference app ({mode})\n  open http://{args.host}:{server.port}/\n", flush=True)
+    print(f"\n  cfvariants reference app ({settings.env_name})\n  open http://{args.host}:{server.port}/", flush=True)
+    if settings.is_dev:
+        print(f"  {settings.dev_banner()}", flush=True)
+        if not is_loopback(args.host) and not args.expose_emulator_api:
+            print("  Listening beyond this machine: the emulator's API (/client/v4/) answers only this machine "
+                  "(--expose-emulator-api to serve it to others; its token is public)", flush=True)  # fmt: skip
+    print(flush=True)
     signal.signal(signal.SIGTERM, _stop)
     try:
         server.serve_forever()

@@ -8,13 +8,17 @@ lines of the app and of cfvariants to stderr when nothing else configured loggin
 
 from __future__ import annotations
 
+import logging
+
 from cfvariants.logsetup import configure_logging
 
 from .config import AppSettings
 from .uploads import build_queue
 
 configure_logging("flask_app")
-settings = AppSettings()
+settings = AppSettings.load()
+if settings.is_dev:
+    logging.getLogger("flask_app").warning("upload worker: %s", settings.dev_banner())
 queue = build_queue(settings)
 huey = queue.huey
 

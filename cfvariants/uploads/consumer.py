@@ -26,6 +26,7 @@ import threading
 import time
 from typing import TYPE_CHECKING
 
+from cfvariants.errors import CFVariantsError
 from cfvariants.logsetup import LOG_FORMAT, configure_logging
 
 if TYPE_CHECKING:
@@ -69,7 +70,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO").upper(), format=LOG_FORMAT)
     configure_logging()
-    huey = load_huey(args.huey)
+    try:
+        huey = load_huey(args.huey)
+    except CFVariantsError as exc:  # the app's settings are wrong: one line that says which, no traceback
+        raise SystemExit(f"cfvariants-worker: cannot start {args.huey}: {exc}") from None
     consumer = huey.create_consumer(
         workers=args.workers,
         worker_type="thread",
