@@ -4,8 +4,11 @@ and the round trip through ``parse_url``."""
 from __future__ import annotations
 
 import pickle
+from urllib.parse import unquote
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from test_html import tags
 
 from cfvariants import (
@@ -18,7 +21,7 @@ from cfvariants import (
     VariantError,
     parse_url,
 )
-from cfvariants.urls import parse_delivery_url
+from cfvariants.urls import normalize_path, parse_delivery_url
 
 ZONE = "www.example.com"
 PREFIX = f"https://{ZONE}/cdn-cgi/image"
@@ -215,3 +218,26 @@ def test_from_settings_reads_cf_img_zone(monkeypatch: pytest.MonkeyPatch) -> Non
         Transformations.from_settings()
     monkeypatch.setenv("CF_IMG_ZONE", "shop.example.com")
     assert Transformations.from_settings().url("/a.jpg", "w=1") == "https://shop.example.com/cdn-cgi/image/w=1/a.jpg"
+
+
+@given(
+    st.lists(
+        st.text(alphabet=st.characters(blacklist_characters="?#/\x00"), min_size=1, max_size=12), min_size=1, max_size=4
+    )
+)
+def test_a_built_url_is_never_rewritten_by_a_browser_and_names_its_source(segments: list[str]) -> None:
+    """Whatever the file names, a transformation URL either is refused or points at exactly that file: a
+    browser leaves its path as it is (no dot segment, backslash or unencoded character to rewrite), and its
+    source decodes back to the name it was built from."""
+    source = "/media/" + "/".join(segments)
+    try:
+        url = Transformations("/").url(source, "w=200")
+    except URLError:
+        assert any(s.replace("%2e", ".").replace("%2E", ".") in (".", "..") or "\\" in s for s in segments) or any(
+            unquote(s) in (".", "..") for s in segments
+        )
+        return
+    assert normalize_path(url) == url
+    parsed = parse_url(url)
+    assert isinstance(parsed, TransformationURL)
+    assert unquote(parsed.source) == unquote(source)
