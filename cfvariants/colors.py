@@ -64,8 +64,8 @@ CSS_COLOR_NAMES: dict[str, tuple[int, int, int]] = {
 
 _HEX = re.compile(r"#([0-9a-fA-F]{3,4}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})")
 _FUNC = re.compile(r"(rgba?)\(([^()]*)\)")
-_NUMBER = re.compile(r"\d{1,3}(?:\.\d+)?|\.\d+")
-_ALPHA = re.compile(r"(?:0|1)(?:\.0+)?|0?\.\d+|\d{1,3}(?:\.\d+)?%")
+_NUMBER = re.compile(r"[0-9]{1,3}(?:\.[0-9]+)?|\.[0-9]+")  # ASCII digits only
+_ALPHA = re.compile(r"(?:0|1)(?:\.0+)?|0?\.[0-9]+|[0-9]{1,3}(?:\.[0-9]+)?%")
 _COLOR_HELP = "a CSS colour: #rgb, #rrggbb, #rrggbbaa, a colour name, rgb(r,g,b) or rgba(r,g,b,a)"
 
 

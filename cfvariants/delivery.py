@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 from pydantic import SecretStr
 
-from .errors import SigningError, VariantError
+from .errors import CFVariantsError, SigningError, VariantError
 from .html import ImageMarkup, srcset_candidates, srcset_value
 from .memo import SCALAR_TYPES, Memo
 from .options import Options
@@ -28,6 +28,7 @@ from .signing import SigningKey, expiry
 from .urls import (
     DELIVERY_HOST,
     DOMAIN_PREFIX,
+    MAX_EXP,
     MAX_ID_LENGTH,
     PLAIN_ID_BYTES,
     URL_PREFIXES,
@@ -77,6 +78,7 @@ class _SrcsetRow(Memo[str, str]):
     def __init__(self, limit: int, candidates: tuple[tuple[str, str], ...]) -> None:
         super().__init__(limit)
         self.candidates = candidates
+_FAST_EXPIRES_IN = 10**10  # longer lifetimes take expiry(), which refuses an exp after year 9999
 
 
 class Delivery(ImageMarkup):
@@ -129,7 +131,7 @@ class Delivery(ImageMarkup):
         else:
             origin, path_prefix, shown_domain = f"https://{DELIVERY_HOST}", f"/{account_hash}/", None
         if isinstance(cache_size, bool) or not isinstance(cache_size, int) or cache_size < 0:
-            raise ValueError(f"cache_size must be a non-negative integer, not {cache_size!r}")
+            raise CFVariantsError(f"cache_size must be a non-negative integer, not {type(cache_size).__name__}")
         fields: dict[str, object] = {
             "_account_hash": account_hash,
             "_domain": shown_domain,
@@ -275,9 +277,9 @@ class Delivery(ImageMarkup):
         Exactly one of ``expires_in`` (seconds or ``timedelta``) and ``expires_at`` (aware ``datetime`` or unix
         seconds). Flexible options cannot be signed: Cloudflare does not serve private images through them.
         """
-        if expires_at is None and type(expires_in) is int and expires_in > 0:
+        if expires_at is None and type(expires_in) is int and 0 < expires_in < _FAST_EXPIRES_IN:
             exp = int(time.time()) + expires_in  # what expiry() gives, without its checks for other types
-        elif expires_in is None and type(expires_at) is int and expires_at > 0:
+        elif expires_in is None and type(expires_at) is int and 0 < expires_at <= MAX_EXP:
             exp = expires_at
         else:
             exp = expiry(expires_in=expires_in, expires_at=expires_at)
@@ -344,8 +346,7 @@ class Delivery(ImageMarkup):
         With neither: a fixed ``width`` in the options gives densities 1x and 2x, otherwise the default fluid
         range. A named variant has a fixed size and cannot be resized, so it raises ``VariantError``.
         """
-        widths = widths if widths is None or type(widths) is tuple else tuple(widths)
-        densities = densities if densities is None or type(densities) is tuple else tuple(densities)
+        widths, densities = _hashable(widths, "srcset widths"), _hashable(densities, "densities")
         # The request, then the type of every value in it (True == 1 == 1.0, yet only 1 is a width).
         kinds = (*map(type, widths or ()), *map(type, densities or ()), type(min_width), type(max_width),
                  type(tolerance), *map(type, options.values()))  # fmt: skip
@@ -382,6 +383,15 @@ class Delivery(ImageMarkup):
     def options_of(self, variant: Variant) -> Options | None:
         """The flexible options ``variant`` stands for; ``None`` for a named variant (``None`` is ``public``)."""
         return resolve_variant(variant).options
+
+
+def _hashable(values: Iterable[Any] | None, name: str) -> tuple[Any, ...] | None:
+    """``values`` as a tuple (a generator is read once, here, and the tuple used from then on)."""
+    if values is None or isinstance(values, tuple):
+        return values
+    if isinstance(values, str | bytes) or not isinstance(values, Iterable):
+        raise VariantError(f"{name} must be a list of numbers, not {type(values).__name__}")
+    return tuple(values)
 
 
 def _signing_key(key: str | bytes | SecretStr | SigningKey) -> SigningKey:

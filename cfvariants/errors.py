@@ -32,13 +32,18 @@ class OptionsError(CFVariantsError):
         self.reason = reason
         self.part = part
         self.options = options
-        message = f'"{part}": {reason}' if part is not None else reason
+        message = f'"{_clip(part)}": {reason}' if part is not None else reason
         if options is not None and options != part:
-            message = f"invalid flexible-variant options {options!r}: {message}"
+            message = f"invalid flexible-variant options {_clip(options)!r}: {message}"
         super().__init__(message)
 
     def __reduce__(self) -> tuple[object, ...]:  # keep keyword-only args through pickling (task queues)
         return (_rebuild_options_error, (self.reason, self.part, self.options))
+
+
+def _clip(text: str, limit: int = 200) -> str:
+    """The start of a long input: a message names the bad part, it need not repeat 5,000 characters."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _rebuild_options_error(reason: str, part: str | None, options: str | None) -> OptionsError:

@@ -18,7 +18,7 @@ from typing import Any, Protocol
 from markupsafe import Markup, escape
 
 from .errors import CFVariantsError, VariantError
-from .options import Options
+from .options import MAX_INT, Options
 from .segments import Variant, merge_options
 
 __all__ = [
@@ -64,9 +64,11 @@ def fluid_widths(
     """Widths from ``min_width`` to ``max_width`` where each is at most ``2 * tolerance`` larger than the last
     (imgix's fluid srcset): a browser never downloads more than ``tolerance`` too many pixels per side."""
     if isinstance(min_width, bool) or not isinstance(min_width, int) or min_width < 1:
-        raise VariantError(f"min_width must be a positive integer, not {min_width!r}")
-    if isinstance(max_width, bool) or not isinstance(max_width, int) or max_width < min_width:
-        raise VariantError(f"max_width must be an integer of at least min_width ({min_width}), not {max_width!r}")
+        raise VariantError(f"min_width must be a positive integer, not {_show(min_width)}")
+    if isinstance(max_width, bool) or not isinstance(max_width, int) or not min_width <= max_width <= MAX_INT:
+        raise VariantError(
+            f"max_width must be an integer from min_width ({min_width}) to {MAX_INT}, not {_show(max_width)}"
+        )
     if not isinstance(tolerance, int | float) or not 0.01 <= tolerance <= 1:
         raise VariantError(f"tolerance must be a number from 0.01 to 1, not {tolerance!r}")
     widths: list[int] = []
@@ -81,6 +83,20 @@ def fluid_widths(
     return tuple(widths)
 
 
+def _sequence(values: Iterable[Any], name: str) -> tuple[Any, ...]:
+    if isinstance(values, str | bytes) or not isinstance(values, Iterable):
+        raise VariantError(f"{name} must be a list of numbers, not {type(values).__name__}")
+    return tuple(values)
+
+
+def _show(value: object) -> str:
+    try:
+        text = repr(value)
+    except ValueError:  # an int too large to convert to text
+        return "an integer too large to show"
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 def srcset_candidates(
     options: Options,
     *,
@@ -92,6 +108,15 @@ def srcset_candidates(
 ) -> tuple[tuple[str, str], ...]:
     """``(segment, descriptor)`` pairs of a srcset for flexible ``options`` (no image, no prefix). Not cached
     here: ``Delivery.srcset`` remembers them per request, with a key that tells ``True`` from ``1``."""
+    for name, value, kind in (
+        ("min_width", min_width, int),
+        ("max_width", max_width, int),
+        ("tolerance", tolerance, float),
+    ):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | kind)):
+            raise VariantError(f"{name} must be a number, not {type(value).__name__}")
+    widths = None if widths is None else tuple(_widths(_sequence(widths, "srcset widths")))
+    densities = None if densities is None else tuple(_positive_numbers(_sequence(densities, "densities"), "densities"))
     ranged = min_width is not None or max_width is not None or tolerance is not None
     if widths is not None and densities is not None:
         raise VariantError("give widths or densities for a srcset, not both")
@@ -119,8 +144,8 @@ def srcset_value(candidates: Iterable[tuple[str, str]], before: str, after: str 
 def _positive_numbers(values: Iterable[float], name: str) -> list[float]:
     out = []
     for value in values:
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
-            raise VariantError(f"{name} must be positive numbers, not {value!r}")
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < math.inf:
+            raise VariantError(f"{name} must be positive numbers, not {_show(value)}")
         out.append(value)
     if not out:
         raise VariantError(f"{name} is empty")
@@ -131,7 +156,7 @@ def _widths(values: Iterable[int]) -> list[int]:
     out = []
     for value in values:
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise VariantError(f"srcset widths must be positive integers, not {value!r}")
+            raise VariantError(f"srcset widths must be positive integers, not {_show(value)}")
         out.append(value)
     if not out:
         raise VariantError("srcset widths is empty")
@@ -250,7 +275,11 @@ def attr_name(name: str) -> str:
 
 
 def render_attrs(attrs: Mapping[str, Any]) -> str:
-    """`` name="value"`` pairs, escaped; ``True`` gives a bare attribute, ``None``/``False`` omit it."""
+    """`` name="value"`` pairs, escaped; ``True`` gives a bare attribute, ``None``/``False`` omit it.
+
+    Every value is escaped as attribute text, whatever its type: ``Markup``, Django's ``SafeString`` and a Jinja
+    gettext result say "safe as HTML", which is not "safe inside quotes" (a ``"`` in them would end the attribute).
+    """
     out = []
     for name, value in attrs.items():
         if value is None or value is False:
@@ -258,8 +287,15 @@ def render_attrs(attrs: Mapping[str, Any]) -> str:
         if value is True:
             out.append(f" {name}")
         else:
-            out.append(f' {name}="{escape(value)}"')
+            out.append(f' {name}="{escape(_plain_text(value))}"')
     return "".join(out)
+
+
+def _plain_text(value: object) -> str:
+    """``value`` as a plain ``str``: safe-string subclasses (whose ``__str__`` returns themselves) and their
+    ``__html__`` are dropped, so ``escape`` escapes the text instead of trusting it."""
+    text = str(value)
+    return text if type(text) is str else str.__str__(text)
 
 
 def _blur_style(builder: MarkupBuilder, image: str, options: Options | None) -> str:
@@ -363,7 +399,7 @@ def picture_tag(
     widths_t = tuple(widths) if widths is not None else None
     densities_t = tuple(densities) if densities is not None else None
     for fmt in formats:
-        if fmt not in _FORMAT_TYPES:
+        if not isinstance(fmt, str) or fmt not in _FORMAT_TYPES:
             raise CFVariantsError(
                 f"format {fmt!r} has no MIME type for <source>; use one of {', '.join(_FORMAT_TYPES)}"
             )

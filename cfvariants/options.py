@@ -66,10 +66,16 @@ QUALITY_LEVELS: tuple[str, ...] = ("high", "medium-high", "medium-low", "low")
 FORMATS: tuple[str, ...] = ("auto", "avif", "webp", "jpeg", "baseline-jpeg", "json")
 METADATA: tuple[str, ...] = ("keep", "copyright", "none")
 
-_INT = re.compile(r"\d{1,9}")
-_NUMBER = re.compile(r"\d{1,9}(?:\.\d*)?|\.\d+")
-_GRAVITY_POINT = re.compile(r"(\d*\.?\d*)x(\d*\.?\d*)")
+# ASCII digits only: ``\d`` would also take Arabic-Indic or full-width digits, which Cloudflare does not.
+_INT = re.compile(r"[0-9]+")
+_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]*)?|\.[0-9]+")
+_GRAVITY_POINT = re.compile(r"([0-9]*\.?[0-9]*)x([0-9]*\.?[0-9]*)")
 _DECIMALS = 4  # numbers are kept to 4 decimal places, so 0.5 and 0.50000 are one option
+_MAX_DIGITS = 9  # the parser reads at most 9 integer digits, so keywords are held to the same bound
+MAX_INT = 10**_MAX_DIGITS - 1
+"""The largest integer any option takes (from a URL or a keyword): a URL with more digits is refused."""
+NUMBER_LIMIT = float(10**_MAX_DIGITS)
+"""Every number option is below this (after rounding to 4 decimals), whichever way it was given."""
 
 
 class _Bad(Exception):
@@ -81,27 +87,41 @@ class _Bad(Exception):
 
 
 def _as_int(value: object) -> int | None:
+    """The integer ``value`` means, ``MAX_INT + 1`` for any larger one (never converting thousands of digits),
+    or ``None`` when it is not a non-negative integer."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
-        return value
+        return value if value <= MAX_INT else MAX_INT + 1
     if isinstance(value, float) and value.is_integer():
-        return int(value)
+        return int(value) if value <= MAX_INT else MAX_INT + 1
     if isinstance(value, str) and _INT.fullmatch(value):
-        return int(value)
+        digits = value.lstrip("0") or "0"
+        return int(digits) if len(digits) <= _MAX_DIGITS else MAX_INT + 1
     return None
 
 
 def _as_number(value: object) -> float | None:
+    """The non-negative finite number ``value`` means, rounded to 4 decimals (``NUMBER_LIMIT`` or more when it is
+    too large), or ``None`` when it is not one."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, int | float) or (isinstance(value, str) and _NUMBER.fullmatch(value)):
+    if isinstance(value, int):
+        if value < 0:
+            return None
+        if value >= NUMBER_LIMIT:  # float(10**400) would overflow
+            return NUMBER_LIMIT
         number = float(value)
+    elif isinstance(value, float):
+        number = value
+    elif isinstance(value, str) and _NUMBER.fullmatch(value):
+        whole = value.partition(".")[0].lstrip("0")
+        number = NUMBER_LIMIT if len(whole) > _MAX_DIGITS else float(value)
     else:
         return None
     if not math.isfinite(number) or number < 0:
         return None
-    return round(number, _DECIMALS)
+    return round(number, _DECIMALS) + 0.0  # + 0.0: -0.0 would be written "-0", which no parser reads back
 
 
 def _format_number(number: float) -> str:
@@ -122,6 +142,8 @@ def _int_parser(name: str, lo: int, hi: int | None, words: tuple[str, ...] = ())
         if isinstance(value, str) and value in words:
             return value
         number = _as_int(value)
+        if number is not None and hi is None and number > MAX_INT:
+            raise _Bad(f"{name} is too large: at most {MAX_INT}")
         if number is None or number < lo or (hi is not None and number > hi):
             raise _Bad(message)
         return number
@@ -140,6 +162,8 @@ def _number_parser(name: str, lo: float, hi: float | None, *, lo_open: bool = Fa
 
     def parse(value: object) -> object:
         number = _as_number(value)
+        if number is not None and hi is None and number >= NUMBER_LIMIT:
+            raise _Bad(f"{name} is too large: it must be less than {NUMBER_LIMIT:.0f}")
         if number is None or number < lo or (lo_open and number <= lo) or (hi is not None and number > hi):
             raise _Bad(message)
         return number
@@ -215,7 +239,7 @@ def _parse_trim(value: object) -> object:
     else:
         raise _Bad(message)
     numbers = tuple(_as_int(side) for side in sides)
-    if len(numbers) != 4 or any(n is None or n < 0 for n in numbers):
+    if len(numbers) != 4 or any(n is None or n < 0 or n > MAX_INT for n in numbers):
         raise _Bad(message)
     return numbers
 
@@ -332,12 +356,21 @@ def _unknown(name: str) -> str:
     return f"unknown option {name!r}{hint}"
 
 
+def _keyword_part(name: str, value: object) -> str:
+    """``name=<repr>`` for messages, bounded: the repr of a 5,000-digit int raises, and a long one helps no one."""
+    try:
+        shown = repr(value)
+    except ValueError:  # int too large to convert to text
+        shown = "<an integer too large to show>"
+    return f"{name}={shown if len(shown) <= 60 else shown[:57] + '...'}"
+
+
 def _normalize(items: Mapping[str, object], source: str | None) -> dict[str, object]:
     """Validate keyword ``name -> value`` pairs (Python or URL spellings) into ``field -> normalised value``."""
     out: dict[str, object] = {}
     parts: dict[str, str] = {}
     for name, value in items.items():
-        part = f"{name}={value!r}"
+        part = _keyword_part(name, value)
         spec = _BY_NAME.get(name)
         if spec is None:
             raise OptionsError(_unknown(name), part=part, options=source)
@@ -472,7 +505,7 @@ class Options(BaseModel):
         for name, value in changes.items():
             spec = _BY_NAME.get(name)
             if spec is None:
-                raise OptionsError(_unknown(name), part=f"{name}={value!r}")
+                raise OptionsError(_unknown(name), part=_keyword_part(name, value))
             merged[spec.field] = value
         return type(self)(**{k: v for k, v in merged.items() if v is not None})
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
+import re
 import time
 from collections.abc import Iterable
 from datetime import datetime, timedelta
@@ -20,11 +22,12 @@ from urllib.parse import parse_qsl, quote_plus, urlsplit
 from pydantic import SecretStr
 
 from .errors import SigningError
-from .urls import normalize_path
+from .urls import MAX_EXP, normalize_path, parse_exp
 
 __all__ = ["SigningKey", "expiry", "sign_url", "signature_problem", "verify"]
 
 _BLOCK = 64  # SHA-256 block size
+_HEX_SIG = re.compile(r"[0-9a-fA-F]{1,128}")
 
 
 class SigningKey:
@@ -36,7 +39,12 @@ class SigningKey:
     def __init__(self, key: str | bytes | SecretStr) -> None:
         if isinstance(key, SecretStr):
             key = key.get_secret_value()
-        raw = key.encode("utf-8") if isinstance(key, str) else bytes(key)
+        if not isinstance(key, str | bytes | bytearray):
+            raise SigningError(f"the signing key must be text or bytes, not {type(key).__name__}")
+        try:
+            raw = key.encode("utf-8") if isinstance(key, str) else bytes(key)
+        except UnicodeEncodeError:
+            raise SigningError("the signing key is not valid text (it holds a lone surrogate)") from None
         if not raw:
             raise SigningError("the signing key is empty")
         if len(raw) > _BLOCK:
@@ -94,16 +102,31 @@ def expiry(
         raise SigningError("give exactly one of expires_in (seconds or timedelta) and expires_at (datetime or unix)")
     if expires_in is not None:
         seconds = expires_in.total_seconds() if isinstance(expires_in, timedelta) else expires_in
-        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds <= 0:
-            raise SigningError(f"expires_in must be a positive number of seconds, not {expires_in!r}")
-        return int((time.time() if now is None else now) + seconds)
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not 0 < seconds < math.inf:
+            raise SigningError(f"expires_in must be a positive number of seconds, not {_show_number(expires_in)}")
+        return _checked_exp((time.time() if now is None else now) + min(seconds, MAX_EXP + 1))  # no overflow
     if isinstance(expires_at, datetime):
         if expires_at.tzinfo is None:
             raise SigningError("expires_at is a naive datetime; give it a timezone (e.g. datetime.now(UTC))")
-        return int(expires_at.timestamp())
-    if isinstance(expires_at, bool) or not isinstance(expires_at, int | float) or expires_at <= 0:
-        raise SigningError(f"expires_at must be a datetime or unix seconds, not {expires_at!r}")
-    return int(expires_at)
+        return _checked_exp(expires_at.timestamp())
+    if isinstance(expires_at, bool) or not isinstance(expires_at, int | float) or not 0 < expires_at < math.inf:
+        raise SigningError(f"expires_at must be a datetime or unix seconds, not {_show_number(expires_at)}")
+    return _checked_exp(expires_at)
+
+
+def _checked_exp(when: float) -> int:
+    """``int(when)``, refused past year 9999 so that every ``exp`` we write is one the parsers read back."""
+    if not when <= MAX_EXP:  # also False for NaN
+        raise SigningError(f"the expiry is after year 9999 (exp at most {MAX_EXP}); give a shorter lifetime")
+    return int(when)
+
+
+def _show_number(value: object) -> str:
+    try:
+        text = repr(value)
+    except ValueError:  # an int too large to convert to text
+        return "an integer too large to show"
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _serialize_query(pairs: Iterable[tuple[str, str]]) -> str:
@@ -130,6 +153,13 @@ def _set_param(pairs: list[tuple[str, str]], name: str, value: str) -> list[tupl
 
 def _split(url: str) -> tuple[str, str, list[tuple[str, str]], str]:
     """``(origin, pathname, query pairs, fragment)``; a root-relative URL (``/cdn-cgi/...``) has no origin."""
+    if not isinstance(url, str):
+        raise SigningError(f"a URL to sign or verify must be a string, not {type(url).__name__}")
+    if not url.isascii():
+        try:
+            url.encode("utf-8")
+        except UnicodeEncodeError:
+            raise SigningError(f"cannot sign {url[:80]!r}: it is not valid text (it holds a lone surrogate)") from None
     try:
         parts = urlsplit(url)
     except ValueError as exc:
@@ -167,9 +197,12 @@ def signature_problem(url: str, key: str | bytes | SecretStr | SigningKey, *, no
         return "the URL has no exp and sig parameters"
     if len(sigs) > 1 or len(exps) > 1:
         return "the URL has more than one exp or sig parameter"
-    if not exps[0].isascii() or not exps[0].isdigit():
+    exp = parse_exp(exps[0])
+    if exp is None:
         return "exp is not a unix timestamp"
-    if int(exps[0]) < (time.time() if now is None else now):
+    if not _HEX_SIG.fullmatch(sigs[0]):
+        return "sig is not a signature (hexadecimal digits)"
+    if exp < (time.time() if now is None else now):
         return "the signature has expired"
     message = f"{path}?{_serialize_query((k, v) for k, v in pairs if k != 'sig')}"
     if not hmac.compare_digest(_as_key(key).hexdigest(message), sigs[0].lower()):

@@ -9,6 +9,7 @@ for URLs that come from elsewhere (a database, a template). Reference §1 and §
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
@@ -23,6 +24,7 @@ __all__ = [
     "ParsedURL",
     "TransformationURL",
     "check_account_hash",
+    "check_host",
     "check_variant_name",
     "encode_image_id",
     "is_plain_id",
@@ -30,6 +32,7 @@ __all__ = [
     "is_url",
     "normalize_path",
     "parse_delivery_url",
+    "parse_exp",
     "parse_origin",
     "parse_url",
     "split_delivery_url",
@@ -45,6 +48,8 @@ TRANSFORM_PREFIX = "/cdn-cgi/image/"
 URL_PREFIXES = ("https://", "http://", DOMAIN_PREFIX + "/")
 """What a delivery URL (as opposed to an image id) starts with; an image id can never start with '/'."""
 MAX_ID_LENGTH = 1024
+MAX_EXP = 253_402_300_799
+"""The last second of year 9999 (UTC): the latest ``exp`` signed or read (``datetime`` ends there too)."""
 
 # Characters a WHATWG parser leaves alone in a path (besides ASCII letters, digits and "_.-"). The path
 # percent-encode set is: C0 controls, space, '"', '#', '<', '>', '?', '`', '{', '}', '^' (added to the URL standard
@@ -53,10 +58,11 @@ _PATH_SAFE = "/!$&'()*+,;=:@[]|~"
 _ID_PLAIN = re.compile(r"[A-Za-z0-9_.~!$&'()*+,;=:@|\[\]-]+(?:/[A-Za-z0-9_.~!$&'()*+,;=:@|\[\]-]+)*")
 _ACCOUNT_HASH = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _VARIANT_NAME = re.compile(r"[A-Za-z0-9]{1,99}")
+_HOST_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
 _DOT_SEGMENTS = frozenset({".", "%2e", "%2E"})
 _DOUBLE_DOT_SEGMENTS = frozenset({"..", ".%2e", ".%2E", "%2e.", "%2E.", "%2e%2e", "%2E%2E", "%2e%2E", "%2E%2e"})
 
-_ORIGIN = re.compile(r"(?:(https?)://)?([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::(\d{1,5}))?/?")
+_ORIGIN = re.compile(r"(?:(https?)://)?([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::([0-9]{1,5}))?/?")
 
 PLAIN_ID_BYTES = bytes(ord("a") if chr(c).isascii() and (chr(c).isalnum() or chr(c) in "-_") else 0 for c in range(256))
 """``image.encode().translate(PLAIN_ID_BYTES).isalnum()`` is true exactly when a non-empty id is only ASCII
@@ -102,7 +108,10 @@ def encode_image_id(image_id: str) -> str:
         )
     if _ID_PLAIN.fullmatch(image_id):
         return image_id
-    return quote(image_id, safe=_PATH_SAFE)
+    try:
+        return quote(image_id, safe=_PATH_SAFE)
+    except UnicodeEncodeError:
+        raise ImageIdError(f"image id {shown} is not valid text (it holds a lone surrogate)") from None
 
 
 def _show(text: str, limit: int = 80) -> str:
@@ -122,6 +131,9 @@ def parse_origin(domain: str, what: str = "domain") -> tuple[str, str]:
             "and port such as http://127.0.0.1:5000)"
         )
     scheme, host, port = match.group(1) or "https", match.group(2).lower(), match.group(3)
+    if port is not None and not 0 < int(port) < 65536:
+        raise URLError(f"{what} {domain!r} has port {port}; a port is from 1 to 65535")
+    host = f"[{check_host(host[1:-1])}]" if host.startswith("[") else check_host(host)
     netloc = f"{host}:{port}" if port else host
     origin = f"{scheme}://{netloc}"
     return origin, netloc if scheme == "https" else origin
@@ -138,6 +150,37 @@ def check_account_hash(account_hash: str) -> str:
     return account_hash
 
 
+def check_host(host: str) -> str:
+    """Validate a host name, IPv4 or IPv6 address (without brackets) and return it lowercased, non-ASCII names in
+    their IDNA (``xn--``) form. Anything else raises ``URLError``: a host is written into URLs and HTML, so a
+    stored URL whose host holds quotes or spaces must never be re-emitted."""
+    if not isinstance(host, str):
+        raise URLError(f"a host name must be a string, not {type(host).__name__}")
+    name = host.lower()
+    if ":" in name:
+        try:
+            return str(ipaddress.IPv6Address(name))
+        except ValueError:
+            raise URLError(f"host {_show(host)} is not a valid IPv6 address") from None
+    if not name.isascii():
+        try:
+            name = name.encode("idna").decode("ascii")
+        except UnicodeError:
+            raise URLError(f"host {_show(host)} is not a valid host name") from None
+    labels = name.removesuffix(".").split(".")
+    if len(name) > 253 or not all(_HOST_LABEL.fullmatch(label) for label in labels):
+        raise URLError(
+            f"host {_show(host)} is not a valid host name (letters, digits and '-' in dot-separated labels, "
+            "like images.example.com)"
+        )
+    if labels[-1].isdigit():  # only an IPv4 address may end in a numeric label
+        try:
+            ipaddress.IPv4Address(name)
+        except ValueError:
+            raise URLError(f"host {_show(host)} is not a valid IPv4 address or host name") from None
+    return name
+
+
 def check_variant_name(name: str) -> str:
     """Validate a named variant (alphanumeric, at most 99 characters, reference §3)."""
     if not _VARIANT_NAME.fullmatch(name):
@@ -151,6 +194,8 @@ def check_variant_name(name: str) -> str:
 def normalize_path(path: str) -> str:
     """The pathname a WHATWG URL parser makes of ``path`` (special scheme): ``\\`` becomes ``/``, dot segments
     are resolved, and the path percent-encode set is encoded while existing escapes are kept as they are."""
+    if not isinstance(path, str):
+        raise URLError(f"a URL path must be a string, not {type(path).__name__}")
     path = path.replace("\\", "/")
     if not path.startswith("/"):
         path = "/" + path
@@ -170,7 +215,19 @@ def normalize_path(path: str) -> str:
             else:
                 out.append(segment)
         segments = out
-    return quote("/" + "/".join(segments), safe=_PATH_SAFE + "%")
+    try:
+        return quote("/" + "/".join(segments), safe=_PATH_SAFE + "%")
+    except UnicodeEncodeError:
+        raise URLError(f"path {_show(path)} is not valid text (it holds a lone surrogate)") from None
+
+
+def parse_exp(text: str) -> int | None:
+    """The unix time of an ``exp`` parameter, or ``None`` unless it is ASCII digits up to ``MAX_EXP`` (a
+    thousand-digit value is refused before Python converts it)."""
+    digits = text.lstrip("0") or "0"
+    if not text.isascii() or not text.isdigit() or len(digits) > len(str(MAX_EXP)) or int(digits) > MAX_EXP:
+        return None
+    return int(digits)
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,6 +275,7 @@ def split_delivery_url(url: str) -> _Split:
         raise URLError(f"{_show(url)} is not a valid URL: {exc}") from None
     if parts.scheme not in ("https", "http") or not host:
         raise URLError(f"{_show(url)} is not a delivery URL: expected https://imagedelivery.net/<hash>/<id>/<variant>")
+    host = check_host(host)
     path = normalize_path(parts.path)
     if host == DELIVERY_HOST:
         prefix = ""
@@ -335,9 +393,9 @@ def parse_delivery_url(url: str) -> ParsedURL:
     sig: str | None = None
     for name, value in parse_qsl(split.query, keep_blank_values=True):
         if name == "exp":
-            if not value.isascii() or not value.isdigit():
-                raise URLError(f"exp={value!r} in {_show(url)} is not a unix timestamp in seconds")
-            exp = int(value)
+            exp = parse_exp(value)
+            if exp is None:
+                raise URLError(f"exp={_show(value, 30)} in {_show(url)} is not a unix timestamp in seconds")
         elif name == "sig":
             sig = value
     scheme, _, host = split.origin.partition("://")

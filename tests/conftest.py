@@ -4,8 +4,16 @@ from __future__ import annotations
 
 from hypothesis import HealthCheck, settings
 
-# Shared, noisy machines: no per-example deadlines, and slow generation is not a failure.
-settings.register_profile("cfvariants", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# Shared, noisy machines: no per-example deadlines, and slow generation is not a failure. Derandomised with no example
+# database: every run (and CI) tries the same examples, a failure reproduces exactly, and runs share no state.
+settings.register_profile(
+    "cfvariants",
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    derandomize=True,
+    database=None,
+    print_blob=True,
+)
 settings.load_profile("cfvariants")
 
 

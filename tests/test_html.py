@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import html.parser
+from typing import Any
 
 import pytest
+from jinja2 import Environment
 from markupsafe import Markup
 
 from cfvariants import CFVariantsError, Delivery, Source, VariantError
@@ -173,3 +175,50 @@ def test_picture_rejects_unknown_formats_and_sources(cf: Delivery) -> None:
         cf.picture("a", "w=10", alt="", formats=("json",))
     with pytest.raises(CFVariantsError, match="Source objects"):
         cf.picture("a", "w=10", alt="", sources=[{"media": "x"}])  # type: ignore[list-item]
+
+
+# -- values that claim to be safe HTML are still escaped as attribute text ------------------------------------------
+
+EVIL = 'x" onerror="alert(1)'
+
+
+def _django_safe(text: str) -> object:
+    from django_project import setup
+
+    setup()
+    from django.utils.safestring import mark_safe
+
+    return mark_safe(text)
+
+
+@pytest.mark.parametrize("make", [Markup, _django_safe], ids=["markupsafe.Markup", "django.SafeString"])
+def test_safe_strings_cannot_break_out_of_an_attribute(cf: Delivery, make: Any) -> None:
+    markup = cf.picture("a", "w=400", alt=make(EVIL), title=make(EVIL), sources=[Source("w=200", media=make(EVIL))])
+    assert "onerror" not in [name for _tag, attrs in tags(markup) for name in attrs]
+    assert tags(markup)[1][1]["media"] == EVIL and tags(markup)[-1][1]["alt"] == EVIL
+
+
+def test_jinja_newstyle_gettext_alt_is_escaped_as_attribute_text() -> None:
+    import cfvariants.jinja
+
+    env = Environment(autoescape=True, extensions=["jinja2.ext.i18n"])
+    env.install_gettext_callables(lambda s: s.replace("Ada", EVIL), lambda s, p, n: s, newstyle=True)  # type: ignore[attr-defined]
+    cfvariants.jinja.install(env, delivery=Delivery(HASH))
+    out = env.from_string("{{ 'abc' | cf_img('w=200', alt=_('Photo of Ada')) }}").render()
+    assert tags(out)[0][1]["alt"] == f"Photo of {EVIL}"
+
+
+def test_django_translated_alt_in_cf_img_is_escaped() -> None:
+    from django_project import setup
+
+    setup()
+    from django.template import engines
+    from django.utils import translation
+
+    template = engines["django"].from_string(
+        "{% load cfvariants i18n %}{% translate 'Photo \" onerror=\"alert(1)' as label %}"
+        "{% cf_img i 'w=200' alt=label %}"
+    )
+    with translation.override("en"):
+        out = template.render({"i": "abc"})
+    assert tags(out)[0][1]["alt"] == 'Photo " onerror="alert(1)'

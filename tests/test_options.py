@@ -249,3 +249,57 @@ def test_option_names_lists_every_url_spelling() -> None:
     names = option_names()
     assert {"w", "width", "g", "gravity", "face-zoom", "scq", "trim.border.keep", "upscale"} <= set(names)
     assert len(names) == len(set(names))
+
+
+# -- keywords are held to the parser's rules, so whatever builds also parses back ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("keywords", "message"),
+    [
+        ({"width": 10**9}, "width is too large: at most 999999999"),
+        ({"width": 1e300}, "width is too large"),
+        ({"trim_left": 10**400}, "trim.left is too large"),
+        ({"contrast": 1e300}, "contrast is too large: it must be less than 1000000000"),
+        ({"gamma": 10**400}, "gamma is too large"),  # float(10**400) raises OverflowError
+        ({"sharpen": 10**400}, "sharpen must be a number from 0 to 10"),
+        ({"brightness": -(10**400)}, "brightness must be a number of at least 0"),
+        ({"saturation": float("nan")}, "saturation must be a number"),
+        ({"contrast": float("inf")}, "contrast must be a number"),
+        ({"width": float("inf")}, "width must be a positive integer"),
+        ({"trim": (10**10, 0, 0, 0)}, "trim must be four integers"),
+        ({"gravity": (float("nan"), 0.5)}, "gravity must be one of"),
+    ],
+)
+def test_out_of_range_keywords_raise_options_error(keywords: dict[str, object], message: str) -> None:
+    with pytest.raises(OptionsError, match=message) as caught:
+        Options(**keywords)
+    assert len(str(caught.value)) < 300  # a 400-digit value is not repeated in full
+
+
+@pytest.mark.parametrize(
+    "text", ["w=1000000000", "w=" + "9" * 5000, "contrast=" + "1" * 5000, "trim=1;2;3;" + "4" * 5000]
+)
+def test_numbers_beyond_the_bound_are_refused_without_converting_them(text: str) -> None:
+    with pytest.raises(OptionsError, match=r"too large|trim must be") as caught:
+        Options.parse(text)
+    assert len(str(caught.value)) < 400
+
+
+@pytest.mark.parametrize(
+    "text", ["w=١٢٣", "h=１２", "q=٥٠", "sharpen=٣", "g=٠.٥x0.5", "trim=1;2;3;٤", "background=rgb(٢,3,4)", "blur=²"]
+)
+def test_only_ascii_digits_are_numbers(text: str) -> None:
+    with pytest.raises(OptionsError):
+        Options.parse(text)
+
+
+def test_largest_values_build_and_parse_back() -> None:
+    big = Options(width=999_999_999, contrast=999_999_999.9999, trim_left=999_999_999)
+    assert Options.parse(str(big)) == big
+    assert Options.parse("w=0000000012") == Options(width=12)  # leading zeros are not extra digits
+
+
+def test_negative_zero_is_written_as_zero() -> None:
+    assert str(Options(brightness=-0.0)) == "brightness=0"
+    assert Options.parse(str(Options(brightness=-0.0))) == Options(brightness=0)

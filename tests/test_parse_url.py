@@ -88,3 +88,50 @@ def test_round_trip_with_the_builder(domain: str | None, image_id: str, variant:
         parsed.domain if parsed.scheme == "https" else parsed.origin
     )  # fmt: skip
     assert Delivery(parsed.account_hash, domain=rebuilt_domain).url(parsed.image_id, parsed.variant_segment) == url
+
+
+# -- stored URLs: only a valid host is re-emitted -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        'x" onerror="alert(1)" a="',
+        "a b.example",
+        "exa<mple.com",
+        "-leading.example",
+        "a..b",
+        "1.2.3",  # numeric last label but not an IPv4 address
+        "256.1.1.1",
+        "x" * 64 + ".example",
+    ],
+)
+def test_a_stored_url_with_an_invalid_host_is_refused(host: str) -> None:
+    url = f"https://{host}/cdn-cgi/imagedelivery/{HASH}/abc/public"
+    with pytest.raises(URLError, match="host"):
+        parse_url(url)
+    with pytest.raises(URLError, match="host"):
+        Delivery(HASH).url(url, "w=200")
+    with pytest.raises(URLError):
+        Delivery(HASH, domain=host)
+
+
+@pytest.mark.parametrize(
+    ("host", "emitted"),
+    [
+        ("Images.Example.COM", "images.example.com"),
+        ("127.0.0.1:8787", "127.0.0.1:8787"),
+        ("[::1]:5000", "[::1]:5000"),
+        ("bücher.example", "xn--bcher-kva.example"),
+        ("user:secret@images.example.com", "images.example.com"),  # userinfo is never re-emitted
+    ],
+)
+def test_valid_hosts_are_emitted_in_normal_form(host: str, emitted: str) -> None:
+    url = Delivery(HASH).url(f"https://{host}/cdn-cgi/imagedelivery/{HASH}/abc/public", "w=200")
+    assert url == f"https://{emitted}/cdn-cgi/imagedelivery/{HASH}/abc/w=200"
+
+
+@pytest.mark.parametrize("exp", ["1" * 5000, "١٢٣", "999999999999", "-1", "1e9"])
+def test_an_exp_that_is_not_a_timestamp_is_a_url_error(exp: str) -> None:
+    with pytest.raises(URLError, match="is not a unix timestamp"):
+        parse_url(f"https://imagedelivery.net/{HASH}/id/public?exp={exp}&sig=ab")

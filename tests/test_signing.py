@@ -239,3 +239,50 @@ def test_root_relative_urls_sign_and_verify_like_the_same_path_on_any_origin() -
     assert absolute == "https://img.example.com" + relative
     assert verify(relative, KEY, now=EXP - 1)
     assert sign_url(relative.split("?")[0], KEY, exp=EXP) == relative
+
+
+# -- hostile exp, sig and lifetimes give a SigningError or a False, never another exception ------------------------
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"expires_in": float("nan")},
+        {"expires_in": float("inf")},
+        {"expires_in": -float("inf")},
+        {"expires_in": 1e300},
+        {"expires_in": 10**5000},
+        {"expires_in": timedelta.max},
+        {"expires_at": float("nan")},
+        {"expires_at": float("inf")},
+        {"expires_at": 10**5000},
+    ],
+)
+def test_unusable_lifetimes_raise_signing_error(kwargs: dict[str, object]) -> None:
+    cf = Delivery(HASH, signing_key=KEY)
+    with pytest.raises(SigningError, match=r"expires_|after year 9999"):
+        cf.signed_url(ID, "public", **kwargs)  # type: ignore[arg-type]
+    with pytest.raises(SigningError):
+        expiry(**kwargs)  # type: ignore[arg-type]
+
+
+def test_the_latest_expiry_signs_and_verifies() -> None:
+    last = datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)
+    signed = sign_url(URL, KEY, exp=last)
+    assert signed.startswith(f"{URL}?exp=253402300799&sig=") and verify(signed, KEY)
+
+
+@pytest.mark.parametrize(
+    ("query", "problem"),
+    [
+        ("exp=2000000000&sig=é" + "0" * 63, "sig is not a signature"),
+        ("exp=2000000000&sig=" + "g" * 64, "sig is not a signature"),
+        ("exp=" + "1" * 5000 + f"&sig={SIG}", "exp is not a unix timestamp"),
+        ("exp=٢٠٠٠٠٠٠٠٠٠&sig=" + SIG, "exp is not a unix timestamp"),
+        ("exp=999999999999&sig=" + SIG, "exp is not a unix timestamp"),  # after year 9999
+    ],
+)
+def test_malformed_exp_and_sig_are_reported_not_raised(query: str, problem: str) -> None:
+    url = f"{URL}?{query}"
+    assert (signature_problem(url, KEY) or "").startswith(problem)
+    assert verify(url, KEY) is False
