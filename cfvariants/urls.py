@@ -35,6 +35,7 @@ __all__ = [
     "parse_exp",
     "parse_origin",
     "parse_url",
+    "redact_userinfo",
     "split_delivery_url",
 ]
 
@@ -137,6 +138,24 @@ def parse_origin(domain: str, what: str = "domain") -> tuple[str, str]:
     netloc = f"{host}:{port}" if port else host
     origin = f"{scheme}://{netloc}"
     return origin, netloc if scheme == "https" else origin
+
+
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+def redact_userinfo(url: str, limit: int = 200) -> str:
+    """``url`` for a message: any ``user:password@`` before the host becomes ``***@`` (whatever the scheme, and
+    even when the URL does not parse), and at most ``limit`` characters."""
+    scheme = _SCHEME.match(url)
+    start = scheme.end() if scheme else 0
+    end = len(url)
+    for stop in "/?#":
+        found = url.find(stop, start)
+        if found != -1:
+            end = min(end, found)
+    at = url.rfind("@", start, end)
+    shown = url if at == -1 else f"{url[:start]}***{url[at:]}"
+    return shown if len(shown) <= limit else shown[: limit - 3] + "..."
 
 
 def check_account_hash(account_hash: str) -> str:

@@ -184,6 +184,12 @@ _REFUSED: list[tuple[str, dict[str, Any], str]] = [
     ("upload", {"file": b"x", "url": "https://example.com/a.png"}, "not both"),
     ("upload", {}, "not both and not neither"),
     ("upload", {"url": "ftp://example.com/a.png"}, "http(s) URL"),
+    ("upload", {"url": "ftp://ada:s3cret@example.com/a.png"}, "not 'ftp://***@example.com/a.png'"),  # no userinfo
+    ("upload", {"file": b"x", "content_type": "image/png\r\nX-Injected: 1"}, "is not a media type"),
+    ("upload", {"file": b"x", "content_type": "image/png\n"}, "is not a media type"),
+    ("upload", {"file": b"x", "content_type": "image/png; name=\x00"}, "is not a media type"),
+    ("upload", {"file": b"x", "content_type": "imagé/png"}, "is not a media type"),
+    ("upload", {"file": b"x", "content_type": ""}, "is not a media type"),
     ("upload", {"file": "https://example.com/a.png"}, "pass url="),
     ("upload", {"file": io.StringIO("text")}, "binary mode"),
     ("upload", {"file": 12}, "path, bytes or a binary file"),

@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import imagegen
 import pytest
+from conftest import free_port
 from emulator_helpers import API, FakeClock, fails, in_process, ok, schema_errors, snapshot, upload
 
 from cfvariants import Delivery, parse_url
@@ -253,6 +254,18 @@ def test_url_uploads_never_reach_the_internet(cf_http: httpx.Client, cf_emulator
     assert "does not fetch from the internet" in message and "example.com" in message
     assert "not an absolute http(s) URL" in fails(upload(cf_http, None, url="ftp://127.0.0.1/a.jpg"), 400, 5400)
     assert snapshot(cf_emulator.config.data_dir) == before
+
+
+def test_url_uploads_never_echo_the_userinfo_of_the_url(cf_http: httpx.Client, origin: str) -> None:
+    port = origin.rsplit(":", 1)[1]
+    for url in (
+        "ftp://ada:s3cret@127.0.0.1/a.jpg",  # not http(s)
+        f"http://ada:s3cret@127.0.0.1:{port}/missing.jpg",  # the origin answers 404
+        f"http://ada:s3cret@127.0.0.1:{free_port()}/a.jpg",  # nothing listens
+        "http://ada:s3cret@[::1/a.jpg",  # does not parse
+    ):
+        message = fails(upload(cf_http, None, url=url), 400, 5400)
+        assert "s3cret" not in message and "ada" not in message and "***@" in message
 
 
 def test_a_configured_fetcher_replaces_the_allow_list(tmp_path: Path) -> None:

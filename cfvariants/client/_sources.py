@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import mimetypes
 import os
+import re
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,11 +21,14 @@ from typing import IO, Any
 from ._checks import MAX_UPLOAD_BYTES, check_upload_size
 from .errors import ValidationError
 
-__all__ = ["FileInput", "UploadSource", "open_source"]
+__all__ = ["FileInput", "UploadSource", "check_content_type", "open_source"]
 
 FileInput = str | os.PathLike[str] | bytes | bytearray | memoryview | IO[bytes]
 _SPOOL_IN_MEMORY = 1024 * 1024
 _COPY_CHUNK = 64 * 1024
+# type/subtype (RFC 9110 tokens), then optional ;parameters of printable ASCII: nothing that could end the
+# multipart part's header line (CR, LF) or hide in it (other controls, non-ASCII).
+_MEDIA_TYPE = re.compile(r"[A-Za-z0-9!#$&^_.+-]+/[A-Za-z0-9!#$&^_.+-]+(?:[ \t]*;[\x20-\x7e]*)?")
 
 
 class _Window:
@@ -168,7 +172,19 @@ def _name_of(file: object) -> str:
 
 
 def _media_type(filename: str, given: str | None) -> str:
-    if given:
-        return given
+    if given is not None:
+        return check_content_type(given)
     guessed, _ = mimetypes.guess_type(filename)
     return guessed or "application/octet-stream"
+
+
+def check_content_type(content_type: str) -> str:
+    """A media type such as ``image/png`` for the file part's header; ``ValidationError`` for anything else
+    (a CR or LF would let the value write headers of its own)."""
+    if not isinstance(content_type, str) or not _MEDIA_TYPE.fullmatch(content_type):
+        shown = repr(content_type[:80]) if isinstance(content_type, str) else type(content_type).__name__
+        raise ValidationError(
+            f"content_type {shown} is not a media type such as image/png (type/subtype, no line breaks or "
+            "control characters)"
+        )
+    return content_type

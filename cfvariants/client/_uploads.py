@@ -15,9 +15,11 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
+from cfvariants.urls import redact_userinfo
+
 from ._checks import check_custom_id, encode_metadata
 from ._requests import Request
-from ._sources import FileInput, UploadSource, open_source
+from ._sources import FileInput, UploadSource, check_content_type, open_source
 from .errors import ValidationError
 
 __all__ = ["MARKER_KEY", "PreparedUpload", "prepare_upload"]
@@ -79,7 +81,8 @@ def prepare_upload(
     form: list[tuple[str, str]] = []
     if url is not None:
         if not isinstance(url, str) or not url.startswith(("https://", "http://")):
-            raise ValidationError(f"url must be an http(s) URL for Cloudflare to fetch, not {url!r}")
+            shown = repr(redact_userinfo(url)) if isinstance(url, str) else type(url).__name__
+            raise ValidationError(f"url must be an http(s) URL for Cloudflare to fetch, not {shown}")
         form.append(("url", url))
     if id is not None:
         form.append(("id", check_custom_id(id, private=private)))
@@ -89,6 +92,8 @@ def prepare_upload(
         if not isinstance(creator, str):
             raise ValidationError(f"creator must be a string, not {type(creator).__name__}")
         form.append(("creator", creator))
+    if content_type is not None:
+        check_content_type(content_type)  # before a file is opened
     metadata_text, token = _metadata_with_marker(metadata, marker)
     if metadata_text is not None:
         form.append(("metadata", metadata_text))

@@ -14,6 +14,8 @@ from urllib.parse import unquote, urlsplit
 
 import httpx
 
+from cfvariants.urls import redact_userinfo
+
 from .errors import TOO_LARGE, ApiError, bad_request
 from .rules import MAX_FILE_BYTES
 
@@ -29,7 +31,7 @@ def check_url(url: str) -> str:
         host = None
         parts = None
     if parts is None or parts.scheme not in ("http", "https") or not host:
-        raise bad_request(f"url {url[:200]!r} is not an absolute http(s) URL")
+        raise bad_request(f"url {redact_userinfo(url)!r} is not an absolute http(s) URL")
     return url.strip()
 
 
@@ -71,9 +73,5 @@ class LocalFetcher:
 
 
 def _shown(url: str) -> str:
-    """The URL without any embedded password (it may carry ``user:password@``)."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return repr(url[:200])
-    netloc = parts.netloc.rsplit("@", 1)[1]
-    return repr(parts._replace(netloc=f"{parts.username}:***@{netloc}").geturl()[:200])
+    """The URL without any embedded ``user:password@``."""
+    return repr(redact_userinfo(url))
