@@ -41,6 +41,15 @@ class OptionsError(CFVariantsError):
         return (_rebuild_options_error, (self.reason, self.part, self.options))
 
 
+def shown(value: object, limit: int = 40) -> str:
+    """``repr(value)`` for a message, at most ``limit`` characters (the repr of a 5,000-digit int raises)."""
+    try:
+        text = repr(value)
+    except ValueError:  # an int too large to convert to text
+        return "an integer too large to show"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _clip(text: str, limit: int = 200) -> str:
     """The start of a long input: a message names the bad part, it need not repeat 5,000 characters."""
     return text if len(text) <= limit else text[: limit - 3] + "..."

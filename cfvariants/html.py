@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 from markupsafe import Markup, escape
 
-from .errors import CFVariantsError, VariantError
+from .errors import CFVariantsError, VariantError, shown
 from .options import MAX_INT, Options
 from .segments import Variant, merge_options
 
@@ -64,10 +64,10 @@ def fluid_widths(
     """Widths from ``min_width`` to ``max_width`` where each is at most ``2 * tolerance`` larger than the last
     (imgix's fluid srcset): a browser never downloads more than ``tolerance`` too many pixels per side."""
     if isinstance(min_width, bool) or not isinstance(min_width, int) or min_width < 1:
-        raise VariantError(f"min_width must be a positive integer, not {_show(min_width)}")
+        raise VariantError(f"min_width must be a positive integer, not {shown(min_width)}")
     if isinstance(max_width, bool) or not isinstance(max_width, int) or not min_width <= max_width <= MAX_INT:
         raise VariantError(
-            f"max_width must be an integer from min_width ({min_width}) to {MAX_INT}, not {_show(max_width)}"
+            f"max_width must be an integer from min_width ({min_width}) to {MAX_INT}, not {shown(max_width)}"
         )
     if not isinstance(tolerance, int | float) or not 0.01 <= tolerance <= 1:
         raise VariantError(f"tolerance must be a number from 0.01 to 1, not {tolerance!r}")
@@ -87,14 +87,6 @@ def _sequence(values: Iterable[Any], name: str) -> tuple[Any, ...]:
     if isinstance(values, str | bytes) or not isinstance(values, Iterable):
         raise VariantError(f"{name} must be a list of numbers, not {type(values).__name__}")
     return tuple(values)
-
-
-def _show(value: object) -> str:
-    try:
-        text = repr(value)
-    except ValueError:  # an int too large to convert to text
-        return "an integer too large to show"
-    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def srcset_candidates(
@@ -145,7 +137,7 @@ def _positive_numbers(values: Iterable[float], name: str) -> list[float]:
     out = []
     for value in values:
         if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < math.inf:
-            raise VariantError(f"{name} must be positive numbers, not {_show(value)}")
+            raise VariantError(f"{name} must be positive numbers, not {shown(value)}")
         out.append(value)
     if not out:
         raise VariantError(f"{name} is empty")
@@ -156,7 +148,7 @@ def _widths(values: Iterable[int]) -> list[int]:
     out = []
     for value in values:
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise VariantError(f"srcset widths must be positive integers, not {_show(value)}")
+            raise VariantError(f"srcset widths must be positive integers, not {shown(value)}")
         out.append(value)
     if not out:
         raise VariantError("srcset widths is empty")

@@ -26,7 +26,7 @@ from urllib.parse import unquote
 from pydantic import BaseModel, ConfigDict, PrivateAttr, model_validator
 
 from .colors import canonical_color, color_to_url
-from .errors import OptionsError
+from .errors import OptionsError, shown
 
 __all__ = [
     "FITS",
@@ -358,11 +358,7 @@ def _unknown(name: str) -> str:
 
 def _keyword_part(name: str, value: object) -> str:
     """``name=<repr>`` for messages, bounded: the repr of a 5,000-digit int raises, and a long one helps no one."""
-    try:
-        shown = repr(value)
-    except ValueError:  # int too large to convert to text
-        shown = "<an integer too large to show>"
-    return f"{name}={shown if len(shown) <= 60 else shown[:57] + '...'}"
+    return f"{name}={shown(value, 60)}"
 
 
 def _normalize(items: Mapping[str, object], source: str | None) -> dict[str, object]:

@@ -21,7 +21,7 @@ from urllib.parse import parse_qsl, quote_plus, urlsplit
 
 from pydantic import SecretStr
 
-from .errors import SigningError
+from .errors import SigningError, shown
 from .urls import MAX_EXP, normalize_path, parse_exp
 
 __all__ = ["SigningKey", "expiry", "sign_url", "signature_problem", "verify"]
@@ -103,14 +103,14 @@ def expiry(
     if expires_in is not None:
         seconds = expires_in.total_seconds() if isinstance(expires_in, timedelta) else expires_in
         if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not 0 < seconds < math.inf:
-            raise SigningError(f"expires_in must be a positive number of seconds, not {_show_number(expires_in)}")
+            raise SigningError(f"expires_in must be a positive number of seconds, not {shown(expires_in)}")
         return _checked_exp((time.time() if now is None else now) + min(seconds, MAX_EXP + 1))  # no overflow
     if isinstance(expires_at, datetime):
         if expires_at.tzinfo is None:
             raise SigningError("expires_at is a naive datetime; give it a timezone (e.g. datetime.now(UTC))")
         return _checked_exp(expires_at.timestamp())
     if isinstance(expires_at, bool) or not isinstance(expires_at, int | float) or not 0 < expires_at < math.inf:
-        raise SigningError(f"expires_at must be a datetime or unix seconds, not {_show_number(expires_at)}")
+        raise SigningError(f"expires_at must be a datetime or unix seconds, not {shown(expires_at)}")
     return _checked_exp(expires_at)
 
 
@@ -119,14 +119,6 @@ def _checked_exp(when: float) -> int:
     if not when <= MAX_EXP:  # also False for NaN
         raise SigningError(f"the expiry is after year 9999 (exp at most {MAX_EXP}); give a shorter lifetime")
     return int(when)
-
-
-def _show_number(value: object) -> str:
-    try:
-        text = repr(value)
-    except ValueError:  # an int too large to convert to text
-        return "an integer too large to show"
-    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _serialize_query(pairs: Iterable[tuple[str, str]]) -> str:
