@@ -218,13 +218,12 @@ def _int_arg(call: _Call, name: str, default: int) -> int:
     text = call.request.args.get(name)
     if text is None or text == "":
         return default
-    try:
-        number = float(text)
-    except ValueError:
-        raise bad_request(f"{name} must be a whole number, not {text[:40]!r}") from None
-    if not number.is_integer():
+    digits = text.lstrip("0") or "0"
+    if not text.isascii() or not text.isdigit():  # no 1e300, no NaN, no non-ASCII digits
         raise bad_request(f"{name} must be a whole number, not {text[:40]!r}")
-    return int(number)
+    if len(digits) > 9:
+        raise bad_request(f"{name} is too large: {text[:40]!r}")
+    return int(digits)
 
 
 def _creator_arg(call: _Call) -> str | None:

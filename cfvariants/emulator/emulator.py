@@ -207,7 +207,7 @@ class Emulator(AccountMixin):
     def list_images(self, *, page: int = 1, per_page: int = 1000, creator: str | None = None) -> list[ImageRecord]:
         """``GET /images/v1`` (deprecated list): oldest first, so pages stay stable while images are added.
         ``creator=""`` lists images without a creator."""
-        _check_int("page", page, 1, None)
+        _check_int("page", page, 1, 10**9)
         _check_int("per_page", per_page, 10, 10_000)
         return self.db.read().page_images(offset=(page - 1) * per_page, limit=per_page, ascending=True, creator=creator)
 

@@ -31,6 +31,52 @@ __all__ = [
 ]
 
 _PATH_PART = re.compile(r"\.([^.\[\]]+)|\[([^\[\]]*)\]")
+MAX_JSON_DEPTH = 32
+"""Deepest nesting of a JSON body, metadata or flattened metadata key (1 KB of metadata needs nothing deeper);
+past it a 5400 error, never a ``RecursionError`` in the parser or the encoder."""
+
+
+class _NotJSON(ValueError):
+    """A JSON constant Cloudflare's JSON does not have (NaN, Infinity): valid for Python, not for JSON."""
+
+
+def _refuse_constant(name: str) -> object:
+    raise _NotJSON(f"{name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if number in (float("inf"), float("-inf")):
+        raise _NotJSON(f"{text[:40]} is too large for a JSON number")
+    return number
+
+
+def loads_json(raw: str | bytes, what: str) -> Any:
+    """Strict JSON (no NaN/Infinity, numbers that fit a double, at most ``MAX_JSON_DEPTH`` deep), or a 5400
+    error naming ``what`` and the problem."""
+    try:
+        value = json.loads(raw, parse_constant=_refuse_constant, parse_float=_finite_float)
+    except _NotJSON as exc:
+        raise bad_request(f"{what} is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise bad_request(f"{what} nests more than {MAX_JSON_DEPTH} levels deep") from None
+    except ValueError:  # JSONDecodeError, UnicodeDecodeError, an integer of more than 4300 digits
+        raise bad_request(f"{what} is not valid JSON") from None
+    if _depth_exceeds(value, MAX_JSON_DEPTH):
+        raise bad_request(f"{what} nests more than {MAX_JSON_DEPTH} levels deep")
+    return value
+
+
+def _depth_exceeds(value: Any, limit: int) -> bool:
+    """True when ``value`` nests lists/objects more than ``limit`` deep (iterative: no recursion to exhaust)."""
+    pending: list[tuple[Any, int]] = [(value, 0)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, dict | list):
+            if depth >= limit:
+                return True
+            pending.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return False
 
 
 def is_multipart(request: Request) -> bool:
@@ -48,7 +94,15 @@ def multipart_form(request: Request) -> tuple[MultiDict[str, str], MultiDict[str
     try:
         return request.form, request.files
     except RequestEntityTooLarge:
-        raise ApiError(413, TOO_LARGE, "The request is larger than the 10 MB an image may have") from None
+        length, limit = request.content_length, request.max_content_length
+        if length is not None and limit is not None and length > limit:
+            message = "The request is larger than the 10 MB an image may have"
+        else:  # werkzeug's other two form limits; saying "10 MB" for a 700 kB field would mislead
+            memory, parts = request.max_form_memory_size or 0, request.max_form_parts or 0
+            message = (
+                f"A text field of the form is larger than {memory:,} bytes, or the form has more than {parts:,} parts"
+            )
+        raise ApiError(413, TOO_LARGE, message) from None
 
 
 def read_upload_file(form: MultiDict[str, str], files: MultiDict[str, Any]) -> tuple[bytes | None, str | None]:
@@ -94,10 +148,7 @@ def form_metadata(form: MultiDict[str, str]) -> dict[str, Any] | None:
 def _metadata_json(text: str) -> dict[str, Any]:
     if not text.strip():
         return {}
-    try:
-        value = json.loads(text)
-    except ValueError:
-        raise bad_request('metadata must be a JSON object, e.g. {"owner": 7}; it is not valid JSON') from None
+    value = loads_json(text, 'metadata (a JSON object such as {"owner": 7})')
     if not isinstance(value, dict):
         raise bad_request(f"metadata must be a JSON object, not a JSON {type(value).__name__}")
     return value
@@ -109,6 +160,8 @@ def _field_path(key: str) -> list[str]:
     matches = list(_PATH_PART.finditer(rest))
     if not matches or "".join(m.group(0) for m in matches) != rest or matches[0].group(0) == "[]":
         raise bad_request(f"form field {key[:80]!r} is not metadata.<key> (or metadata[<key>]), nested or with []")
+    if len(matches) > MAX_JSON_DEPTH:
+        raise bad_request(f"form field {key[:80]!r} nests more than {MAX_JSON_DEPTH} levels deep")
     return [m.group(1) if m.group(1) is not None else m.group(2) for m in matches]
 
 
@@ -140,10 +193,7 @@ def json_object(request: Request, *, allowed: Iterable[str], required: Iterable[
     if not raw.strip():
         body: Any = {}
     else:
-        try:
-            body = json.loads(raw)
-        except ValueError:
-            raise bad_request("the request body is not valid JSON") from None
+        body = loads_json(raw, "the request body")
     if not isinstance(body, dict):
         raise bad_request(f"the request body must be a JSON object, not a JSON {type(body).__name__}")
     allowed = set(allowed)

@@ -37,6 +37,7 @@ _OPERATORS = frozenset(
     }
 )  # fmt: skip
 _TOKEN = struct.Struct(">QQ")
+_INT64_LIMIT = 2**63  # SQLite integers are signed 64-bit
 
 
 @dataclass(frozen=True)
@@ -147,5 +148,8 @@ def decode_token(token: str) -> tuple[int, int]:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
         uploaded_ns, seq = _TOKEN.unpack(raw)
     except (binascii.Error, struct.error, ValueError):
-        raise bad_request(f"continuation_token {token[:40]!r} is not a token this API returned") from None
+        uploaded_ns = seq = _INT64_LIMIT  # refused below
+    if uploaded_ns >= _INT64_LIMIT or seq >= _INT64_LIMIT or encode_token((uploaded_ns, seq)) != token:
+        # decodes, but not to a position SQLite can compare (or not in the form this API writes)
+        raise bad_request(f"continuation_token {token[:40]!r} is not a token this API returned")
     return int(uploaded_ns), int(seq)

@@ -6,10 +6,13 @@ Each check raises ``ApiError`` (5400, or 5413 for sizes) with a message naming t
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from cfvariants.options import MAX_INT
 
 from .errors import bad_request
 
@@ -139,14 +142,16 @@ def check_variant_options(options: object) -> dict[str, Any]:
     return out
 
 
-def _whole_number(name: str, value: object, lo: int, hi: int | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
+def _whole_number(name: str, value: object, lo: int, hi: int = MAX_INT) -> int:
+    """A whole number from ``lo`` to ``hi`` (by default the bound of flexible options, so that a variant's size is
+    one a URL can also say; NaN, infinity and 1e300 are 5400 errors, not a crash in ``int()`` or in SQLite)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not -math.inf < value < math.inf:
+        raise bad_request(f"{name} must be a whole number, not {_show(str(value), 40)}")
+    if not lo <= value <= hi:
+        raise bad_request(f"{name} must be between {lo} and {hi}, not {_show(str(value), 40)}")
+    if value != int(value):
         raise bad_request(f"{name} must be a whole number, not {value!r}")
-    number = int(value)
-    if number < lo or (hi is not None and number > hi):
-        bound = f"at least {lo}" if hi is None else f"between {lo} and {hi}"
-        raise bad_request(f"{name} must be {bound}, not {number}")
-    return number
+    return int(value)
 
 
 def parse_expiry(value: object, now: float) -> float:

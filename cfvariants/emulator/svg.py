@@ -158,7 +158,10 @@ def svg_size(data: bytes) -> tuple[int, int]:
             width = height * box[0] / box[1]
         elif height is None and width is not None and box[0] > 0:
             height = width * box[1] / box[0]
-    return (round(width or 0), round(height or 0))
+    return (
+        round(_usable(width or 0, "width from the viewBox")),
+        round(_usable(height or 0, "height from the viewBox")),
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -358,13 +361,16 @@ def _escape_attr(text: str) -> str:
     return _escape_text(text).replace('"', "&quot;").replace("\n", "&#10;").replace("\r", "&#13;").replace("\t", "&#9;")
 
 
+MAX_LENGTH = 1e9  # px: past this (or 1e999, which is infinity) a size is not a drawing's, it is an attack
+
+
 def _length(value: str | None) -> float | None:
     if value is None:
         return None
     match = _LENGTH.fullmatch(value)
     if not match:
         return None
-    return float(match.group(1)) * _UNIT_PX[match.group(2)]
+    return _usable(float(match.group(1)) * _UNIT_PX[match.group(2)], value)
 
 
 def _viewbox(value: str | None) -> tuple[float, float] | None:
@@ -374,7 +380,17 @@ def _viewbox(value: str | None) -> tuple[float, float] | None:
     if len(parts) != 4:
         return None
     try:
-        width, height = float(parts[2]), float(parts[3])
+        numbers = [float(part) for part in parts]
     except ValueError:
         return None
+    for number in numbers:
+        _usable(abs(number), f"viewBox {value[:60]!r}")
+    width, height = numbers[2], numbers[3]
     return (width, height) if width > 0 and height > 0 else None
+
+
+def _usable(number: float, shown: str) -> float:
+    """``number`` when it is a finite size below ``MAX_LENGTH``; else ``SVGError`` (``round(inf)`` would raise)."""
+    if not number < MAX_LENGTH:  # also true for NaN
+        raise SVGError(f"the size {shown[:60]!r} is not a finite length below {MAX_LENGTH:.0f} px")
+    return number
