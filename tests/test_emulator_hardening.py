@@ -126,3 +126,35 @@ def test_unusable_variant_sizes_are_400(cf_http: httpx.Client, width: object) ->
 def test_the_largest_variant_size_a_url_can_say_is_accepted(cf_http: httpx.Client) -> None:
     body = {"id": "huge", "options": {"fit": "cover", "width": 999_999_999, "height": 1, "metadata": "none"}}
     assert ok(cf_http.post(f"{API}/v1/variants", json=body))["variant"]["options"]["width"] == 999_999_999
+
+
+# -- one decoded master per large original, shared by concurrent renders -----------------------------------------
+
+
+def test_concurrent_renders_of_a_large_image_share_one_master_and_match_serial_renders() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    import imagegen
+
+    from cfvariants import Options
+    from cfvariants.emulator import _masters
+    from cfvariants.emulator.imaging import inspect_image
+    from cfvariants.emulator.transform import render
+
+    data = imagegen.encode(imagegen.photo(2400, 1800, seed=3).quantize(256), "PNG")  # 4.3 MP: over LARGE_AREA
+    info, stored = inspect_image(data)
+    variants = ["w=200", "w=320,rotate=90", "w=240,flip=h,brightness=1.2", "w=300,h=300,fit=cover", "trim=10;20;30;40"]
+
+    def one(text: str) -> bytes:
+        return render(stored, info, Options.parse(text), output_format="png").body
+
+    _masters.clear_masters()
+    with ThreadPoolExecutor(len(variants)) as pool:
+        together = list(pool.map(one, variants))
+    assert len(_masters._MASTERS._ready) == 1  # one decode for all five renders, kept for the next request
+    alone = []
+    for text in variants:
+        _masters.clear_masters()
+        alone.append(one(text))
+    assert together == alone  # sharing the pixels changed none of them
+    assert len({imagegen.decode(body).size for body in together}) == 5

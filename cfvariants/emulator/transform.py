@@ -45,6 +45,7 @@ from cfvariants.colors import color_to_rgba
 from cfvariants.options import Options
 
 from . import _transform_ops as ops
+from ._masters import is_large, large_render, shared_master
 from ._transform_encode import encode, exif_for_output, quality_number
 from ._transform_plan import Plan, check_animation, explicit_trim, focal_point, plan_geometry
 from .imaging import ImageInfo, ImageRejected, exif_orientation, open_raster
@@ -187,7 +188,8 @@ def render(data: bytes, info: ImageInfo, options: Options | None, *, output_form
         return Rendered(data, info.content_type, info.width, info.height, ignored)
     with open_raster(data, info.format, code=9516, status=422) as image:
         try:
-            return _render_raster(image, len(data), options or Options(), fmt)
+            with large_render(*image.size):
+                return _render_raster(image, data, options or Options(), fmt)
         except ImageRejected:
             raise
         except (OSError, SyntaxError, ValueError, EOFError, IndexError, KeyError, Image.DecompressionBombError) as exc:
@@ -235,7 +237,8 @@ def _ignored(options: Options) -> tuple[str, ...]:
     return tuple(ignored)
 
 
-def _render_raster(image: Image.Image, size: int, options: Options, fmt: str) -> Rendered:
+def _render_raster(image: Image.Image, data: bytes, options: Options, fmt: str) -> Rendered:
+    size = len(data)
     raw_w, raw_h = image.size
     orientation = exif_orientation(image)
     src_w, src_h = (raw_h, raw_w) if orientation in (5, 6, 7, 8) else (raw_w, raw_h)
@@ -260,7 +263,7 @@ def _render_raster(image: Image.Image, size: int, options: Options, fmt: str) ->
     for index in range(n_frames if animated else 1):
         if index:
             image.seek(index)
-        frame = _oriented(_normalized(image), orientation)
+        frame = _decoded(image, data, orientation, shared=not animated and is_large(*image.size))
         if animated and frame is image:
             frame = image.copy()  # detach from the file: the next seek replaces its pixels
         if border and index == 0:
@@ -300,6 +303,21 @@ def _json(plan: Plan, size: int, src_w: int, src_h: int, image: Image.Image, opt
     }
     body = json.dumps(document, separators=(",", ":")).encode()
     return Rendered(body, OUTPUT_FORMATS["json"], plan.canvas_w, plan.canvas_h, _ignored(options))
+
+
+def _decoded(image: Image.Image, data: bytes, orientation: int, *, shared: bool) -> Image.Image:
+    """The frame's pixels, upright, in RGB or RGBA; for a large still image the master decoded once and shared
+    by every render of it (see ``_masters``), wrapped in an ``Image`` of this render's own."""
+    if not shared:
+        return _oriented(_normalized(image), orientation)
+    master = shared_master(data, image.size, lambda: _own(_oriented(_normalized(image), orientation)))
+    return _own(master)
+
+
+def _own(image: Image.Image) -> Image.Image:
+    """A new ``Image`` on the same pixels: no copy, and independent of the file object (which is closed after the
+    render) and of attributes other renders set on theirs (``save`` writes ``encoderinfo`` on its image)."""
+    return image._new(image.im)
 
 
 def _normalized(image: Image.Image) -> Image.Image:
