@@ -78,6 +78,8 @@ class _SrcsetRow(Memo[str, str]):
     def __init__(self, limit: int, candidates: tuple[tuple[str, str], ...]) -> None:
         super().__init__(limit)
         self.candidates = candidates
+
+
 _FAST_EXPIRES_IN = 10**10  # longer lifetimes take expiry(), which refuses an exp after year 9999
 
 
@@ -224,7 +226,7 @@ class Delivery(ImageMarkup):
                 if url is not None:
                     return url
             # The first sight of this image: an id of ASCII letters, digits, - and _ goes into the URL as it is.
-            if len(image) <= MAX_ID_LENGTH and image.encode().translate(PLAIN_ID_BYTES).isalnum():
+            if len(image) <= MAX_ID_LENGTH and image.isascii() and image.encode().translate(PLAIN_ID_BYTES).isalnum():
                 url = f"{self._prefix}{image}{row.tail}"
             else:
                 url = f"{self._image_base(image)}{row.segment.text}"
@@ -289,7 +291,11 @@ class Delivery(ImageMarkup):
                 row = self._signing.keep(variant, self._signing_row(variant))
             start = row.entries.get(image) if row.limit else None
             if start is None:  # the first signature for this image: where it points, what the signature covers
-                if len(image) <= MAX_ID_LENGTH and image.encode().translate(PLAIN_ID_BYTES).isalnum():
+                if (
+                    len(image) <= MAX_ID_LENGTH
+                    and image.isascii()
+                    and image.encode().translate(PLAIN_ID_BYTES).isalnum()
+                ):
                     origin, path = self._origin, f"{self._path_prefix}{image}{row.tail}"
                 else:
                     origin, path = self._origin_and_path(image, row.segment)

@@ -76,6 +76,7 @@ def is_plain_id(image_id: object) -> bool:
     return (
         isinstance(image_id, str)
         and len(image_id) <= MAX_ID_LENGTH
+        and image_id.isascii()
         and image_id.encode().translate(PLAIN_ID_BYTES).isalnum()
     )
 
@@ -112,7 +113,7 @@ def encode_image_id(image_id: str) -> str:
     try:
         return quote(image_id, safe=_PATH_SAFE)
     except UnicodeEncodeError:
-        raise ImageIdError(f"image id {shown} is not valid text (it holds a lone surrogate)") from None
+        raise ImageIdError(f"image id {_show(image_id)} is not valid text (it holds a lone surrogate)") from None
 
 
 def _show(text: str, limit: int = 80) -> str:
