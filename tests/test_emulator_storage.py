@@ -209,3 +209,29 @@ def test_a_cache_that_cannot_be_written_does_not_fail_deliveries(
         response = http.get(f"/cdn-cgi/imagedelivery/{DEV_ACCOUNT_HASH}/{image_id}/w=100")
         assert response.status_code == 200 and imagegen.decode(response.content).size == (100, 67)
     assert "could not cache a rendered variant" in caplog.text
+
+
+def test_a_thread_per_request_does_not_keep_file_descriptors_open(data_dir: Path) -> None:
+    """A threaded server answers each request on a new thread; the connections of ended threads are closed
+    (10,000 requests used to exhaust the process's descriptors)."""
+    emulator = Emulator(data_dir=data_dir)
+    emulator.upload(JPEG, image_id="kept.jpg")
+
+    def open_descriptors() -> int:
+        return len(list(Path("/proc/self/fd").iterdir()))
+
+    def one_request() -> None:
+        assert emulator.get_image("kept.jpg").id == "kept.jpg"
+
+    for _ in range(5):
+        worker = threading.Thread(target=one_request)
+        worker.start()
+        worker.join()
+    before = open_descriptors()
+    for _ in range(200):
+        worker = threading.Thread(target=one_request)
+        worker.start()
+        worker.join()
+
+    assert open_descriptors() <= before + 3
+    emulator.close()

@@ -21,6 +21,7 @@ COMMANDS: dict[str, str] = {
     "delete": "cfvariants.cli.delete:delete",
     "emulator": "cfvariants.cli.emulator:emulator",
     "list": "cfvariants.cli.listing:list_images",
+    "migrate": "cfvariants.cli.migrate:migrate",
     "parse": "cfvariants.cli.parse:parse",
     "sign": "cfvariants.cli.sign:sign",
     "upload": "cfvariants.cli.upload:upload",

@@ -8,16 +8,19 @@ import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO, Protocol
 
 __all__ = [
     "IMAGE_EXTENSIONS",
     "Ignored",
     "LocalFile",
     "Rejected",
+    "UploadItem",
     "discover",
     "is_image",
-    "sha256_file",
+    "sha256_stream",
     "sniff",
+    "stream_size",
 ]
 
 IMAGE_EXTENSIONS = frozenset(
@@ -30,6 +33,19 @@ _HASH_CHUNK = 1024 * 1024
 _ISO_BRANDS = frozenset({b"avif", b"avis", b"heic", b"heix", b"hevc", b"hevx", b"mif1", b"msf1"})
 
 
+class UploadItem(Protocol):
+    """A file to upload, wherever it lives: how reports name it, its path relative to its root (``/``-separated;
+    the custom id under ``--id-from-path``), and how to read it."""
+
+    @property
+    def shown(self) -> str: ...
+
+    @property
+    def relative(self) -> str: ...
+
+    def open(self) -> IO[bytes]: ...
+
+
 @dataclass(frozen=True, slots=True)
 class LocalFile:
     """An image file to upload: where it is, its path relative to its root (``/``-separated), its size."""
@@ -38,14 +54,25 @@ class LocalFile:
     relative: str
     size: int
 
+    @property
+    def shown(self) -> str:
+        return str(self.path)
+
+    def open(self) -> IO[bytes]:
+        return self.path.open("rb")
+
 
 @dataclass(frozen=True, slots=True)
 class Rejected:
     """A file named on the command line that cannot be uploaded (not an image, unreadable)."""
 
-    path: Path
+    path: Path | str
     relative: str
     reason: str
+
+    @property
+    def shown(self) -> str:
+        return str(self.path)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,13 +111,21 @@ def is_image(path: Path) -> bool:
         return sniff(handle.read(_SNIFF_BYTES)) is not None
 
 
-def sha256_file(path: Path) -> str:
-    """The SHA-256 of a file's content (hex), read in chunks: what says "the same file" across runs."""
+def sha256_stream(handle: IO[bytes]) -> str:
+    """The SHA-256 (hex) of what is left to read in ``handle``, read in chunks: what says "the same file"
+    across runs."""
     digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(_HASH_CHUNK):
-            digest.update(chunk)
+    while chunk := handle.read(_HASH_CHUNK):
+        digest.update(chunk)
     return digest.hexdigest()
+
+
+def stream_size(handle: IO[bytes]) -> int:
+    """The size of a seekable file, from its current position to the end (the position is kept)."""
+    start = handle.tell()
+    end = handle.seek(0, os.SEEK_END)
+    handle.seek(start)
+    return end - start
 
 
 def discover(paths: Sequence[Path]) -> Iterator[Found]:

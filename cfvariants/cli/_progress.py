@@ -38,20 +38,26 @@ class FileResult:
     size: int
     image_id: str | None = None
     reason: str | None = None
+    verified: bool = False
+    """The image on Cloudflare was checked to hold this file's content (by its SHA-256): safe to delete the
+    source."""
 
 
 @dataclass
 class Tally:
-    """Counts so far, against the totals found before starting."""
+    """Counts so far, against the totals found before starting. ``total_bytes=None``: sizes are not known
+    up front (files in a Django storage), so progress, rate and ETA go by files. ``verb`` names what happened
+    to a file that went through (``uploaded``, ``migrated``)."""
 
     total_files: int
-    total_bytes: int
+    total_bytes: int | None
     uploaded: int = 0
     skipped: int = 0
     failed: int = 0
     bytes_uploaded: int = 0
     bytes_done: int = 0
     started: float = field(default_factory=time.monotonic)
+    verb: str = "uploaded"
 
     @property
     def files_done(self) -> int:
@@ -73,7 +79,7 @@ class Tally:
     def summary(self, *, interrupted: bool = False, now: float | None = None) -> dict[str, object]:
         seconds = self.elapsed(now)
         return {
-            "uploaded": self.uploaded,
+            self.verb: self.uploaded,
             "skipped": self.skipped,
             "failed": self.failed,
             "files": self.total_files,
@@ -104,8 +110,10 @@ def render_bar(tally: Tally, width: int, now: float | None = None) -> str:
     """One line: bar, files, bytes, rate and ETA, e.g.
     ``[#######------]  42/100 files  12.3 MB/45.6 MB  1.2 MB/s  ETA 0:27  (3 skipped, 1 failed)``."""
     elapsed = tally.elapsed(now)
-    rate = tally.bytes_done / elapsed if elapsed > 0 else 0.0
-    remaining = max(0, tally.total_bytes - tally.bytes_done)
+    by_files = tally.total_bytes is None
+    done, total = (tally.files_done, tally.total_files) if by_files else (tally.bytes_done, tally.total_bytes or 0)
+    rate = done / elapsed if elapsed > 0 else 0.0
+    remaining = max(0, total - done)
     if tally.files_done >= tally.total_files:
         eta = "done"
     elif rate > 0:
@@ -113,13 +121,16 @@ def render_bar(tally: Tally, width: int, now: float | None = None) -> str:
     else:
         eta = "ETA --:--"
     notes = [f"{n} {label}" for n, label in ((tally.skipped, "skipped"), (tally.failed, "failed")) if n]
-    text = (
-        f"{tally.files_done}/{tally.total_files} files  "
-        f"{human_bytes(tally.bytes_done)}/{human_bytes(tally.total_bytes)}  "
-        f"{human_bytes(rate)}/s  {eta}" + (f"  ({', '.join(notes)})" if notes else "")
+    amount = (
+        f"{human_bytes(tally.bytes_done)}  {rate:.1f} files/s"
+        if by_files
+        else f"{human_bytes(tally.bytes_done)}/{human_bytes(total)}  {human_bytes(rate)}/s"
+    )
+    text = f"{tally.files_done}/{tally.total_files} files  {amount}  {eta}" + (
+        f"  ({', '.join(notes)})" if notes else ""
     )
     bar_width = max(10, min(40, width - len(text) - 4))
-    fraction = tally.bytes_done / tally.total_bytes if tally.total_bytes else 1.0
+    fraction = done / total if total else 1.0
     filled = round(bar_width * min(1.0, fraction))
     return f"[{'#' * filled}{'-' * (bar_width - filled)}]  {text}"
 
@@ -157,7 +168,8 @@ class TextReporter(Reporter):
             self._above_bar(f"failed    {result.path}: {result.reason}", err=True)
         elif not self.bar:
             if result.status == "uploaded":
-                click.echo(f"uploaded  {result.path} -> {result.image_id} ({human_bytes(result.size)})")
+                verb = self.tally.verb.ljust(8)
+                click.echo(f"{verb}  {result.path} -> {result.image_id} ({human_bytes(result.size)})")
             else:
                 click.echo(f"skipped   {result.path}: {result.reason}")
         self._draw(force=False)
@@ -174,7 +186,7 @@ class TextReporter(Reporter):
         rate = self.tally.bytes_uploaded / seconds if seconds > 0 else 0.0
         head = "Interrupted: " if interrupted else ""
         click.echo(
-            f"{head}{self.tally.uploaded} uploaded, {self.tally.skipped} skipped, {self.tally.failed} failed "
+            f"{head}{self.tally.uploaded} {self.tally.verb}, {self.tally.skipped} skipped, {self.tally.failed} failed "
             f"({human_bytes(self.tally.bytes_uploaded)} in {seconds:.1f} s, {human_bytes(rate)}/s)"
         )
 

@@ -2,14 +2,17 @@
 
 "Already uploaded" is decided per file, before sending it, from a content hash stored with every upload:
 
-* with custom ids (``--id-from-path``), the id is the file's path under its root; an image with that id whose
-  metadata holds the same SHA-256 is the same file: skipped. Same id, other hash: a failure (nothing is
-  overwritten). Same id without a hash (stored by something else): skipped, as the id says it is there.
+* with custom ids (``--id-from-path``), the id is the file's path under its root. The upload is sent at once;
+  when it is refused, the image holding that id is looked up: the same SHA-256 in its metadata is the same
+  file: skipped. Same id, other hash: a failure (nothing is overwritten). Same id without a hash (stored by
+  something else): skipped, as the id says it is there.
 * without, Cloudflare makes the ids; an image whose metadata holds this file's relative path and SHA-256 (list
   v2 metadata filters) is the same file: skipped.
 
 So a run that was interrupted, or that failed part way, is simply run again: files already stored (even those
-whose answer was lost) are skipped, the rest are uploaded, none twice. This costs one lookup per file.
+whose answer was lost) are skipped, the rest are uploaded, none twice. Without custom ids this costs one lookup
+per file; with them, a lookup only for files already there. Files come from anything with a ``shown`` name, a
+``relative`` path and ``open()`` (``UploadItem``): local files here, Django storage files in ``cfvariants.migrate``.
 
 A file already stored must also match what the command asks: ``--private`` makes a public copy private (never
 the reverse), and ``--metadata``/``--creator`` that differ from what is stored fail that file (nothing is
@@ -20,11 +23,13 @@ failures in a row (``Unreachable``) instead of failing every file one by one.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 from typing import Any
 
 from cfvariants.client import (
+    APIError,
     AsyncImagesClient,
     AuthenticationError,
     CloudflareImagesError,
@@ -35,7 +40,7 @@ from cfvariants.client import (
 )
 
 from ._common import one_line
-from ._files import Found, Ignored, LocalFile, Rejected, sha256_file
+from ._files import Found, Ignored, LocalFile, Rejected, UploadItem, sha256_stream, stream_size
 from ._progress import FileResult
 
 __all__ = [
@@ -43,10 +48,13 @@ __all__ = [
     "PATH_KEY",
     "RESERVED_KEYS",
     "UNREACHABLE_LIMIT",
+    "Streak",
     "Unreachable",
     "UploadOptions",
     "custom_id_for",
+    "first_error",
     "upload_all",
+    "upload_one",
 ]
 
 HASH_KEY = "cfv_sha256"
@@ -84,14 +92,33 @@ class UploadOptions:
     creator: str | None = None
 
 
-def custom_id_for(file: LocalFile | Rejected, options: UploadOptions) -> str | None:
+class Streak:
+    """Counts files in a row whose upload could not connect at all; at ``UNREACHABLE_LIMIT`` it raises
+    ``Unreachable``. One per run, shared by its workers (one event loop, no races)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    async def run(self, upload: Awaitable[FileResult]) -> FileResult:
+        try:
+            result = await upload
+        except _NoConnection as failure:
+            self.count += 1
+            if self.count >= UNREACHABLE_LIMIT:
+                raise Unreachable(failure.error) from None
+            return failure.result
+        self.count = 0
+        return result
+
+
+def custom_id_for(file: UploadItem | Rejected, options: UploadOptions) -> str | None:
     """The custom id of a file under ``--id-from-path`` (prefix + relative path), else ``None``."""
     return options.id_prefix + file.relative if options.id_from_path else None
 
 
 async def upload_all(
     client: AsyncImagesClient,
-    files: Iterator[Found],
+    files: Iterator[Found] | Iterator[UploadItem | Rejected],
     options: UploadOptions,
     on_result: Callable[[FileResult], None],
 ) -> None:
@@ -99,85 +126,97 @@ async def upload_all(
 
     A refused token stops the run (every other file would be refused too), and so does an API that cannot be
     reached for ``UNREACHABLE_LIMIT`` files in a row (``Unreachable``); other failures are per file."""
-    in_a_row = 0
+    streak = Streak()
 
     async def worker() -> None:
-        nonlocal in_a_row
         for found in files:  # shared iterator: each worker takes the next file (one thread, no races)
             if isinstance(found, Ignored):
                 continue
-            try:
-                result = await _one(client, found, options)
-            except _NoConnection as failure:
-                in_a_row += 1
-                if in_a_row >= UNREACHABLE_LIMIT:
-                    raise Unreachable(failure.error) from None
-                result = failure.result
-            else:
-                in_a_row = 0
-            on_result(result)
+            on_result(await streak.run(upload_one(client, found, options)))
 
     try:
         async with asyncio.TaskGroup() as group:
             for _ in range(max(1, options.concurrency)):
                 group.create_task(worker())
     except BaseExceptionGroup as group_error:
-        raise _first(group_error) from None
+        raise first_error(group_error) from None
 
 
-def _first(group_error: BaseExceptionGroup[BaseException]) -> BaseException:
+def first_error(group_error: BaseExceptionGroup[BaseException]) -> BaseException:
+    """The error that stopped a task group (not the cancellations it caused)."""
     for error in group_error.exceptions:
         if isinstance(error, BaseExceptionGroup):
-            return _first(error)
+            return first_error(error)
         if not isinstance(error, asyncio.CancelledError):
             return error
     return group_error.exceptions[0]
 
 
-async def _one(client: AsyncImagesClient, found: LocalFile | Rejected, options: UploadOptions) -> FileResult:
-    shown = str(found.path)
+async def upload_one(client: AsyncImagesClient, found: UploadItem | Rejected, options: UploadOptions) -> FileResult:
+    """Upload one file unless it is already there (see the module docs). A refused token is raised; so is a
+    connection that could not be made at all (``_NoConnection``, for ``Streak``); other failures are the result."""
+    shown = found.shown
     if isinstance(found, Rejected):
         return FileResult(shown, "failed", 0, reason=found.reason)
     custom_id = custom_id_for(found, options)
+    size = 0
     try:
-        digest = await asyncio.to_thread(sha256_file, found.path)
-        existing = await _existing(client, custom_id, found.relative, digest)
-        if existing is not None:
-            return await _already_there(client, shown, found.size, existing, digest, options)
-        metadata = {**options.metadata, HASH_KEY: digest}
-        if custom_id is None:
-            metadata[PATH_KEY] = found.relative
-        image = await client.upload(
-            found.path,
-            id=custom_id,
-            metadata=metadata,
-            require_signed_urls=True if options.private else None,
-            creator=options.creator,
-        )
+        with found.open() as handle:
+            size = stream_size(handle)
+            digest = await asyncio.to_thread(sha256_stream, handle)
+            handle.seek(0)
+            if custom_id is None:
+                existing = await _existing(client, found.relative, digest)
+                if existing is not None:
+                    return await _already_there(client, shown, size, existing, digest, options)
+            metadata = {**options.metadata, HASH_KEY: digest}
+            if custom_id is None:
+                metadata[PATH_KEY] = found.relative
+            try:
+                image = await client.upload(
+                    found.path if isinstance(found, LocalFile) else handle,  # a path names itself in errors
+                    filename=PurePosixPath(found.relative).name,
+                    id=custom_id,
+                    metadata=metadata,
+                    require_signed_urls=True if options.private else None,
+                    creator=options.creator,
+                )
+            except APIError as exc:
+                # With a custom id the upload is tried first and the id looked up only when it is refused (the
+                # status Cloudflare gives a taken id is not documented): one request per new file, not two.
+                taken = await _taken(client, custom_id, exc)
+                if taken is None:
+                    raise
+                return await _already_there(client, shown, size, taken, digest, options)
     except AuthenticationError:
         raise
     except TransportError as exc:
-        result = FileResult(shown, "failed", found.size, image_id=custom_id, reason=one_line(str(exc)))
+        result = FileResult(shown, "failed", size, image_id=custom_id, reason=one_line(str(exc)))
         if exc.maybe_applied:
             return result
         raise _NoConnection(result, exc) from None
     except CloudflareImagesError as exc:
-        return FileResult(shown, "failed", found.size, image_id=custom_id, reason=one_line(str(exc)))
+        return FileResult(shown, "failed", size, image_id=custom_id, reason=one_line(str(exc)))
     except OSError as exc:
-        return FileResult(shown, "failed", found.size, image_id=custom_id, reason=f"cannot read it: {exc.strerror}")
-    return FileResult(shown, "uploaded", found.size, image_id=image.id)
+        return FileResult(shown, "failed", size, image_id=custom_id, reason=f"cannot read it: {exc.strerror or exc}")
+    return FileResult(shown, "uploaded", size, image_id=image.id, verified=True)
 
 
-async def _existing(client: AsyncImagesClient, custom_id: str | None, relative: str, digest: str) -> Image | None:
-    if custom_id is not None:
-        try:
-            return await client.get(custom_id)
-        except NotFoundError:
-            return None
+async def _existing(client: AsyncImagesClient, relative: str, digest: str) -> Image | None:
     page = await client.list_images(
         per_page=10, meta=[MetaFilter(HASH_KEY, "eq:string", digest), MetaFilter(PATH_KEY, "eq:string", relative)]
     )
     return page.images[0] if page.images else None
+
+
+async def _taken(client: AsyncImagesClient, custom_id: str | None, error: APIError) -> Image | None:
+    """The image already holding ``custom_id`` when that is why the upload was refused, else ``None``."""
+    if custom_id is None or not 400 <= error.status_code < 500 or error.status_code in (401, 403, 413, 429):
+        return None
+    try:
+        return await client.get(custom_id)
+    except NotFoundError:
+        return None
 
 
 async def _already_there(
@@ -219,7 +258,9 @@ async def _already_there(
             image_id=image.id,
             reason=f"{image.id} already exists (content not compared){made_private}",
         )
-    return FileResult(shown, "skipped", size, image_id=image.id, reason=f"already uploaded as {image.id}{made_private}")
+    return FileResult(
+        shown, "skipped", size, image_id=image.id, reason=f"already uploaded as {image.id}{made_private}", verified=True
+    )
 
 
 def _differences(image: Image, options: UploadOptions) -> list[str]:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
@@ -35,9 +36,64 @@ from ._uploader import (
     upload_all,
 )
 
-__all__ = ["upload"]
+__all__ = ["checked_options", "reporter_for", "unreachable_error", "upload", "upload_flags"]
 
 _TICK_SECONDS = 0.25
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def upload_flags(function: F) -> F:
+    """The options of commands that upload files (``upload``, ``migrate``): concurrency, metadata, privacy,
+    custom ids from paths, creator, progress bar."""
+    decorators = [
+        click.option(
+            "--concurrency", "-j", type=click.IntRange(1, 64), default=4, show_default=True, help="Uploads at once."
+        ),
+        click.option(
+            "--metadata", "metadata", multiple=True, metavar="KEY=VALUE", help="Stored with every image; repeatable."
+        ),
+        click.option("--private", is_flag=True, help="Require signed URLs for these images (not with --id-from-path)."),
+        click.option(
+            "--id-from-path",
+            is_flag=True,
+            help="Use each file's path under the given directory (or storage) as its custom id.",
+        ),
+        click.option("--id-prefix", default="", help="Put this in front of every custom id (with --id-from-path)."),
+        click.option("--creator", default=None, help="Creator (an id of one of your users) stored with every image."),
+        click.option(
+            "--progress/--no-progress", default=None, help="Progress bar (default: on when stderr is a terminal)."
+        ),
+    ]
+    for decorator in reversed(decorators):
+        function = decorator(function)
+    return function
+
+
+def checked_options(
+    concurrency: int, metadata: tuple[str, ...], private: bool, id_from_path: bool, id_prefix: str, creator: str | None
+) -> UploadOptions:
+    """The ``UploadOptions`` of ``upload_flags``; combinations Cloudflare would refuse are usage errors now."""
+    if private and id_from_path:
+        raise ConfigurationError(
+            "--private cannot be combined with --id-from-path: Cloudflare cannot make an image with a custom id "
+            "private (drop one of the two)"
+        )
+    if id_prefix and not id_from_path:
+        raise ConfigurationError("--id-prefix only applies with --id-from-path")
+    user_metadata = parse_pairs(metadata, "--metadata")
+    clashes = sorted(RESERVED_KEYS & set(user_metadata))
+    if clashes:
+        raise ConfigurationError(f"--metadata {', '.join(clashes)} is kept for cfvariants' own use")
+    if id_prefix:
+        encode_image_id(id_prefix + "x")  # a prefix that no id could start with is refused now, not per file
+    return UploadOptions(concurrency, user_metadata, private, id_from_path, id_prefix, creator)
+
+
+def reporter_for(tally: Tally, *, as_json: bool, progress: bool | None) -> Reporter:
+    """JSON, a progress bar (``progress``, default: when stderr is a terminal) or a line per file."""
+    if as_json:
+        return JsonReporter(tally)
+    return TextReporter(tally, bar=runtime().is_tty() if progress is None else progress)
 
 
 @click.command(
@@ -61,13 +117,7 @@ Exit codes: 0 all uploaded or skipped, 1 some failed, 2 bad usage/configuration 
 """,
 )
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-@click.option("--concurrency", "-j", type=click.IntRange(1, 64), default=4, show_default=True, help="Uploads at once.")
-@click.option("--metadata", "metadata", multiple=True, metavar="KEY=VALUE", help="Stored with every image; repeatable.")
-@click.option("--private", is_flag=True, help="Require signed URLs for these images (not with --id-from-path).")
-@click.option("--id-from-path", is_flag=True, help="Use each file's path under the given directory as its custom id.")
-@click.option("--id-prefix", default="", help="Put this in front of every custom id (with --id-from-path).")
-@click.option("--creator", default=None, help="Creator (an id of one of your users) stored with every image.")
-@click.option("--progress/--no-progress", default=None, help="Progress bar (default: on when stderr is a terminal).")
+@upload_flags
 @click.option("--dry-run", is_flag=True, help="Only list the files that would be considered; no API calls.")
 @api_options
 @json_option
@@ -89,33 +139,24 @@ def upload(
     first bytes; other and hidden files in directories are left alone. Files over 10 MB are refused before
     sending. A progress bar (files, bytes, rate, ETA) shows on a terminal; without one, a line per file.
     """
-    if private and id_from_path:
-        raise ConfigurationError(
-            "--private cannot be combined with --id-from-path: Cloudflare cannot make an image with a custom id "
-            "private (drop one of the two)"
-        )
-    if id_prefix and not id_from_path:
-        raise ConfigurationError("--id-prefix only applies with --id-from-path")
-    user_metadata = parse_pairs(metadata, "--metadata")
-    clashes = sorted(RESERVED_KEYS & set(user_metadata))
-    if clashes:
-        raise ConfigurationError(f"--metadata {', '.join(clashes)} is kept for cfvariants' own use")
-    if id_prefix:
-        encode_image_id(id_prefix + "x")  # a prefix that no id could start with is refused now, not per file
-    options = UploadOptions(concurrency, user_metadata, private, id_from_path, id_prefix, creator)
+    options = checked_options(concurrency, metadata, private, id_from_path, id_prefix, creator)
     if dry_run:
         _dry_run(paths, options, as_json)
         return
     tally = _count(paths)
-    reporter: Reporter
-    if as_json:
-        reporter = JsonReporter(tally)
-    else:
-        show_bar = runtime().is_tty() if progress is None else progress
-        reporter = TextReporter(tally, bar=show_bar)
+    reporter = reporter_for(tally, as_json=as_json, progress=progress)
     asyncio.run(_run(paths, options, reporter))
     if tally.failed:
         raise click.exceptions.Exit(EXIT_FAILED)
+
+
+def unreachable_error(exc: Unreachable) -> ConfigurationError:
+    """The one error line of a run stopped because the API could not be reached."""
+    return ConfigurationError(
+        f"the Cloudflare API cannot be reached ({exc.error.cause}: {exc.error.detail or 'no answer'}); stopped "
+        f"after {UNREACHABLE_LIMIT} files in a row could not connect. Check the network and CF_API_BASE, then "
+        "run the same command again: it resumes"
+    )
 
 
 def _count(paths: tuple[Path, ...]) -> Tally:
@@ -134,11 +175,7 @@ async def _run(paths: tuple[Path, ...], options: UploadOptions, reporter: Report
             await upload_all(client, discover(paths), options, reporter.file_done)
     except Unreachable as exc:
         reporter.finish()
-        raise ConfigurationError(
-            f"the Cloudflare API cannot be reached ({exc.error.cause}: {exc.error.detail or 'no answer'}); stopped "
-            f"after {UNREACHABLE_LIMIT} files in a row could not connect. Check the network and CF_API_BASE, then "
-            "run the same command again: it resumes"
-        ) from None
+        raise unreachable_error(exc) from None
     except (asyncio.CancelledError, KeyboardInterrupt):
         reporter.finish(interrupted=True)
         raise

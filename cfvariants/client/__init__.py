@@ -38,12 +38,15 @@ from .models import (
     Variant,
     VariantOptions,
 )
+from .ratelimit import BATCH_TOKEN_LIMIT, DEFAULT_LIMIT, RateLimit, RateLimitedTransport
 from .retry import RetryPolicy
 from .sync import ImagesClient
 
 __all__ = [
     "BATCH_API_BASE",
+    "BATCH_TOKEN_LIMIT",
     "DEFAULT_API_BASE",
+    "DEFAULT_LIMIT",
     "MAX_METADATA_BYTES",
     "MAX_UPLOAD_BYTES",
     "UPLOAD_MARKER_KEY",
@@ -61,7 +64,9 @@ __all__ = [
     "ImagesPage",
     "MetaFilter",
     "NotFoundError",
+    "RateLimit",
     "RateLimitError",
+    "RateLimitedTransport",
     "RetryPolicy",
     "SigningKey",
     "Stats",

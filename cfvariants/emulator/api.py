@@ -13,6 +13,7 @@ list: upload, image get/update/delete, list v2 and direct upload.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from werkzeug.wrappers import Request, Response
 from .auth import check_api_credentials, check_batch_credentials
 from .emulator import UNSET, Emulator, Unset
 from .envelope import failure, success
-from .errors import AUTH_ERROR, BAD_IDENTIFIER, METHOD_NOT_ALLOWED, NO_ROUTE, ApiError, bad_request
+from .errors import AUTH_ERROR, BAD_IDENTIFIER, METHOD_NOT_ALLOWED, NO_ROUTE, RATE_LIMITED, ApiError, bad_request
 from .forms import (
     form_bool,
     form_metadata,
@@ -73,6 +74,12 @@ def error_response(error: ApiError) -> Response:
 
 def handle_account_api(emulator: Emulator, request: Request, segments: list[str], base_url: str) -> Response:
     """``segments``: the encoded path after ``/client/v4/``."""
+    limiter = emulator.rate_limiter
+    if limiter is not None and (wait := limiter.check()) is not None:
+        limit = f"more than {limiter.requests} API requests in {limiter.window:g} s"
+        response = error_response(ApiError(429, RATE_LIMITED, f"Rate limited: {limit}; retry after the window"))
+        response.headers["Retry-After"] = str(max(1, math.ceil(wait)))
+        return response
     try:
         if len(segments) < 3 or segments[0] != "accounts" or segments[2] != "images":
             raise ApiError(404, NO_ROUTE, f"No route for that URI: {request.path[:200]}")

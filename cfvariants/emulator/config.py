@@ -61,6 +61,12 @@ class EmulatorConfig:
     makes them root-relative (``/cdn-cgi/imagedelivery/...``, ``/upload/...``), for an emulator mounted into the
     app a browser is looking at, on whatever host and port that is.
 
+    ``rate_limit=(requests, window_seconds)`` answers REST API requests over that many per sliding window with
+    429 and a ``Retry-After``, locking the account out for a window, as Cloudflare does with its 1,200 per five
+    minutes (see ``cfvariants.emulator.ratelimit``); off by default. ``webhook_url``/``webhook_secret``: where the
+    emulator reports finished direct creator uploads, as Cloudflare's notifications do (see
+    ``cfvariants.emulator.webhooks``).
+
     ``lenient_signatures`` additionally accepts the signature forms reference §4 lists as open questions: on the
     ``/cdn-cgi/imagedelivery`` form a MAC of the path without that prefix, and a MAC of the path without
     ``?exp=...`` (the 2023 report). Off by default: the documented message is the contract.
@@ -81,6 +87,9 @@ class EmulatorConfig:
     allowed_fetch_hosts: tuple[str, ...] = DEFAULT_ALLOWED_FETCH_HOSTS
     fetcher: Fetcher | None = field(default=None, repr=False)
     images_allowed: int = 100_000
+    rate_limit: tuple[int, float] | None = None
+    webhook_url: str | None = None
+    webhook_secret: str | None = field(default=None, repr=False)
     clock: Callable[[], float] = field(default=time.time, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -100,6 +109,12 @@ class EmulatorConfig:
             if not self.base_url.startswith(("http://", "https://")):
                 raise ValueError(f"base_url {self.base_url!r} must start with http:// or https://, or be '/'")
             object.__setattr__(self, "base_url", self.base_url.rstrip("/"))
+        if self.rate_limit is not None:
+            requests, window = self.rate_limit
+            if isinstance(requests, bool) or not isinstance(requests, int) or requests < 1 or not window > 0:
+                raise ValueError(f"rate_limit must be (requests >= 1, window seconds > 0), not {self.rate_limit!r}")
+        if self.webhook_url is not None and not self.webhook_url.startswith(("http://", "https://")):
+            raise ValueError(f"webhook_url {self.webhook_url!r} must start with http:// or https://")
         if not 3600 <= self.browser_ttl <= 31_536_000:
             raise ValueError("browser_ttl must be between 3600 (1 hour) and 31536000 (1 year) seconds")
 

@@ -27,6 +27,7 @@ from .fetch import LocalFetcher, check_url
 from .files import Originals, VariantCache
 from .imaging import ImageInfo, ImageRejected, inspect_image
 from .listing import MetaFilter, decode_token, encode_token
+from .ratelimit import WindowLimiter
 from .records import ImageRecord
 from .representation import image_object
 from .rules import (
@@ -62,6 +63,8 @@ class Emulator(AccountMixin):
         self.originals = Originals(config.data_dir / "originals")
         self.cache = VariantCache(config.data_dir / "cache")
         self.fetcher = config.fetcher or LocalFetcher(config.allowed_fetch_hosts)
+        self.rate_limiter = WindowLimiter(*config.rate_limit, config.clock) if config.rate_limit else None
+        """Counts REST API requests when ``config.rate_limit`` is set (``rate_limiter.stats()``), else ``None``."""
         self._bootstrap()
 
     def _bootstrap(self) -> None:

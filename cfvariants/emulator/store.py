@@ -81,7 +81,7 @@ class Database:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._local = threading.local()
-        self._connections: list[sqlite3.Connection] = []
+        self._connections: list[tuple[threading.Thread, sqlite3.Connection]] = []
         self._lock = threading.Lock()
         with self.write() as db:
             db.executescript_in_transaction(_SCHEMA)
@@ -94,14 +94,20 @@ class Database:
             connection = connect(self.path, check_same_thread=False)
             self._local.connection = connection
             with self._lock:
-                self._connections.append(connection)
+                # A threaded server runs each request on a new thread: close the connections of threads that
+                # have ended, or every request would keep three file descriptors open until close().
+                ended = [c for thread, c in self._connections if not thread.is_alive()]
+                self._connections = [(t, c) for t, c in self._connections if t.is_alive()]
+                self._connections.append((threading.current_thread(), connection))
+            for stale in ended:
+                stale.close()
         return connection
 
     def close(self) -> None:
         """Close every connection this object opened (from any thread)."""
         with self._lock:
             connections, self._connections = self._connections, []
-        for connection in connections:
+        for _, connection in connections:
             connection.close()
         self._local = threading.local()
 
