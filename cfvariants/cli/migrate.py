@@ -23,7 +23,7 @@ from ._common import (
 )
 from ._progress import Tally
 from ._uploader import HASH_KEY, PATH_KEY, Unreachable, UploadOptions, custom_id_for
-from .upload import checked_options, reporter_for, unreachable_error, upload_flags
+from .upload import checked_options, echo_plan_line, reporter_for, unreachable_error, upload_flags
 
 __all__ = ["migrate"]
 
@@ -203,10 +203,7 @@ def _dry_run(plan: Any, options: UploadOptions, as_json: bool) -> None:
             }
         if as_json:
             rows.append(entry)
-        elif entry["problem"]:
-            click.echo(f"skip      {entry['item']}: {entry['problem']}")
         else:
-            target = f" -> {entry['custom_id']}" if entry["custom_id"] else ""
-            click.echo(f"would migrate {entry['item']}{target}")
+            echo_plan_line(entry["item"], entry["custom_id"], entry["problem"], "would migrate")
     if as_json:
         echo_json(rows)

@@ -36,7 +36,7 @@ from ._uploader import (
     upload_all,
 )
 
-__all__ = ["checked_options", "reporter_for", "unreachable_error", "upload", "upload_flags"]
+__all__ = ["checked_options", "echo_plan_line", "reporter_for", "unreachable_error", "upload", "upload_flags"]
 
 _TICK_SECONDS = 0.25
 F = TypeVar("F", bound=Callable[..., Any])
@@ -214,10 +214,15 @@ def _dry_run(paths: tuple[Path, ...], options: UploadOptions, as_json: bool) -> 
         }
         if as_json:
             rows.append(row)
-        elif row["problem"]:
-            click.echo(f"cannot    {row['path']}: {row['problem']}")
         else:
-            target = f" -> {row['custom_id']}" if row["custom_id"] else ""
-            click.echo(f"would upload {row['path']}{target}")
+            echo_plan_line(row["path"], row["custom_id"], row["problem"], "would upload")
     if as_json:
         echo_json(rows)
+
+
+def echo_plan_line(item: str, custom_id: str | None, problem: str | None, verb: str) -> None:
+    """One line of a dry run: ``would upload x -> id``, or why ``x`` cannot be."""
+    if problem:
+        click.echo(f"cannot    {item}: {problem}")
+    else:
+        click.echo(f"{verb} {item}{f' -> {custom_id}' if custom_id else ''}")
