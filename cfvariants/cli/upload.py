@@ -206,16 +206,13 @@ def _dry_run(paths: tuple[Path, ...], options: UploadOptions, as_json: bool) -> 
     for found in discover(paths):
         if isinstance(found, Ignored):
             continue
-        row = {
-            "path": str(found.path),
-            "custom_id": custom_id_for(found, options),
-            "size": found.size if isinstance(found, LocalFile) else None,
-            "problem": found.reason if isinstance(found, Rejected) else None,
-        }
+        custom_id = custom_id_for(found, options)
+        problem = found.reason if isinstance(found, Rejected) else None
         if as_json:
-            rows.append(row)
+            size = found.size if isinstance(found, LocalFile) else None
+            rows.append({"path": str(found.path), "custom_id": custom_id, "size": size, "problem": problem})
         else:
-            echo_plan_line(row["path"], row["custom_id"], row["problem"], "would upload")
+            echo_plan_line(str(found.path), custom_id, problem, "would upload")
     if as_json:
         echo_json(rows)
 
