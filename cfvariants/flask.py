@@ -16,6 +16,7 @@ CFVARIANTS_SIGNING_KEY     URL-signing key (``CF_IMG_SIGNING_KEY``; secret)
 CFVARIANTS_DOMAIN          custom delivery domain (``CF_IMG_DOMAIN``)
 CFVARIANTS_ZONE            the site's zone for Image Transformations of images outside Cloudflare Images
                            (``CF_IMG_ZONE``); in development ``/``
+CFVARIANTS_TRANSFORM_DEFAULTS  options under every Image Transformations URL, e.g. ``"f=auto"`` (AVIF/WebP)
 CFVARIANTS_TRANSFORM_ROOTS development: more URL prefixes -> directories the ``/cdn-cgi/image/`` route may read
                            (e.g. ``{"/uploads/": app.config["UPLOAD_FOLDER"]}``); the static folder always is
 CFVARIANTS_TRANSFORM_ORIGINS  development: ``https://host`` origins whose images the route may fetch (none)
@@ -68,7 +69,8 @@ CONFIG_PREFIX = "CFVARIANTS_"
 EXTENSION_KEY = "cfvariants"
 _SETTINGS_KEYS = ("ACCOUNT_ID", "API_TOKEN", "ACCOUNT_HASH", "SIGNING_KEY", "DOMAIN", "ZONE", "API_BASE")
 _OTHER_KEYS = (
-    "DEV", "DATA_DIR", "ON_ERROR", "PLACEHOLDER", "SIGNED_EXPIRES_IN", "TRANSFORM_ROOTS", "TRANSFORM_ORIGINS",
+    "DEV", "DATA_DIR", "ON_ERROR", "PLACEHOLDER", "SIGNED_EXPIRES_IN", "TRANSFORM_DEFAULTS", "TRANSFORM_ROOTS",
+    "TRANSFORM_ORIGINS",
 )  # fmt: skip
 KEYS = _SETTINGS_KEYS + _OTHER_KEYS
 
@@ -141,6 +143,7 @@ class CFImagesState:
         self._transformations: Transformations | None = None
         self._transform_roots = _roots(config.get("TRANSFORM_ROOTS"))
         self._transform_origins = _origins(config.get("TRANSFORM_ORIGINS"))
+        defaults = config.get("TRANSFORM_DEFAULTS") or None
         self._client: ImagesClient | None = None
         self._lock = threading.Lock()
         if self.dev:
@@ -152,7 +155,7 @@ class CFImagesState:
             self.local = LocalCloudflare.open(data_dir)
             self.settings = self.local.settings
             self._delivery = self.local.delivery
-            self._transformations = Transformations(SAME_SITE)
+            self._transformations = _transformations(SAME_SITE, defaults)
         else:
             overrides = {key.lower(): config[key] for key in _SETTINGS_KEYS if config.get(key) is not None}
             try:
@@ -162,10 +165,9 @@ class CFImagesState:
             if self.settings.account_hash:
                 self._delivery = _checked_delivery(self.settings)
             if self.settings.zone:
-                try:
-                    self._transformations = Transformations(self.settings.zone)
-                except ValueError as exc:
-                    raise SettingsError(f"{exc} (check {CONFIG_PREFIX}ZONE)") from None
+                self._transformations = _transformations(self.settings.zone, defaults)
+            elif defaults is not None:
+                _transformations(SAME_SITE, defaults)  # a bad value fails now, not on the first page
 
     # -- delivery and clients -----------------------------------------------------------------------------------
 
@@ -256,6 +258,13 @@ def _read_config(app: Flask) -> dict[str, Any]:
         if value is not None:
             values[name] = value
     return values
+
+
+def _transformations(zone: str, defaults: Any) -> Transformations:
+    try:
+        return Transformations(zone, defaults=defaults)
+    except ValueError as exc:
+        raise SettingsError(f"{exc} (check {CONFIG_PREFIX}ZONE and {CONFIG_PREFIX}TRANSFORM_DEFAULTS)") from None
 
 
 def _roots(value: object) -> dict[str, str]:

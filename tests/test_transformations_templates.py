@@ -28,7 +28,7 @@ from django_project.gallery.models import LocalProfile, Profile  # noqa: E402
 from flask import Flask, render_template_string  # noqa: E402
 from jinja2 import Environment  # noqa: E402
 
-from cfvariants import Delivery, Transformations  # noqa: E402
+from cfvariants import Delivery, SettingsError, Transformations  # noqa: E402
 from cfvariants.django import conf  # noqa: E402
 from cfvariants.flask import CFImages  # noqa: E402
 from cfvariants.jinja import install  # noqa: E402
@@ -243,3 +243,27 @@ def test_flask_in_production_uses_the_configured_zone(tmp_path: Path) -> None:
     with app.test_request_context():
         out = render_template_string("{{ '/static/a.png' | variant('w=10') }}|{{ 'abc' | variant('w=10') }}")
     assert out == f"https://www.example.com/cdn-cgi/image/w=10/static/a.png|https://imagedelivery.net/{HASH}/abc/w=10"
+
+
+def test_a_site_opts_in_to_format_auto_with_transform_defaults(media: Path, tmp_path: Path) -> None:
+    with override_settings(
+        CFVARIANTS={"ACCOUNT_HASH": HASH, "ZONE": "www.example.com", "TRANSFORM_DEFAULTS": "f=auto"}
+    ):
+        assert render(TAGS["variant"], p=local_profile()) == (
+            "https://www.example.com/cdn-cgi/image/w=200,f=auto/media/avatars/ada.jpg"
+        )
+    with (
+        override_settings(CFVARIANTS={"ACCOUNT_HASH": HASH, "TRANSFORM_DEFAULTS": "avatar"}),
+        pytest.raises(conf.ConfigurationError, match=r"TRANSFORM_DEFAULTS.*named variant"),
+    ):
+        conf.load()
+    app = Flask(__name__, instance_path=str(tmp_path))
+    app.config.update(CFVARIANTS_ZONE="www.example.com", CFVARIANTS_TRANSFORM_DEFAULTS={"format": "auto"})
+    CFImages(app)
+    with app.test_request_context():
+        out = render_template_string("{{ '/static/a.png' | variant('w=10') }}")
+    assert out == "https://www.example.com/cdn-cgi/image/w=10,f=auto/static/a.png"
+    bad = Flask(__name__, instance_path=str(tmp_path))
+    bad.config.update(CFVARIANTS_TRANSFORM_DEFAULTS="w=abc")
+    with pytest.raises(SettingsError, match="width must be"):
+        CFImages(bad)

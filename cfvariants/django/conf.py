@@ -15,6 +15,8 @@ SIGNING_KEY         CF_IMG_SIGNING_KEY       key for ``signed_variant`` (secret)
 DOMAIN              CF_IMG_DOMAIN            custom delivery domain (may be ``http://127.0.0.1:8000``)
 ZONE                CF_IMG_ZONE              the site's zone for Image Transformations of images outside
                                              Cloudflare Images (files of other storages); development: ``/``
+TRANSFORM_DEFAULTS                           options under every Image Transformations URL, e.g. ``"f=auto"``
+                                             (Cloudflare serves JPEG/PNG without it, never AVIF/WebP)
 ACCOUNT_ID          CF_ACCT_ID               API account id (the Storage)
 API_TOKEN           CF_IMG_TOKEN             API token (the Storage; secret)
 API_BASE            CF_API_BASE              API base URL (the Storage; the emulator in development)
@@ -57,6 +59,7 @@ from django.dispatch import receiver
 
 from cfvariants.delivery import Delivery
 from cfvariants.errors import SettingsError
+from cfvariants.options import Options
 from cfvariants.settings import Settings
 from cfvariants.templating import DEFAULT_SIGNED_EXPIRES_IN, ON_ERROR_CHOICES, ImageFilters, OnError
 from cfvariants.transformations import Transformations
@@ -75,7 +78,7 @@ __all__ = [
 
 SETTING_NAME = "CFVARIANTS"
 _CLOUDFLARE_FIELDS = ("account_hash", "signing_key", "domain", "zone", "account_id", "api_token", "api_base")
-_TEMPLATE_FIELDS = ("on_error", "placeholder", "signed_expires_in")
+_TEMPLATE_FIELDS = ("on_error", "placeholder", "signed_expires_in", "transform_defaults")
 _DEV_FIELDS = ("dev", "data_dir", "storage")
 FIELDS = _CLOUDFLARE_FIELDS + _TEMPLATE_FIELDS + _DEV_FIELDS
 DEFAULT_STORAGE_ALIAS = "cloudflare_images"
@@ -98,6 +101,7 @@ class Config:
     dev: bool = False  # development: the local emulator (cfvariants.django.dev) instead of Cloudflare
     data_dir: Path | None = None  # the emulator's data directory (None: <MEDIA_ROOT>/cfimages)
     storage: str = DEFAULT_STORAGE_ALIAS  # the STORAGES alias select_storage() returns outside development
+    transform_defaults: Options | None = None  # laid under every Image Transformations URL's options
 
     def delivery(self) -> Delivery:
         """A ``Delivery`` for these settings (``ACCOUNT_HASH`` required); in development, the local emulator's
@@ -115,9 +119,10 @@ class Config:
         """Image Transformations for files of other storages: root-relative in development (served by
         ``cfvariants.django.urls`` from MEDIA_ROOT), else on ``ZONE``; ``None`` without a zone."""
         if self.dev:
-            return Transformations(SAME_SITE)
+            return Transformations(SAME_SITE, defaults=self.transform_defaults)
         try:
-            return Transformations(self.settings.zone) if self.settings.zone else None
+            zone = self.settings.zone
+            return Transformations(zone, defaults=self.transform_defaults) if zone else None
         except ValueError as exc:
             raise ConfigurationError(f"{SETTING_NAME}['ZONE']: {exc}") from None
 
@@ -170,9 +175,14 @@ def load(**overrides: Any) -> Config:
     storage = values.get("storage", DEFAULT_STORAGE_ALIAS)
     if not isinstance(storage, str) or not storage:
         raise ConfigurationError(f"{SETTING_NAME}['STORAGE'] must be a STORAGES alias (str), not {storage!r}")
+    defaults = values.get("transform_defaults") or None
+    try:
+        transform_defaults = Transformations(SAME_SITE, defaults=defaults).defaults
+    except ValueError as exc:
+        raise ConfigurationError(f"{SETTING_NAME}['TRANSFORM_DEFAULTS']: {exc}") from None
     return Config(
         settings=loaded, on_error=on_error, placeholder=placeholder, signed_expires_in=expires_in, dev=dev,
-        data_dir=data_dir, storage=storage,
+        data_dir=data_dir, storage=storage, transform_defaults=transform_defaults,
     )  # fmt: skip
 
 
