@@ -13,6 +13,7 @@ import imagegen
 import pytest
 from huey import MemoryHuey, SqliteHuey
 from huey.signals import SIGNAL_INTERRUPTED
+from huey_helpers import running_consumer
 from test_uploads import sqlite_store, store  # noqa: F401 - the both-stores fixture
 
 from cfvariants.client import ImagesClient
@@ -154,3 +155,22 @@ def test_a_worker_says_at_start_which_queue_store_and_account_it_uses(
     assert caplog.records[-1].levelno == logging.WARNING
     text = caplog.records[-1].getMessage()
     assert "other-data-dir" in text and f"but the web app on {socket.gethostname()} uses store UploadStore" in text
+
+
+def test_a_running_worker_takes_over_a_dead_workers_upload_within_a_lease(
+    sqlite_store: UploadRecords,  # noqa: F811
+    cf_client: ImagesClient,
+    tmp_path: Path,
+) -> None:
+    huey = SqliteHuey("t", filename=str(tmp_path / "huey.db"))
+    queue = UploadQueue(huey, sqlite_store, lambda: cf_client, lease=0.6)
+    record = queue.submit(JPEG, filename="a.jpg")
+    huey.flush()  # its message went down with the worker that held it...
+    assert sqlite_store.claim(record.id, lease=0.6) is not None  # ...and so did its claim, never renewed
+    with running_consumer(huey, workers=1):
+        deadline = time.time() + 20
+        while sqlite_store.get(record.id).state is not UploadState.READY:
+            assert time.time() < deadline, sqlite_store.get(record.id)
+            time.sleep(0.05)
+    assert sqlite_store.get(record.id).attempts == 2
+    assert len(list(cf_client.iter_images())) == 1

@@ -123,7 +123,9 @@ class UploadQueue:
             reconcile_schedule or crontab(minute="*"), name="cfvariants.reconcile"
         )(self.reconcile)
         self._announced = threading.Event()
+        self._stopping = threading.Event()
         huey.on_startup(name="cfvariants.uploads.startup")(self._log_start)
+        huey.on_shutdown(name="cfvariants.uploads.shutdown")(self._stop_watching)
         huey.signal(signals.SIGNAL_INTERRUPTED)(self._interrupted)
 
     def __repr__(self) -> str:
@@ -271,17 +273,24 @@ class UploadQueue:
         return f"uses queue {identity['queue']}, store {identity['store']}, Cloudflare {identity['account']}"
 
     def _log_start(self) -> None:
-        """At a consumer's start (once per process): which queue, store and account, and whether they are the
-        web app's."""
-        if self._announced.is_set():
-            return
-        self._announced.set()
+        """At a consumer's start (once per process): say which queue, store and account, and whether they are
+        the web app's; start watching for abandoned uploads."""
+        with self._client_lock:  # every worker thread runs the start-up hook: once per process
+            if self._announced.is_set():
+                return
+            self._announced.set()
+        self._stopping.clear()
+        threading.Thread(target=self._watch_leases, name="cfvariants-lease-watch", daemon=True).start()
         try:
             shares, words = check_worker(self.huey, self.store, self.client)
         except Exception as exc:  # e.g. Cloudflare settings missing: every upload would fail, so say it now
             log.error("upload worker (pid %d) cannot start its Cloudflare client: %s", os.getpid(), exc)
             return
         (log.info if shares else log.warning)("upload worker (pid %d) %s", os.getpid(), words)
+
+    def _stop_watching(self) -> None:
+        self._stopping.set()
+        self._announced.clear()
 
     # -- the sweep -------------------------------------------------------------------------------------------------
 
@@ -290,11 +299,7 @@ class UploadQueue:
         retention and remove staged files that never got a record."""
         probe = self._probe()
         now = self.store.clock()
-        requeued = []
-        wait = min(self.requeue_after, self.lost_after) if self._queue_is_empty() else self.requeue_after
-        for record in self.store.needing_work(enqueued_before=now - wait, now=now):
-            if self.enqueue(record.id):
-                requeued.append(record.id)
+        requeued = self.requeue_abandoned()
         expired = control.discard_expired(self.store, older_than=self.failed_retention)
         for record in expired:
             log.warning(
@@ -305,6 +310,24 @@ class UploadQueue:
         if requeued or orphans:
             log.info("reconcile: re-enqueued %d upload(s), removed %d orphaned staged file(s)", len(requeued), orphans)
         return ReconcileReport(tuple(requeued), orphans, tuple(r.id for r in expired), probe)
+
+    def requeue_abandoned(self) -> list[str]:
+        """Re-enqueue uploads no task is working on: a lease that ran out (its worker died), a message lost with
+        a killed worker, an enqueue that failed. The sweep's first step; every worker process also runs it each
+        half lease, so a dead worker's uploads are taken over within about a lease and a half."""
+        now = self.store.clock()
+        wait = min(self.requeue_after, self.lost_after) if self._queue_is_empty() else self.requeue_after
+        return [r.id for r in self.store.needing_work(enqueued_before=now - wait, now=now) if self.enqueue(r.id)]
+
+    def _watch_leases(self) -> None:
+        while not self._stopping.wait(self.lease / 2):
+            try:
+                taken = self.requeue_abandoned()
+            except Exception as exc:  # the store or the queue is down for a moment: the next round tries again
+                log.warning("could not look for abandoned uploads (%s)", exc)
+                continue
+            if taken:
+                log.info("re-enqueued %d abandoned upload(s) (a worker died, or a message was lost)", len(taken))
 
     def _probe(self) -> Outcome | None:
         """While blocked, once per ``probe_interval`` (across all processes): really try the oldest blocked upload.
