@@ -20,7 +20,7 @@ from pydantic import SecretStr
 
 from .errors import CFVariantsError, SigningError, VariantError
 from .html import ImageMarkup, srcset_candidates, srcset_value
-from .memo import SCALAR_TYPES, Memo
+from .memo import SCALAR_TYPES, Memo, remember
 from .options import Options
 from .segments import DEFAULT_VARIANT, Segment, Variant, exact, keyword_options, resolve_variant
 from .settings import Settings
@@ -113,10 +113,11 @@ class Delivery(ImageMarkup):
     _path_prefix: str
     _prefix: str
     _cache_size: int
-    _urls: Memo[Variant, _Row[str]]  # variant argument -> image -> URL
-    _keyword_urls: Memo[tuple[object, ...], _Row[str]]  # keyword_key -> image -> URL
-    _signing: Memo[Variant, _Row[_Signable]]  # named variant -> image -> what a signature starts from
-    _srcsets: Memo[tuple[object, ...], _SrcsetRow]  # srcset request -> image -> srcset
+    # At most _MAX_ROWS rows each (plain dicts: a hit is two dict lookups), each row a Memo of cache_size images.
+    _urls: dict[Variant, _Row[str]]  # variant argument -> image -> URL
+    _keyword_urls: dict[tuple[object, ...], _Row[str]]  # keyword_key -> image -> URL
+    _signing: dict[Variant, _Row[_Signable]]  # named variant -> image -> where it points, what a signature covers
+    _srcsets: dict[tuple[object, ...], _SrcsetRow]  # srcset request -> image -> srcset
 
     def __init__(
         self,
@@ -142,10 +143,10 @@ class Delivery(ImageMarkup):
             "_prefix": origin + path_prefix,
             "_key": None if signing_key is None else _signing_key(signing_key),
             "_cache_size": cache_size,
-            "_urls": Memo(_MAX_ROWS),
-            "_keyword_urls": Memo(_MAX_ROWS),
-            "_signing": Memo(_MAX_ROWS),
-            "_srcsets": Memo(_MAX_ROWS),
+            "_urls": {},
+            "_keyword_urls": {},
+            "_signing": {},
+            "_srcsets": {},
         }
         for name, value in fields.items():
             object.__setattr__(self, name, value)  # immutable from outside: __setattr__ refuses
@@ -214,17 +215,16 @@ class Delivery(ImageMarkup):
         try:
             if options:
                 key = (variant, *options, *options.values(), *map(type, options.values()))  # keyword_key, inlined
-                row = self._keyword_urls.entries.get(key)
+                row = self._keyword_urls.get(key)
                 if row is None:
                     row = self._keyword_row(key, variant, options)
             else:
-                row = self._urls.entries.get(variant)
-                if row is None:
-                    row = self._urls.keep(variant, self._row(variant))
-            if row.limit:
-                url = row.entries.get(image)
-                if url is not None:
-                    return url
+                row = self._urls.get(variant)
+                if row is None:  # this Delivery's first URL through this variant
+                    row = remember(self._urls, _MAX_ROWS, variant, self._row(variant))
+            url = row.entries.get(image)
+            if url is not None:
+                return url
             # The first sight of this image: an id of ASCII letters, digits, - and _ goes into the URL as it is.
             if len(image) <= MAX_ID_LENGTH and image.isascii() and image.encode().translate(PLAIN_ID_BYTES).isalnum():
                 url = f"{self._prefix}{image}{row.tail}"
@@ -240,7 +240,7 @@ class Delivery(ImageMarkup):
 
     def _keyword_row(self, key: tuple[object, ...], variant: Variant, options: dict[str, Any]) -> _Row[str]:
         row = self._row(keyword_options(variant, options, key))
-        return self._keyword_urls.keep(key, row) if exact(options) else row
+        return remember(self._keyword_urls, _MAX_ROWS, key, row) if exact(options) else row
 
     def _uncached_url(self, image: str, variant: Variant, options: dict[str, Any]) -> str:
         """The URL computed without any memo; raises the error that explains an unusable argument."""
@@ -286,9 +286,9 @@ class Delivery(ImageMarkup):
         else:
             exp = expiry(expires_in=expires_in, expires_at=expires_at)
         try:
-            row = self._signing.entries.get(variant)
-            if row is None:
-                row = self._signing.keep(variant, self._signing_row(variant))
+            row = self._signing.get(variant)
+            if row is None:  # this Delivery's first signature through this variant
+                row = remember(self._signing, _MAX_ROWS, variant, self._signing_row(variant))
             start = row.entries.get(image) if row.limit else None
             if start is None:  # the first signature for this image: where it points, what the signature covers
                 if (
@@ -358,7 +358,7 @@ class Delivery(ImageMarkup):
                  type(tolerance), *map(type, options.values()))  # fmt: skip
         key = (variant, widths, densities, min_width, max_width, tolerance, *options.items(), *kinds)
         try:
-            row = self._srcsets.entries.get(key)
+            row = self._srcsets.get(key)
         except TypeError:  # an unhashable variant or option value
             row = None
         if row is None:
@@ -368,7 +368,7 @@ class Delivery(ImageMarkup):
             )  # fmt: skip
             row = _SrcsetRow(self._cache_size, candidates)
             if SCALAR_TYPES.issuperset(kinds):
-                self._srcsets.keep(key, row)
+                remember(self._srcsets, _MAX_ROWS, key, row)
         try:
             value = row.entries.get(image)
         except TypeError:  # an unhashable image: _image_base explains

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Generic, TypeVar
 
-__all__ = ["SCALAR_TYPES", "Memo"]
+__all__ = ["SCALAR_TYPES", "Memo", "remember"]
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -38,11 +38,17 @@ class Memo(Generic[K, V]):
         self.limit = limit
 
     def keep(self, key: K, value: V) -> V:
-        if self.limit:
-            if len(self.entries) >= self.limit:
-                self.entries.clear()
-            self.entries[key] = value
-        return value
+        return remember(self.entries, self.limit, key, value)
 
     def __len__(self) -> int:
         return len(self.entries)
+
+
+def remember(table: dict[K, V], limit: int, key: K, value: V) -> V:
+    """Keep ``value`` under ``key`` in a plain dict that holds at most ``limit`` entries (the rule of ``Memo``,
+    for tables on a hot path, where a plain dict's lookup is what a hit costs)."""
+    if limit:
+        if len(table) >= limit:
+            table.clear()
+        table[key] = value
+    return value

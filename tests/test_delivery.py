@@ -203,11 +203,11 @@ def test_memo_tables_stay_bounded() -> None:
     cf = Delivery(HASH, cache_size=10)
     urls = [cf.url(f"id{i}", "public") for i in range(100)]
     assert urls[57] == f"{BASE}/id57/public"
-    assert all(len(row) <= 10 for row in cf._urls.entries.values())
+    assert all(len(row) <= 10 for row in cf._urls.values())
     for i in range(30):
         for n in range(30):
             cf.url(f"id{n}", width=i + 1)
-    assert all(len(row) <= 10 for row in cf._keyword_urls.entries.values())
+    assert all(len(row) <= 10 for row in cf._keyword_urls.values())
 
 
 def test_cache_can_be_disabled_and_gives_the_same_urls() -> None:
@@ -215,7 +215,7 @@ def test_cache_can_be_disabled_and_gives_the_same_urls() -> None:
     warm = Delivery(HASH)
     for variant in ("avatar", "w=200,fit=cover", None):
         assert cold.url(ID, variant) == warm.url(ID, variant) == warm.url(ID, variant)
-    assert [len(row) for row in cold._urls.entries.values()] == [0, 0, 0]  # remembers no URL
+    assert [len(row) for row in cold._urls.values()] == [0, 0, 0]  # remembers no URL
     with pytest.raises(ValueError, match="cache_size"):
         Delivery(HASH, cache_size=-1)
 
