@@ -17,6 +17,7 @@ import re
 import time
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import parse_qsl, quote_plus, urlsplit
 
 from pydantic import SecretStr
@@ -61,6 +62,10 @@ class SigningKey:
         outer = self._outer.copy()
         outer.update(inner.digest())
         return outer.hexdigest()
+
+    def states(self) -> tuple[Any, Any]:
+        """The keyed inner and outer SHA-256 states, to ``copy()`` and finish an HMAC inline on a hot path."""
+        return self._inner, self._outer
 
     def __repr__(self) -> str:
         return "SigningKey('**********')"
