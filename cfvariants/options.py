@@ -176,12 +176,14 @@ def _choice_parser(name: str, choices: tuple[object, ...]) -> Callable[[object],
     by_text = {str(c): c for c in choices}
 
     def parse(value: object) -> object:
-        if isinstance(value, bool):
-            raise _Bad(message)
-        if value in choices:
-            return value
-        if isinstance(value, str) and value in by_text:
-            return by_text[value]
+        """The choice itself (so 90.0 and a str subclass are stored as 90 and the plain text)."""
+        if isinstance(value, str):
+            if value in by_text:
+                return by_text[value]
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            for choice in choices:
+                if isinstance(choice, int) and value == choice:
+                    return choice
         raise _Bad(message)
 
     return parse
@@ -451,24 +453,42 @@ class Options(BaseModel):
     _hash: int = PrivateAttr(default=0)
 
     def __init__(self, /, **options: Any) -> None:
-        super().__init__(**_normalize(options, None))
+        # Validated once, by the option parsers (the same ones Options.parse uses); pydantic does not check the
+        # normalised values again: they are of the declared types by construction (tests/test_options.py holds
+        # them to pydantic's own validation of the same fields).
+        self._fill(_normalize(options, None))
 
-    @model_validator(mode="before")
     @classmethod
-    def _validate_all(cls, data: Any) -> Any:
-        # Reached directly by model_validate(); __init__ has already normalised (normalising is idempotent).
-        if isinstance(data, Mapping):
-            return _normalize(data, None)
-        return data
+    def _from_fields(cls, fields: dict[str, object]) -> Self:
+        """An instance from fields the parsers have already validated and normalised."""
+        options = cls.__new__(cls)
+        options._fill(fields)
+        return options
 
-    def model_post_init(self, context: Any, /) -> None:
-        parts = []
-        for spec in _SPECS:
-            value = getattr(self, spec.field)
-            if value is not None:
-                parts.append(f"{spec.names[0]}={spec.format(value)}")
-        self._canonical = ",".join(parts)
-        self._hash = hash(self._canonical)
+    def _fill(self, fields: dict[str, object]) -> None:
+        values: dict[str, object] = dict.fromkeys(_BY_FIELD)
+        values.update(fields)
+        set_ = object.__setattr__  # the model is frozen for everyone else
+        set_(self, "__dict__", values)
+        set_(self, "__pydantic_fields_set__", set(fields))
+        set_(self, "__pydantic_extra__", None)
+        canonical = _canonical(values)
+        set_(self, "__pydantic_private__", {"_canonical": canonical, "_hash": hash(canonical)})
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _validate_all(cls, data: Any, handler: Any) -> Any:
+        """``model_validate()`` and ``Options`` as a field of another model: the same parsers, once."""
+        if isinstance(data, Options):
+            return data
+        if isinstance(data, Mapping):
+            return cls._from_fields(_normalize(data, None))
+        return handler(data)  # pydantic's own error for anything else
+
+    def model_post_init(self, context: Any, /) -> None:  # only for instances pydantic builds (model_construct)
+        canonical = _canonical(self.__dict__)
+        self._canonical = canonical
+        self._hash = hash(canonical)
 
     # -- constructors -------------------------------------------------------------------------------------------
 
@@ -543,6 +563,13 @@ class Options(BaseModel):
         return NotImplemented
 
 
+def _canonical(values: Mapping[str, object]) -> str:
+    """The canonical URL segment of normalised field values: fixed order, shortest names."""
+    return ",".join(
+        f"{spec.names[0]}={spec.format(value)}" for spec in _SPECS if (value := values.get(spec.field)) is not None
+    )
+
+
 def _split_parts(text: str) -> list[str]:
     """Split on commas, except inside parentheses: ``background=rgb(1,2,3)`` is one part (and is emitted
     percent-encoded, as Cloudflare requires)."""
@@ -585,4 +612,4 @@ def _parse_cached(text: str) -> Options:
             raise OptionsError(str(exc), part=part, options=text) from None
         parts[spec.field] = part
     _check_combinations(out, parts, text)
-    return Options(**out)
+    return Options._from_fields(out)
