@@ -20,6 +20,7 @@ from pydantic import SecretStr
 
 from .errors import CFVariantsError, SigningError, VariantError
 from .html import ImageMarkup, srcset_candidates, srcset_value
+from .layouts import Original
 from .memo import SCALAR_TYPES, Memo, remember
 from .options import Options
 from .segments import DEFAULT_VARIANT, Segment, Variant, exact, keyword_options, resolve_variant
@@ -358,27 +359,37 @@ class Delivery(ImageMarkup):
         min_width: int | None = None,
         max_width: int | None = None,
         tolerance: float | None = None,
+        layout: str | None = None,
+        original: object = None,
         **options: Any,
     ) -> str:
         """A ``srcset`` value: width descriptors (``widths=(320, 640)`` or a ``min_width``..``max_width`` range
         with a ``tolerance``, like imgix's fluid srcset) or density descriptors (``densities=(1, 2)`` via dpr).
 
         With neither: a fixed ``width`` in the options gives densities 1x and 2x, otherwise the default fluid
-        range. A named variant has a fixed size and cannot be resized, so it raises ``VariantError``.
+        range. With a ``layout`` (``cfvariants.layouts``) the layout chooses the widths, ``width``/``height``
+        are its CSS size and ``original`` (``image.meta``, ``(width, height)``) caps them at the original's size.
+        A named variant has a fixed size and cannot be resized, so it raises ``VariantError``.
         """
         widths, densities = _hashable(widths, "srcset widths"), _hashable(densities, "densities")
         # The request, and the type of every value in it (True == 1 == 1.0, yet only 1 is a width).
         values = (*(widths or ()), *(densities or ()), min_width, max_width, tolerance, *options.values())
         kinds = tuple(map(type, values))
-        key = (variant, widths, densities, min_width, max_width, tolerance, *options.items(), kinds)
+        if original is not None:
+            original = Original.of(original)
+        key = (variant, widths, densities, min_width, max_width, tolerance, layout, original, *options.items(), kinds)
         try:
             row = self._srcsets.get(key)
         except TypeError:  # an unhashable variant or option value
             row = None
         if row is None:
+            size: dict[str, Any] = {}
+            if layout is not None:  # width/height are the layout's CSS size, not options
+                size = {"width": options.pop("width", None), "height": options.pop("height", None)}
             candidates = srcset_candidates(
                 self._variant_for_srcset(variant, options),
                 widths=widths, densities=densities, min_width=min_width, max_width=max_width, tolerance=tolerance,
+                layout=layout, original=original, **size,
             )  # fmt: skip
             row = _SrcsetRow(self._cache_size, candidates)
             if SCALAR_TYPES.issuperset(kinds):
@@ -399,6 +410,10 @@ class Delivery(ImageMarkup):
                 "use flexible options (e.g. 'fit=cover') so each candidate can be resized"
             )
         return keyword_options(variant, options).check_form("hosted")
+
+    def srcset_options(self, variant: Variant) -> Options:
+        """The options every srcset candidate starts from (``VariantError`` for a named variant)."""
+        return self._variant_for_srcset(variant, {})
 
     def options_of(self, variant: Variant) -> Options | None:
         """The flexible options ``variant`` stands for; ``None`` for a named variant (``None`` is ``public``)."""

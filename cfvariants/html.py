@@ -18,6 +18,7 @@ from typing import Any, Protocol
 from markupsafe import Markup, escape
 
 from .errors import CFVariantsError, VariantError, shown
+from .layouts import LayoutPlan, Original, plan_layout
 from .options import MAX_INT, Options
 from .segments import Variant, merge_options
 
@@ -27,6 +28,7 @@ __all__ = [
     "FLUID_TOLERANCE",
     "ImageMarkup",
     "MarkupBuilder",
+    "Responsive",
     "Source",
     "fluid_widths",
     "srcset_candidates",
@@ -97,9 +99,14 @@ def srcset_candidates(
     min_width: int | None = None,
     max_width: int | None = None,
     tolerance: float | None = None,
+    layout: str | None = None,
+    width: int | None = None,
+    height: int | None = None,
+    original: Original | None = None,
 ) -> tuple[tuple[str, str], ...]:
     """``(segment, descriptor)`` pairs of a srcset for flexible ``options`` (no image, no prefix). Not cached
-    here: ``Delivery.srcset`` remembers them per request, with a key that tells ``True`` from ``1``."""
+    here: ``Delivery.srcset`` remembers them per request, with a key that tells ``True`` from ``1``. With a
+    ``layout`` the layout chooses the widths (``cfvariants.layouts``); ``width``/``height`` are then its CSS size."""
     for name, value, kind in (
         ("min_width", min_width, int),
         ("max_width", max_width, int),
@@ -109,6 +116,14 @@ def srcset_candidates(
             raise VariantError(f"{name} must be a number, not {type(value).__name__}")
     widths = None if widths is None else tuple(_widths(_sequence(widths, "srcset widths")))
     densities = None if densities is None else tuple(_positive_numbers(_sequence(densities, "densities"), "densities"))
+    if layout is not None:
+        if min_width is not None or max_width is not None or tolerance is not None:
+            raise VariantError("min_width/max_width/tolerance do not combine with a layout (it makes the widths)")
+        return plan_layout(
+            options, layout, width=width, height=height, original=original, widths=widths, densities=densities
+        ).segments()
+    if width is not None or height is not None or original is not None:
+        raise VariantError("width/height/original of a srcset need a layout (layout='constrained', ...)")
     ranged = min_width is not None or max_width is not None or tolerance is not None
     if widths is not None and densities is not None:
         raise VariantError("give widths or densities for a srcset, not both")
@@ -203,16 +218,59 @@ class MarkupBuilder(Protocol):
         *,
         widths: Iterable[int] | None = None,
         densities: Iterable[float] | None = None,
+        layout: str | None = None,
+        original: Original | None = None,
+        width: int | None = None,
+        height: int | None = None,
     ) -> str: ...
 
     def options_of(self, variant: Variant) -> Options | None:
         """The options ``variant`` stands for in this form; ``None`` for a named variant."""
         ...
 
+    def srcset_options(self, variant: Variant) -> Options:
+        """The options every resized candidate starts from; raises ``VariantError`` for a named variant."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Responsive:
+    """How an image is sized: a ``layout`` with its CSS ``width``/``height`` and what is known of the
+    ``original``, or (no layout) explicit ``widths``/``densities``; ``sizes`` overrides the computed one."""
+
+    layout: str | None = None
+    width: int | None = None
+    height: int | None = None
+    original: Original | None = None
+    widths: tuple[int, ...] | None = None
+    densities: tuple[float, ...] | None = None
+    sizes: str | None = None
+
+    @classmethod
+    def of(
+        cls,
+        layout: str | None,
+        width: int | None,
+        height: int | None,
+        original: object,
+        widths: Iterable[int] | None,
+        densities: Iterable[float] | None,
+        sizes: str | None,
+    ) -> Responsive:
+        return cls(
+            layout,
+            width,
+            height,
+            Original.of(original),
+            None if widths is None else tuple(widths),
+            None if densities is None else tuple(densities),
+            sizes,
+        )
+
 
 class ImageMarkup:
-    """``img()`` and ``picture()`` for a URL builder that has ``url``, ``srcset`` and ``options_of``; the one
-    implementation behind ``Delivery`` and ``Transformations``."""
+    """``img()``, ``picture()`` and ``preload_link()`` for a URL builder that has ``url``, ``srcset``,
+    ``options_of`` and ``srcset_options``; the one implementation behind ``Delivery`` and ``Transformations``."""
 
     __slots__ = ()
 
@@ -222,18 +280,31 @@ class ImageMarkup:
         variant: Variant = None,
         *,
         alt: str,
+        layout: str | None = None,
+        width: int | None = None,
+        height: int | None = None,
+        original: object = None,
+        priority: bool = False,
         widths: Iterable[int] | None = None,
         densities: Iterable[float] | None = None,
         sizes: str | None = None,
         placeholder: str | None = None,
         **attrs: Any,
     ) -> Markup:
-        """An ``<img>`` tag (escaped ``Markup``): src, srcset/sizes, width/height when the variant fixes them,
-        ``loading="lazy"`` and ``decoding="async"`` (override or drop with ``loading=None``), and with
-        ``placeholder="blur"`` a blur-up background from a tiny blurred variant."""
+        """An ``<img>`` tag (escaped ``Markup``).
+
+        With a ``layout`` (``"fixed"``, ``"constrained"``, ``"full-width"``; see ``cfvariants.layouts``) the
+        layout writes ``srcset``/``sizes``, ``width``/``height`` (the CSS size given, or the original's aspect
+        ratio from ``original``: ``image.meta`` as recorded at upload, or ``(width, height)``) and the style that
+        keeps the box; without one, ``widths``/``densities`` make the srcset and ``width``/``height`` are plain
+        attributes. ``loading="lazy"`` and ``decoding="async"`` unless ``priority=True`` (``loading="eager"``,
+        ``fetchpriority="high"``, ``decoding="sync"``: the page's main image); any attribute overrides them
+        (``loading=None`` drops it). ``placeholder="blur"``: a blur-up background from a tiny blurred variant.
+        """
         return img_tag(
-            self, image, variant, alt=alt, widths=widths, densities=densities, sizes=sizes,
-            placeholder=placeholder, attrs=attrs,
+            self, image, variant, alt=alt,
+            sizing=Responsive.of(layout, width, height, original, widths, densities, sizes),
+            priority=priority, placeholder=placeholder, attrs=attrs,
         )  # fmt: skip
 
     def picture(
@@ -244,16 +315,45 @@ class ImageMarkup:
         alt: str,
         formats: Iterable[str] = (),
         sources: Iterable[Source] = (),
+        layout: str | None = None,
+        width: int | None = None,
+        height: int | None = None,
+        original: object = None,
+        priority: bool = False,
         widths: Iterable[int] | None = None,
         densities: Iterable[float] | None = None,
         sizes: str | None = None,
         placeholder: str | None = None,
         **attrs: Any,
     ) -> Markup:
-        """A ``<picture>`` with one ``<source>`` per format (and per art-direction ``Source``) and an ``<img>``."""
+        """A ``<picture>`` with one ``<source>`` per format (and per art-direction ``Source``) and an ``<img>``;
+        the sizing keywords are ``img``'s and apply to every format."""
         return picture_tag(
-            self, image, variant, alt=alt, formats=formats, sources=sources, widths=widths, densities=densities,
-            sizes=sizes, placeholder=placeholder, attrs=attrs,
+            self, image, variant, alt=alt, formats=formats, sources=sources,
+            sizing=Responsive.of(layout, width, height, original, widths, densities, sizes),
+            priority=priority, placeholder=placeholder, attrs=attrs,
+        )  # fmt: skip
+
+    def preload_link(
+        self: MarkupBuilder,
+        image: str,
+        variant: Variant = None,
+        *,
+        layout: str | None = None,
+        width: int | None = None,
+        height: int | None = None,
+        original: object = None,
+        widths: Iterable[int] | None = None,
+        densities: Iterable[float] | None = None,
+        sizes: str | None = None,
+        **attrs: Any,
+    ) -> Markup:
+        """``<link rel="preload" as="image" imagesrcset=... imagesizes=... fetchpriority="high">`` for the
+        ``<head>``: the same candidates and ``sizes`` as ``img`` with the same arguments, so the browser starts
+        the download before it has seen the ``<img>``. (No ``href`` with a srcset: Safari would fetch both.)"""
+        return preload_tag(
+            self, image, variant, sizing=Responsive.of(layout, width, height, original, widths, densities, sizes),
+            attrs=attrs,
         )  # fmt: skip
 
 
@@ -301,15 +401,63 @@ def _blur_style(builder: MarkupBuilder, image: str, options: Options | None) -> 
     return f'background-image:url("{url}");background-size:cover;background-position:center;background-repeat:no-repeat'
 
 
+def _sized(
+    builder: MarkupBuilder, image: str, variant: Variant, sizing: Responsive, *, lazy: bool
+) -> tuple[dict[str, Any], Options | None, LayoutPlan | None]:
+    """``src``, ``srcset``, ``sizes``, ``width``, ``height`` of an image; the options its fallback ``src``
+    shows; and the layout's plan (``None`` without a layout)."""
+    if sizing.layout is None:
+        if sizing.original is not None:
+            raise CFVariantsError("original= only applies with a layout (layout='constrained', ...)")
+        options = builder.options_of(variant)
+        out: dict[str, Any] = {"src": builder.url(image, variant)}
+        if sizing.widths is not None or sizing.densities is not None:
+            out["srcset"] = builder.srcset(image, variant, widths=sizing.widths, densities=sizing.densities)
+            if sizing.widths is not None:
+                out["sizes"] = sizing.sizes if sizing.sizes is not None else ("auto, 100vw" if lazy else "100vw")
+        elif sizing.sizes is not None:
+            raise CFVariantsError("sizes only applies with widths (width descriptors) or a layout")
+        size = known_size(options)
+        out["width"], out["height"] = size if size else (None, None)
+        if sizing.width is not None:  # without a layout these are plain attributes, as given
+            out["width"] = sizing.width
+        if sizing.height is not None:
+            out["height"] = sizing.height
+        return out, options, None
+    plan = plan_layout(
+        builder.srcset_options(variant), sizing.layout, width=sizing.width, height=sizing.height,
+        original=sizing.original, widths=None if sizing.widths is None else _widths(sizing.widths),
+        densities=sizing.densities,
+    )  # fmt: skip
+    out = {
+        "src": builder.url(image, plan.src),
+        "srcset": builder.srcset(
+            image,
+            variant,
+            widths=sizing.widths,
+            densities=sizing.densities,
+            layout=sizing.layout,
+            original=sizing.original,
+            width=sizing.width,
+            height=sizing.height,
+        ),
+        "sizes": sizing.sizes if sizing.sizes is not None else plan.sizes,
+        "width": plan.width,
+        "height": plan.height,
+    }
+    if lazy and out["sizes"] is not None and sizing.sizes is None:
+        out["sizes"] = f"auto, {out['sizes']}"  # lazy images: the browser may use the laid-out width
+    return out, plan.src, plan
+
+
 def _img_attrs(
     builder: MarkupBuilder,
     image: str,
     variant: Variant,
     *,
     alt: str,
-    widths: Iterable[int] | None,
-    densities: Iterable[float] | None,
-    sizes: str | None,
+    sizing: Responsive,
+    priority: bool,
     placeholder: str | None,
     attrs: Mapping[str, Any],
 ) -> dict[str, Any]:
@@ -317,25 +465,24 @@ def _img_attrs(
         raise CFVariantsError("alt must be a string (use alt='' for a purely decorative image)")
     if placeholder not in (None, "blur"):
         raise CFVariantsError(f"placeholder must be None or 'blur', not {placeholder!r}")
+    if not isinstance(priority, bool):
+        raise CFVariantsError(f"priority must be True or False, not {priority!r}")
     extra = {attr_name(name): value for name, value in attrs.items()}
-    options = builder.options_of(variant)
-    out: dict[str, Any] = {"src": builder.url(image, variant)}
-    if widths is not None or densities is not None:
-        out["srcset"] = builder.srcset(image, variant, widths=widths, densities=densities)
-        if widths is not None:
-            lazy = extra.get("loading", "lazy") == "lazy"
-            out["sizes"] = sizes if sizes is not None else ("auto, 100vw" if lazy else "100vw")
-    elif sizes is not None:
-        raise CFVariantsError("sizes only applies with widths (width descriptors)")
-    size = known_size(options)
-    out["width"], out["height"] = size if size else (None, None)
+    lazy = not priority and extra.get("loading", "lazy") == "lazy"
+    out, options, plan = _sized(builder, image, variant, sizing, lazy=lazy)
     out["alt"] = alt
-    out["loading"] = "lazy"
-    out["decoding"] = "async"
+    if priority:
+        out.update(loading="eager", fetchpriority="high", decoding="sync")
+    else:
+        out.update(loading="lazy", decoding="async")
+    styles = [plan.style] if plan is not None and plan.style else []
     if placeholder == "blur":
-        style = _blur_style(builder, image, options)
-        user_style = extra.pop("style", None)
-        out["style"] = f"{style};{user_style}" if user_style else style
+        styles.append(_blur_style(builder, image, options))
+    user_style = extra.pop("style", None)
+    if user_style:
+        styles.append(str(user_style))
+    if styles:
+        out["style"] = ";".join(styles)
     out.update(extra)
     return out
 
@@ -346,18 +493,39 @@ def img_tag(
     variant: Variant,
     *,
     alt: str,
-    widths: Iterable[int] | None = None,
-    densities: Iterable[float] | None = None,
-    sizes: str | None = None,
+    sizing: Responsive = Responsive(),
+    priority: bool = False,
     placeholder: str | None = None,
     attrs: Mapping[str, Any] | None = None,
 ) -> Markup:
     """See ``ImageMarkup.img``."""
     values = _img_attrs(
-        builder, image, variant, alt=alt, widths=widths, densities=densities, sizes=sizes,
-        placeholder=placeholder, attrs=attrs or {},
+        builder, image, variant, alt=alt, sizing=sizing, priority=priority, placeholder=placeholder,
+        attrs=attrs or {},
     )  # fmt: skip
     return Markup(f"<img{render_attrs(values)}>")  # noqa: S704 - every value went through escape()
+
+
+def preload_tag(
+    builder: MarkupBuilder,
+    image: str,
+    variant: Variant,
+    *,
+    sizing: Responsive = Responsive(),
+    attrs: Mapping[str, Any] | None = None,
+) -> Markup:
+    """See ``ImageMarkup.preload_link``."""
+    extra = {attr_name(name): value for name, value in (attrs or {}).items()}
+    sized, _options, _plan = _sized(builder, image, variant, sizing, lazy=False)
+    values: dict[str, Any] = {"rel": "preload", "as": "image"}
+    if "srcset" in sized:
+        values["imagesrcset"] = sized["srcset"]
+        values["imagesizes"] = sized.get("sizes")
+    else:
+        values["href"] = sized["src"]
+    values["fetchpriority"] = "high"
+    values.update(extra)
+    return Markup(f"<link{render_attrs(values)}>")  # noqa: S704 - every value went through escape()
 
 
 def picture_tag(
@@ -368,9 +536,8 @@ def picture_tag(
     alt: str,
     formats: Iterable[str] = (),
     sources: Iterable[Source] = (),
-    widths: Iterable[int] | None = None,
-    densities: Iterable[float] | None = None,
-    sizes: str | None = None,
+    sizing: Responsive = Responsive(),
+    priority: bool = False,
     placeholder: str | None = None,
     attrs: Mapping[str, Any] | None = None,
 ) -> Markup:
@@ -380,27 +547,26 @@ def picture_tag(
     for source in sources:
         if not isinstance(source, Source):
             raise CFVariantsError(f"sources must be cfvariants.html.Source objects, not {type(source).__name__}")
-        parts.append(_source_tag(builder, image, source.variant, source.media, source.widths, source.densities,
-                                 source.sizes, None))  # fmt: skip
+        parts.append(_source_tag(builder, image, source.variant, source.media, Responsive(
+            widths=source.widths, densities=source.densities, sizes=source.sizes), None, lazy=False))  # fmt: skip
     formats = tuple(formats)
     if formats and options is None and variant is not None:
         raise VariantError(
             f"named variant {str(variant)!r} cannot change format; Cloudflare already negotiates "
             "AVIF/WebP from the Accept header. Pass formats=() or use flexible options"
         )
-    widths_t = tuple(widths) if widths is not None else None
-    densities_t = tuple(densities) if densities is not None else None
+    lazy = not priority and (attrs or {}).get("loading", "lazy") == "lazy"
     for fmt in formats:
         if not isinstance(fmt, str) or fmt not in _FORMAT_TYPES:
             raise CFVariantsError(
                 f"format {fmt!r} has no MIME type for <source>; use one of {', '.join(_FORMAT_TYPES)}"
             )
         with_format = merge_options(options, {"format": fmt})
-        parts.append(_source_tag(builder, image, with_format, None, widths_t, densities_t, sizes, _FORMAT_TYPES[fmt]))
+        parts.append(_source_tag(builder, image, with_format, None, sizing, _FORMAT_TYPES[fmt], lazy=lazy))
     parts.append(
         img_tag(
-            builder, image, variant, alt=alt, widths=widths_t, densities=densities_t, sizes=sizes,
-            placeholder=placeholder, attrs=attrs,
+            builder, image, variant, alt=alt, sizing=sizing, priority=priority, placeholder=placeholder,
+            attrs=attrs,
         )
     )  # fmt: skip
     parts.append("</picture>")
@@ -412,19 +578,17 @@ def _source_tag(
     image: str,
     variant: Variant,
     media: str | None,
-    widths: tuple[int, ...] | None,
-    densities: tuple[float, ...] | None,
-    sizes: str | None,
+    sizing: Responsive,
     mime: str | None,
+    *,
+    lazy: bool,
 ) -> str:
-    if widths is not None or densities is not None:
-        srcset = builder.srcset(image, variant, widths=widths, densities=densities)
+    if sizing.layout is not None or sizing.widths is not None or sizing.densities is not None:
+        sized, _options, _plan = _sized(builder, image, variant, sizing, lazy=lazy)
+        srcset, sizes = sized["srcset"], sized.get("sizes")
     else:
-        srcset = builder.url(image, variant)
-    values = {
-        "media": media,
-        "type": mime,
-        "srcset": srcset,
-        "sizes": (sizes or "100vw") if widths is not None else None,
-    }
+        srcset, sizes = builder.url(image, variant), None
+    if sizing.layout is None and sizing.widths is not None and sizing.sizes is None:
+        sizes = "100vw"
+    values = {"media": media, "type": mime, "srcset": srcset, "sizes": sizes}
     return f"<source{render_attrs(values)}>"

@@ -28,6 +28,7 @@ from urllib.parse import quote, urlsplit
 
 from .errors import OptionsError, URLError, VariantError
 from .html import ImageMarkup, srcset_candidates, srcset_value
+from .layouts import Original
 from .options import Options
 from .settings import Settings
 from .urls import DELIVERY_HOST, DOMAIN_PREFIX, TRANSFORM_PREFIX, parse_origin
@@ -264,6 +265,11 @@ class Transformations(ImageMarkup):
             self._resolved.clear()
         self._resolved[key] = options
 
+    def srcset_options(self, variant: OptionsArg) -> Options:
+        """The options every srcset candidate starts from (defaults included; may be empty: each candidate
+        gets a width)."""
+        return self._finish(_given(variant), {}, empty=True)
+
     def _finish(self, given: Options | None, keywords: Mapping[str, Any], *, empty: bool = False) -> Options:
         """Defaults, then the given options, then keywords; only options of this form; at least one option unless
         ``empty`` (a srcset's candidates each add their width or density)."""
@@ -291,14 +297,21 @@ class Transformations(ImageMarkup):
         min_width: int | None = None,
         max_width: int | None = None,
         tolerance: float | None = None,
+        layout: str | None = None,
+        original: object = None,
         **keywords: Any,
     ) -> str:
-        """A ``srcset`` value, with the same descriptors and rules as ``Delivery.srcset``. Every candidate is a
-        distinct transformation, billed as such: keep the widths few."""
+        """A ``srcset`` value, with the same descriptors, layouts and rules as ``Delivery.srcset``. Every
+        candidate is a distinct transformation, billed as such: keep the widths few (layouts snap them to
+        ``cfvariants.layouts.WIDTH_LADDER``)."""
+        size: dict[str, Any] = {}
+        if layout is not None:  # width/height are the layout's CSS size, not options
+            keywords = dict(keywords)
+            size = {"width": keywords.pop("width", None), "height": keywords.pop("height", None)}
         resolved = self._finish(_given(options), keywords, empty=True)
         candidates = srcset_candidates(
             resolved, widths=widths, densities=densities, min_width=min_width, max_width=max_width,
-            tolerance=tolerance,
+            tolerance=tolerance, layout=layout, original=Original.of(original), **size,
         )  # fmt: skip
         return srcset_value(candidates, self._prefix, encode_source(source))
 
