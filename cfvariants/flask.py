@@ -2,9 +2,9 @@
 
 It reads ``CFVARIANTS_*`` keys from ``app.config`` (falling back to the environment and ``.env``: ``CF_ACCT_ID``,
 ``CF_IMG_TOKEN``, ``CF_IMG_HASH``, ``CF_IMG_SIGNING_KEY``, ``CF_IMG_DOMAIN``, ``CF_API_BASE``), registers the Jinja
-filters (``variant``, ``signed_variant``, ``srcset``, ``cf_img``, ``cf_picture``; ``cfvariants.jinja``) on
-``app.jinja_env``, and keeps its state in ``app.extensions["cfvariants"]`` (a ``CFImagesState``: ``.delivery``,
-``.client``, ``.filters``, ``.local``).
+filters (``variant``, ``signed_variant``, ``srcset``, ``cf_img``, ``cf_picture``, ``cf_preload``;
+``cfvariants.jinja``) on ``app.jinja_env``, and keeps its state in ``app.extensions["cfvariants"]`` (a
+``CFImagesState``: ``.delivery``, ``.client``, ``.filters``, ``.local``).
 
 ========================== ================================================================================
 key                        meaning

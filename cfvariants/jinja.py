@@ -1,4 +1,5 @@
-"""Jinja filters for Cloudflare Images: ``variant``, ``signed_variant``, ``srcset``, ``cf_img``, ``cf_picture``.
+"""Jinja filters for Cloudflare Images: ``variant``, ``signed_variant``, ``srcset``, ``cf_img``, ``cf_picture``,
+``cf_preload``.
 
 Two ways in, same result::
 
@@ -43,7 +44,7 @@ from .templating import (
 
 __all__ = ["FILTER_NAMES", "CFVariantsExtension", "configure", "filters_for", "install"]
 
-FILTER_NAMES = ("variant", "signed_variant", "srcset", "cf_img", "cf_picture")
+FILTER_NAMES = ("variant", "signed_variant", "srcset", "cf_img", "cf_picture", "cf_preload")
 _LOGGER = logging.getLogger("cfvariants.jinja")
 
 
@@ -133,6 +134,7 @@ def filters_for(images: ImageFilters) -> dict[str, Callable[..., Any]]:
         "srcset": srcset,
         "cf_img": functools.partial(images.img, "cf_img filter"),
         "cf_picture": functools.partial(images.picture, "cf_picture filter"),
+        "cf_preload": functools.partial(images.preload, "cf_preload filter"),
     }
 
 

@@ -15,9 +15,17 @@ import sys
 from typing import Any, NoReturn
 
 from .errors import CFVariantsError
+from .layouts import Original
 from .urls import is_remote_source, is_url
 
-__all__ = ["REF_ATTRIBUTE", "LocalImage", "RemoteImage", "image_ref", "is_cloudflare_storage"]
+__all__ = [
+    "ORIGINAL_ATTRIBUTE", "REF_ATTRIBUTE", "LocalImage", "RemoteImage", "image_original", "image_ref",
+    "is_cloudflare_storage",
+]  # fmt: skip
+
+ORIGINAL_ATTRIBUTE = "__cf_original__"
+"""Implement this (an attribute, property or method returning an ``Original``, ``(width, height)``, the image's
+metadata mapping or ``None``) to let layouts size your objects' images without ``original=``."""
 
 REF_ATTRIBUTE = "__cf_image__"
 """Implement this (an attribute, property or method returning an image id, a delivery URL or ``None``) to let
@@ -123,6 +131,22 @@ class _Missing:
 
 
 _MISSING: Any = _Missing()
+
+
+def image_original(value: object) -> Original | None:
+    """What a template value knows of its original (pixel size, ThumbHash), for layouts and placeholders: its
+    ``__cf_original__``, else its ``meta`` mapping when that holds what was recorded at upload (the API
+    client's ``Image``); ``None`` for a plain id or URL, which carry nothing."""
+    if value is None or isinstance(value, str):
+        return None
+    own = getattr(value, ORIGINAL_ATTRIBUTE, None)
+    if own is not None:
+        return Original.of(own() if callable(own) else own)
+    meta = getattr(value, "meta", None)
+    if isinstance(meta, dict):
+        found = Original.of(meta)
+        return found if found is not None and (found.size or found.thumbhash) else None
+    return None
 
 
 def _is_jinja_undefined(value: object) -> bool:

@@ -35,6 +35,7 @@ from typing import Any, Literal, cast
 
 from .delivery import Delivery
 from .errors import CFVariantsError, OptionsError, SigningError, VariantError
+from .layouts import Original
 from .segments import DEFAULT_VARIANT, merge_options
 from .templating import ImageFilters, TemplateFilterError, looks_like_descriptors, parse_descriptors
 from .transformations import Transformations
@@ -67,14 +68,14 @@ Code = Literal["options", "variant", "usage", "undeclared", "unresolved", "synta
 DEFAULT_EXTENSIONS: tuple[str, ...] = (".html", ".htm", ".jinja", ".jinja2", ".j2", ".djhtml", ".txt", ".xml")
 """File extensions searched in template directories (a file named on its own is always checked)."""
 
-FILTERS = frozenset({"variant", "signed_variant", "srcset", "cf_img", "cf_picture"})
+FILTERS = frozenset({"variant", "signed_variant", "srcset", "cf_img", "cf_picture", "cf_preload"})
 """Jinja filters (Django has the first three as filters)."""
 DJANGO_FILTERS = frozenset({"variant", "signed_variant", "srcset"})
-TAGS = frozenset({"cf_img", "cf_picture", "cf_srcset", "cf_url"})
+TAGS = frozenset({"cf_img", "cf_picture", "cf_srcset", "cf_url", "cf_preload"})
 """Django tags; in Jinja, the same names called as functions."""
 
 _JINJA_EXTENSIONS = (".jinja", ".jinja2", ".j2")
-_MENTIONS = re.compile(r"variant|srcset|cf_(?:img|picture|url|srcset)")
+_MENTIONS = re.compile(r"variant|srcset|cf_(?:img|picture|url|srcset|preload)")
 _SKIPPED_DIRS = frozenset({"node_modules", "__pycache__", "site-packages"})
 _MAX_COMBINATIONS = 16
 _VARIANT_NAME = re.compile(r"[A-Za-z0-9]{1,99}")
@@ -236,10 +237,10 @@ def detect_syntax(source: str, path: str = "") -> Syntax:
 
 
 _DJANGO_MARKERS = re.compile(
-    r"{%\s*load\s|{%\s*(?:cf_img|cf_picture|cf_srcset|cf_url)\b|\|\s*\w+:|{%\s*(?:verbatim|comment|endcomment)\b"
+    r"{%\s*load\s|{%\s*(?:cf_img|cf_picture|cf_srcset|cf_url|cf_preload)\b|\|\s*\w+:|{%\s*(?:verbatim|comment|endcomment)\b"
 )
 _JINJA_MARKERS = re.compile(
-    r"\|\s*\w+\s*\(|{%-|-%}|{%\s*(?:set|macro|call|import|from|raw)\s|\b(?:cf_img|cf_picture|cf_url|cf_srcset)\s*\("
+    r"\|\s*\w+\s*\(|{%-|-%}|{%\s*(?:set|macro|call|import|from|raw)\s|\b(?:cf_img|cf_picture|cf_url|cf_srcset|cf_preload)\s*\("
 )
 
 
@@ -261,7 +262,7 @@ def find_uses(
 class _Call:
     """A use in engine-neutral form: which ``ImageFilters`` method, with which arguments."""
 
-    method: Literal["url", "srcset", "img", "picture"]
+    method: Literal["url", "srcset", "img", "picture", "preload"]
     variant: Arg | None = None
     options: dict[str, Arg] = field(default_factory=dict)
     extras: dict[str, Arg] = field(default_factory=dict)
@@ -270,8 +271,12 @@ class _Call:
 
 
 _URL_EXTRAS = ("signed", "expires_in", "expires_at")
-_SRCSET_EXTRAS = ("widths", "densities", "min_width", "max_width", "tolerance")
-_IMG_EXTRAS = ("alt", "widths", "densities", "sizes", "placeholder", "formats", "sources")
+_SRCSET_EXTRAS = ("widths", "densities", "min_width", "max_width", "tolerance", "layout", "original")
+_SIZING = ("layout", "width", "height", "original")
+_IMG_EXTRAS = ("alt", "widths", "densities", "sizes", "placeholder", "formats", "sources", "priority", *_SIZING)
+_PRELOAD_EXTRAS = ("widths", "densities", "sizes", *_SIZING)
+_STAND_INS: dict[str, Any] = {"width": 800, "height": 600, "original": Original(4000, 3000)}
+"""Values for sizing arguments only known at render time, so the rest of the call is still checked."""
 
 
 def validate(
@@ -327,7 +332,10 @@ def _normalise(use: Use) -> _Call:
         extras: tuple[str, ...] = _URL_EXTRAS if helper == "cf_url" else ("expires_in", "expires_at")
     elif helper in ("srcset", "cf_srcset"):
         call = _Call("srcset")
-        extras = _SRCSET_EXTRAS
+        extras = _SRCSET_EXTRAS + (("width", "height") if "layout" in kwargs else ())  # a layout's CSS size
+    elif helper == "cf_preload":
+        call = _Call("preload")
+        extras = _PRELOAD_EXTRAS
     else:
         call = _Call("img" if helper == "cf_img" else "picture")
         extras = _IMG_EXTRAS
@@ -407,6 +415,9 @@ def _render(
     filters = _filters()
     options = {name: arg.value for name, arg in call.options.items()} if with_options else {}
     extras = {name: arg.value for name, arg in call.extras.items() if arg.const}
+    for name, arg in call.extras.items():
+        if not arg.const and name in _STAND_INS:
+            extras[name] = _STAND_INS[name]
     if alt is not None:
         extras["alt"] = alt
     try:
@@ -416,7 +427,10 @@ def _render(
                 expires_in=extras.get("expires_in"), expires_at=extras.get("expires_at"), **options,
             )  # fmt: skip
         elif call.method == "srcset":
-            filters.srcset(label, image, variant, **{k: v for k, v in extras.items() if k in _SRCSET_EXTRAS}, **options)
+            kept = {k: v for k, v in extras.items() if k in _SRCSET_EXTRAS or k in _SIZING}
+            filters.srcset(label, image, variant, **kept, **options)
+        elif call.method == "preload":
+            filters.preload(label, image, variant, **{k: v for k, v in extras.items() if k in _PRELOAD_EXTRAS})
         else:
             alt = extras.pop("alt", None)
             if alt is None and "alt" in call.extras:  # alt given, but only known at render time
@@ -490,7 +504,10 @@ _JINJA_BUILTIN_TAGS = frozenset(
         "endtrans", "do", "break", "continue", "debug",
     }
 )  # fmt: skip
-_JINJA_INSTEAD_OF_TAG = {"cf_img": "cf_img", "cf_picture": "cf_picture", "cf_url": "variant", "cf_srcset": "srcset"}
+_JINJA_INSTEAD_OF_TAG = {
+    "cf_img": "cf_img", "cf_picture": "cf_picture", "cf_url": "variant", "cf_srcset": "srcset",
+    "cf_preload": "cf_preload",
+}  # fmt: skip
 _JINJA_TAG_NAME = re.compile(r"{%[-+]?\s*(\w+)")
 
 

@@ -34,7 +34,7 @@ from markupsafe import Markup
 from .delivery import Delivery, Variant
 from .errors import CFVariantsError, SettingsError
 from .html import ImageMarkup, Source, attr_name, render_attrs
-from .refs import LocalImage, RemoteImage, image_ref
+from .refs import LocalImage, RemoteImage, image_original, image_ref
 from .segments import keyword_options
 from .settings import Settings
 from .transformations import Transformations
@@ -286,9 +286,12 @@ class ImageFilters:
         min_width: int | None = None,
         max_width: int | None = None,
         tolerance: float | None = None,
+        layout: str | None = None,
+        original: object = None,
         **options: Any,
     ) -> str:
-        """A ``srcset`` value; ``widths``/``densities`` may also be strings (``"320,640"``, ``"1x,2x"``)."""
+        """A ``srcset`` value; ``widths``/``densities`` may also be strings (``"320,640"``, ``"1x,2x"``); with a
+        ``layout``, ``width``/``height`` are its CSS size (numbers or digit strings)."""
         ref: str | None = None
         try:
             ref = image_ref(value)
@@ -297,13 +300,17 @@ class ImageFilters:
             if ref.__class__ is LocalImage:
                 return str(ref)  # one candidate, no descriptor: the browser takes it as 1x
             builder, target = self._target(ref)
+            if layout is not None:
+                sized = _sizing(value, layout, options.pop("width", None), options.pop("height", None), original)
+                options.update(width=sized["width"], height=sized["height"])
+                original = sized["original"]
             return builder.srcset(
                 target, variant, widths=_widths(widths), densities=_densities(densities), min_width=min_width,
-                max_width=max_width, tolerance=tolerance, **options,
+                max_width=max_width, tolerance=tolerance, layout=layout, original=original, **options,
             )  # fmt: skip
         except CFVariantsError as exc:
             details = _drop_none(widths=widths, densities=densities, min_width=min_width, max_width=max_width,
-                                 tolerance=tolerance, **options)  # fmt: skip
+                                 tolerance=tolerance, layout=layout, **options)  # fmt: skip
             return self._url_failed(label, value, variant, details, exc, ref)
 
     def img(
@@ -314,13 +321,19 @@ class ImageFilters:
         variant: Variant = None,
         *,
         alt: object = None,
+        layout: str | None = None,
+        width: int | str | None = None,
+        height: int | str | None = None,
+        original: object = None,
+        priority: bool = False,
         widths: Iterable[int | str] | str | None = None,
         densities: Iterable[float | str] | str | None = None,
         sizes: str | None = None,
         placeholder: str | None = None,
         **attrs: Any,
     ) -> Markup:
-        """An ``<img>`` tag (``Delivery.img``); without an image: the placeholder's tag, or nothing."""
+        """An ``<img>`` tag (``Delivery.img``); without an image: the placeholder's tag, or nothing. With a
+        ``layout`` and no ``original``, the original's size is read from the value (``refs.image_original``)."""
         ref: str | None = None
         try:
             ref = image_ref(value)
@@ -333,11 +346,51 @@ class ImageFilters:
             markup, target = self._target(ref)
             return markup.img(
                 target, variant, alt=text, widths=widths, densities=densities, sizes=sizes,
-                placeholder=placeholder, **attrs,
+                placeholder=placeholder, priority=priority, **_sizing(value, layout, width, height, original),
+                **attrs,
             )  # fmt: skip
         except CFVariantsError as exc:
-            details = _drop_none(widths=widths, densities=densities, sizes=sizes, placeholder=placeholder, **attrs)
+            details = _drop_none(layout=layout, width=width, height=height, priority=priority or None,
+                                 widths=widths, densities=densities, sizes=sizes, placeholder=placeholder,
+                                 **attrs)  # fmt: skip
             return self._img_failed(label, value, variant, details, exc, ref, alt, attrs)
+
+    def preload(
+        self,
+        label: str,
+        value: object,
+        /,
+        variant: Variant = None,
+        *,
+        layout: str | None = None,
+        width: int | str | None = None,
+        height: int | str | None = None,
+        original: object = None,
+        widths: Iterable[int | str] | str | None = None,
+        densities: Iterable[float | str] | str | None = None,
+        sizes: str | None = None,
+        **attrs: Any,
+    ) -> Markup:
+        """``<link rel="preload" as="image" ...>`` for the ``<head>`` (``Delivery.preload_link``), with the same
+        arguments as the ``img`` it speeds up; nothing without an image (or on an error under ``fallback``)."""
+        ref: str | None = None
+        try:
+            ref = image_ref(value)
+            if ref is None or ref.__class__ is LocalImage:
+                return Markup("")
+            if widths is not None or densities is not None:
+                widths, densities = _widths(widths), _densities(densities)
+            markup: ImageMarkup
+            markup, target = self._target(ref)
+            return markup.preload_link(
+                target, variant, widths=widths, densities=densities, sizes=sizes,
+                **_sizing(value, layout, width, height, original), **attrs,
+            )  # fmt: skip
+        except CFVariantsError as exc:
+            details = _drop_none(layout=layout, width=width, height=height, widths=widths, densities=densities,
+                                 sizes=sizes, **attrs)  # fmt: skip
+            self._raise_or_warn(label, value, ref, variant, details, exc)
+            return Markup("")  # a missing hint only costs speed
 
     def picture(
         self,
@@ -349,6 +402,11 @@ class ImageFilters:
         alt: object = None,
         formats: Iterable[str] | str = (),
         sources: Iterable[Source] = (),
+        layout: str | None = None,
+        width: int | str | None = None,
+        height: int | str | None = None,
+        original: object = None,
+        priority: bool = False,
         widths: Iterable[int | str] | str | None = None,
         densities: Iterable[float | str] | str | None = None,
         sizes: str | None = None,
@@ -367,10 +425,12 @@ class ImageFilters:
             markup, target = self._target(ref)
             return markup.picture(
                 target, variant, alt=text, formats=format_list, sources=sources, widths=_widths(widths),
-                densities=_densities(densities), sizes=sizes, placeholder=placeholder, **attrs,
+                densities=_densities(densities), sizes=sizes, placeholder=placeholder, priority=priority,
+                **_sizing(value, layout, width, height, original), **attrs,
             )  # fmt: skip
         except CFVariantsError as exc:
-            details = _drop_none(formats=formats or None, widths=widths, densities=densities, sizes=sizes,
+            details = _drop_none(formats=formats or None, layout=layout, width=width, height=height,
+                                 priority=priority or None, widths=widths, densities=densities, sizes=sizes,
                                  placeholder=placeholder, **attrs)  # fmt: skip
             return self._img_failed(label, value, variant, details, exc, ref, alt, attrs)
 
@@ -469,6 +529,28 @@ def _zone_from_settings() -> Transformations | None:
     """``Transformations`` on ``CF_IMG_ZONE`` when it is set (environment or ``.env``), else ``None``."""
     settings = Settings.load()
     return Transformations.from_settings(settings) if settings.zone else None
+
+
+def _sizing(value: object, layout: str | None, width: object, height: object, original: object) -> dict[str, Any]:
+    """The sizing keywords of a template call: digit strings as numbers; with a layout and no ``original``,
+    what the value itself knows of its original."""
+    if layout is not None and original is None:
+        original = image_original(value)
+    return {
+        "layout": layout,
+        "width": _pixels(width, "width"),
+        "height": _pixels(height, "height"),
+        "original": original,
+    }
+
+
+def _pixels(value: object, name: str) -> Any:
+    if isinstance(value, str):
+        text = value.strip().removesuffix("px")
+        if not (text.isascii() and text.isdigit()):
+            raise CFVariantsError(f"{name} {value!r} is not a size in pixels such as 640")
+        return int(text)
+    return value
 
 
 def _alt_text(label: str, alt: object) -> str:

@@ -1,5 +1,5 @@
 """``{% load cfvariants %}``: the filters ``variant``, ``signed_variant``, ``srcset`` and the tags ``cf_img``,
-``cf_picture``, ``cf_srcset``, ``cf_url``.
+``cf_picture``, ``cf_srcset``, ``cf_url``, ``cf_preload``.
 
 As the original app used them::
 
@@ -11,6 +11,8 @@ As the original app used them::
     {% cf_srcset profile.image 'fit=cover' widths='320,640' as candidates %}
     {% cf_url profile.image width=200 fit='cover' %}   {% cf_url doc.scan 'avatar' signed=True expires_in=600 %}
     {% cf_picture profile.image 'w=1200' alt=title formats='avif,webp' %}
+    {% cf_img profile.image alt=title layout='constrained' width=800 height=600 priority=True %}
+    {% cf_preload profile.image layout='constrained' width=800 height=600 %}   {# in <head>, same arguments #}
 
 Values may be image ids, delivery URLs, ``ImageFieldFile``s stored by the Cloudflare storage, or any object
 ``cfvariants.refs.image_ref`` reads. Everything is built by the configured ``Delivery``
@@ -67,6 +69,13 @@ def cf_img(value: object, variant: Variant = None, **kwargs: Any) -> Markup:
 def cf_picture(value: object, variant: Variant = None, **kwargs: Any) -> Markup:
     """``{% cf_picture x 'w=1200' alt=title formats='avif,webp' widths='600,1200' %}``."""
     return template_filters().picture("cf_picture tag", value, variant, **kwargs)
+
+
+@register.simple_tag
+def cf_preload(value: object, variant: Variant = None, **kwargs: Any) -> Markup:
+    """``{% cf_preload x layout='full-width' %}`` in ``<head>``: ``<link rel="preload" as="image" ...>`` with the
+    same candidates as the ``cf_img`` it speeds up (give it the same arguments)."""
+    return template_filters().preload("cf_preload tag", value, variant, **kwargs)
 
 
 @register.simple_tag
