@@ -134,6 +134,21 @@ def test_cf_img_tag_with_keyword_arguments() -> None:
     )
 
 
+def test_cf_img_and_cf_preload_tags_take_layouts() -> None:
+    with override_settings(CFVARIANTS=CF):
+        out = render(
+            "{% cf_preload p.image layout='constrained' width=800 height=600 %}"
+            "{% cf_img p.image alt='A' layout='constrained' width=800 height=600 priority=True %}",
+            p=profile(),
+        )
+    link, image = out.split("><", 1)
+    assert link.startswith('<link rel="preload" as="image" imagesrcset="') and 'fetchpriority="high"' in link
+    assert f"{BASE}/{ID}/w=1668,h=1251,fit=cover 1668w" in image  # 2x of 800, snapped to the ladder
+    assert 'sizes="(min-width: 800px) 800px, 100vw" width="800" height="600"' in image
+    assert 'loading="eager" fetchpriority="high" decoding="sync"' in image
+    assert unescape(link.split('imagesrcset="')[1].split('"')[0]) in unescape(image)
+
+
 def test_cf_img_in_a_template_file_loop() -> None:
     out = render_to_string("gallery.html", {"profiles": [profile(name="Ada"), profile(image="b", name="Bob")]})
     items = [line for line in out.split("\n") if line.startswith("<li>")]

@@ -1,0 +1,290 @@
+"""Responsive layouts: the widths, ``sizes``, box and style each layout writes, for both URL forms."""
+
+from __future__ import annotations
+
+import html.parser
+import re
+
+import pytest
+from jinja2 import Environment
+
+from cfvariants import CFVariantsError, Delivery, Transformations, VariantError
+from cfvariants.client.models import Image
+from cfvariants.jinja import install
+from cfvariants.layouts import WIDTH_LADDER, Original, plan_layout
+from cfvariants.templatecheck import check_source
+from cfvariants.templating import ImageFilters, TemplateFilterError
+
+HASH = "ZWd9g1K7eljCn_KDTu_MWA"
+BASE = f"https://imagedelivery.net/{HASH}"
+
+
+class _Tags(html.parser.HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+
+def tags(markup: str) -> list[tuple[str, dict[str, str | None]]]:
+    parser = _Tags()
+    parser.feed(markup)
+    return parser.tags
+
+
+def img(markup: str) -> dict[str, str | None]:
+    found = [attrs for tag, attrs in tags(markup) if tag == "img"]
+    assert len(found) == 1
+    return found[0]
+
+
+def candidates(srcset: str | None) -> list[tuple[str, str]]:
+    """(url, descriptor) pairs, as a browser splits a srcset."""
+    assert srcset
+    return [tuple(part.strip().rsplit(" ", 1)) for part in srcset.split(", ")]  # type: ignore[misc]
+
+
+def widths_of(srcset: str | None) -> list[int]:
+    return [int(re.search(r"w=(\d+)", url).group(1)) for url, _ in candidates(srcset)]  # type: ignore[union-attr]
+
+
+@pytest.fixture
+def cf() -> Delivery:
+    return Delivery(HASH)
+
+
+# -- fixed ----------------------------------------------------------------------------------------------------------
+
+
+def test_fixed_gives_1x_and_2x_on_the_ladder_with_the_box_as_given(cf: Delivery) -> None:
+    attrs = img(cf.img("abc", alt="Ada", layout="fixed", width=200, height=200))
+    pairs = candidates(attrs["srcset"])
+    assert [d for _, d in pairs] == ["1x", "2x"]
+    assert widths_of(attrs["srcset"]) == [256, 480]  # 200 and 400, snapped up to the ladder
+    assert all(w in WIDTH_LADDER for w in widths_of(attrs["srcset"]))
+    assert pairs[0][0] == f"{BASE}/abc/w=256,h=256,fit=cover" == attrs["src"]
+    assert (attrs["width"], attrs["height"]) == ("200", "200")
+    assert "sizes" not in attrs  # density descriptors need none
+    assert attrs["style"] == "object-fit:cover"
+
+
+def test_fixed_never_asks_for_more_than_the_original(cf: Delivery) -> None:
+    capped = img(cf.img("abc", alt="", layout="fixed", width=200, height=200, original=(300, 300)))
+    assert candidates(capped["srcset"])[-1] == (f"{BASE}/abc/w=300,h=300,fit=cover", "1.5x")
+    tiny = img(cf.img("abc", alt="", layout="fixed", width=200, height=200, original=(120, 90)))
+    # a 4:3 original cropped square gives at most 90 px: one candidate, not two identical ones
+    assert candidates(tiny["srcset"]) == [(f"{BASE}/abc/w=90,h=90,fit=cover", "1x")]
+    assert (tiny["width"], tiny["height"]) == ("200", "200")  # fixed keeps the box it was given
+
+
+def test_fixed_takes_its_height_from_the_original_and_more_densities(cf: Delivery) -> None:
+    attrs = img(cf.img("abc", alt="", layout="fixed", width=96, original=(4000, 3000), densities=(1, 2, 3)))
+    assert (attrs["width"], attrs["height"]) == ("96", "72")
+    assert widths_of(attrs["srcset"]) == [96, 192, 320]
+    assert "h=" not in attrs["srcset"]  # no crop: Cloudflare keeps the aspect ratio
+    assert "style" not in attrs
+
+
+# -- constrained ----------------------------------------------------------------------------------------------------
+
+
+def test_constrained_lists_ladder_widths_up_to_twice_its_width(cf: Delivery) -> None:
+    attrs = img(cf.img("abc", alt="", layout="constrained", width=800, height=600, loading="eager"))
+    widths = widths_of(attrs["srcset"])
+    assert widths == [w for w in WIDTH_LADDER if 640 <= w <= 1668]
+    assert widths[-1] >= 1600 and widths[-2] < 1600  # one candidate covers 2x, no more
+    assert attrs["sizes"] == "(min-width: 800px) 800px, 100vw"
+    assert (attrs["width"], attrs["height"]) == ("800", "600")
+    assert attrs["style"] == "width:100%;max-width:800px;height:auto;aspect-ratio:800/600;object-fit:cover"
+    for url, descriptor in candidates(attrs["srcset"]):
+        w, h = map(int, re.search(r"w=(\d+),h=(\d+)", url).groups())  # type: ignore[union-attr]
+        assert descriptor == f"{w}w" and abs(h - w * 3 / 4) <= 0.5
+
+
+def test_lazy_images_let_the_browser_use_the_laid_out_width(cf: Delivery) -> None:
+    attrs = img(cf.img("abc", alt="", layout="constrained", width=800, height=600))
+    assert attrs["sizes"] == "auto, (min-width: 800px) 800px, 100vw"
+    assert img(cf.img("abc", alt="", layout="constrained", width=800, height=600, sizes="50vw"))["sizes"] == "50vw"
+
+
+def test_constrained_widths_stop_at_the_original(cf: Delivery) -> None:
+    attrs = img(cf.img("abc", alt="", layout="constrained", width=800, original=(1000, 750)))
+    widths = widths_of(attrs["srcset"])
+    assert max(widths) == 1000 and widths == sorted(set(widths))
+    assert all(w <= 1000 for w in widths)
+    assert (attrs["width"], attrs["height"]) == ("800", "600")  # height from the original's aspect ratio
+
+
+def test_a_crop_caps_at_what_the_original_holds_at_the_box_ratio(cf: Delivery) -> None:
+    # 4:3 box from a 2:1 original of 1000x500: the widest 4:3 crop is 666x500
+    attrs = img(cf.img("abc", alt="", layout="constrained", width=800, height=600, original=(1000, 500)))
+    assert max(widths_of(attrs["srcset"])) == 666
+
+
+def test_a_tiny_original_is_not_stretched(cf: Delivery) -> None:
+    attrs = img(cf.img("abc", alt="", layout="constrained", width=1000, original={"cfv_width": 1, "cfv_height": 1}))
+    assert candidates(attrs["srcset"]) == [(f"{BASE}/abc/w=1", "1w")]
+    assert (attrs["width"], attrs["height"]) == ("1", "1")
+    assert "max-width:1px" in (attrs["style"] or "")
+
+
+# -- full-width -----------------------------------------------------------------------------------------------------
+
+
+def test_full_width_covers_wide_screens_at_high_density(cf: Delivery) -> None:
+    attrs = img(cf.img("abc", alt="", layout="full-width", width=16, height=9))
+    widths = widths_of(attrs["srcset"])
+    assert widths[0] == 640 and widths[-1] == 3840  # 1920 CSS px at 2x, 1280 at 3x
+    assert widths == [w for w in WIDTH_LADDER if 640 <= w <= 3840]
+    assert attrs["sizes"] == "auto, 100vw"
+    assert (attrs["width"], attrs["height"]) == ("16", "9")
+    assert attrs["style"] == "width:100%;height:auto;aspect-ratio:16/9;object-fit:cover"
+
+
+def test_full_width_from_the_original_alone(cf: Delivery) -> None:
+    attrs = img(cf.img("abc", alt="", layout="full-width", original=(3000, 2000)))
+    widths = widths_of(attrs["srcset"])
+    assert widths[-1] == 3000 and all(w <= 3000 for w in widths) and len(widths) == len(set(widths))
+    assert (attrs["width"], attrs["height"]) == ("3000", "2000")
+    assert "aspect-ratio:3000/2000" in (attrs["style"] or "")
+    assert "h=" not in attrs["srcset"]  # the original's own ratio: nothing to crop
+
+
+# -- shared by every form and tag -----------------------------------------------------------------------------------
+
+
+def test_transformations_get_the_same_layouts() -> None:
+    tr = Transformations("www.example.com", defaults={"format": "auto"})
+    hosted = img(Delivery(HASH).img("abc", alt="", layout="constrained", width=400, height=300))
+    remote = img(tr.img("/media/cat.jpg", alt="", layout="constrained", width=400, height=300))
+    assert widths_of(remote["srcset"]) == widths_of(hosted["srcset"])
+    assert candidates(remote["srcset"])[0][0] == (
+        "https://www.example.com/cdn-cgi/image/w=480,h=360,fit=cover,f=auto/media/cat.jpg"
+    )
+    assert {k: v for k, v in remote.items() if k not in ("src", "srcset")} == {
+        k: v for k, v in hosted.items() if k not in ("src", "srcset")
+    }
+
+
+def test_srcset_methods_take_layouts(cf: Delivery) -> None:
+    tr = Transformations("www.example.com")
+    plain = cf.srcset("abc", layout="full-width", original=(1200, 800))
+    assert widths_of(plain) == [640, 750, 828, 960, 1080, 1200]
+    assert widths_of(tr.srcset("/a.jpg", layout="fixed", width=100, height=100)) == [128, 256]
+    assert cf.srcset("abc", "quality=80", layout="fixed", width=100, height=50).startswith(
+        f"{BASE}/abc/w=128,h=64,fit=cover,q=80 1x"
+    )
+
+
+def test_picture_sources_share_the_layout(cf: Delivery) -> None:
+    markup = cf.picture("abc", alt="", formats=("avif", "webp"), layout="constrained", width=600, height=400)
+    found = tags(markup)
+    sources = [attrs for tag, attrs in found if tag == "source"]
+    image = img(markup)
+    assert [s["type"] for s in sources] == ["image/avif", "image/webp"]
+    for source in sources:
+        assert widths_of(source["srcset"]) == widths_of(image["srcset"])
+        assert source["sizes"] == image["sizes"]
+
+
+def test_priority_loads_eagerly_and_preload_matches_the_img(cf: Delivery) -> None:
+    attrs = img(cf.img("abc", alt="", layout="full-width", original=(2400, 1600), priority=True))
+    assert (attrs["loading"], attrs["fetchpriority"], attrs["decoding"]) == ("eager", "high", "sync")
+    assert attrs["sizes"] == "100vw"  # no "auto": it only applies to lazy images
+    ((tag, link),) = tags(cf.preload_link("abc", layout="full-width", original=(2400, 1600)))
+    assert tag == "link"
+    assert (link["rel"], link["as"], link["fetchpriority"]) == ("preload", "image", "high")
+    assert link["imagesrcset"] == attrs["srcset"] and link["imagesizes"] == attrs["sizes"]
+    assert "href" not in link  # Safari would download href as well as the srcset candidate
+    plain = tags(cf.preload_link("abc", "w=200"))[0][1]
+    assert plain["href"] == f"{BASE}/abc/w=200" and "imagesrcset" not in plain
+
+
+def test_layout_mistakes_name_the_problem(cf: Delivery) -> None:
+    with pytest.raises(CFVariantsError, match="layout must be one of"):
+        cf.img("abc", alt="", layout="wide", width=100, height=100)
+    with pytest.raises(VariantError, match="chooses the size of every candidate"):
+        cf.img("abc", "w=300", alt="", layout="constrained", width=300, height=200)
+    with pytest.raises(VariantError, match="named variant 'avatar'"):
+        cf.img("abc", "avatar", alt="", layout="fixed", width=100, height=100)
+    with pytest.raises(CFVariantsError, match="needs width="):
+        cf.img("abc", alt="", layout="constrained", original=(100, 100))
+    with pytest.raises(CFVariantsError, match="aspect ratio"):
+        cf.img("abc", alt="", layout="full-width")
+    with pytest.raises(CFVariantsError, match="width must be a positive integer"):
+        cf.img("abc", alt="", layout="fixed", width=0, height=10)
+    with pytest.raises(CFVariantsError, match="original= only applies with a layout"):
+        cf.img("abc", alt="", original=(10, 10))
+    with pytest.raises(CFVariantsError, match="original must be"):
+        cf.img("abc", alt="", layout="full-width", original="4000x3000")
+
+
+def test_without_a_layout_width_and_height_stay_plain_attributes(cf: Delivery) -> None:
+    attrs = img(cf.img("abc", "w=640", alt="", width=640, height=480))
+    assert (attrs["width"], attrs["height"]) == ("640", "480")
+    assert "srcset" not in attrs and "style" not in attrs
+
+
+def test_original_reads_upload_metadata() -> None:
+    assert Original.of({"cfv_width": "4000", "cfv_height": 3000, "cfv_thumbhash": "abc"}) == Original(4000, 3000, "abc")
+    image = Image(id="abc", meta={"cfv_width": 640, "cfv_height": 480})
+    assert Original.of(image) == Original(640, 480)
+    with pytest.raises(CFVariantsError, match="cfv_width must be a positive integer"):
+        Original.of({"cfv_width": -3})
+
+
+def test_plans_are_cached_and_bounded_by_the_ladder() -> None:
+    asked = {w for width in range(100, 1921, 7) for w in _ladder_widths(width)}
+    assert asked <= set(WIDTH_LADDER)  # whatever widths templates ask for (up to 1920), these URLs only
+    assert plan_layout(None, "constrained", width=800, height=600) is plan_layout(
+        None, "constrained", width=800, height=600
+    )
+
+
+def _ladder_widths(width: int) -> list[int]:
+    plan = plan_layout(None, "constrained", width=width, height=width)
+    return [int(d[:-1]) for _, d in plan.candidates]
+
+
+# -- templates ------------------------------------------------------------------------------------------------------
+
+
+def test_jinja_filters_take_the_layout_keywords() -> None:
+    env = Environment(autoescape=True)
+    install(env, Delivery(HASH))
+    photo = Image(id="abc", meta={"cfv_width": 1200, "cfv_height": 800})
+    page = env.from_string(
+        "{{ photo | cf_preload(layout='full-width') }}"
+        "{{ photo | cf_img(alt='A', layout='full-width', priority=True) }}"
+        "{{ 'abc' | cf_img(alt='B', layout='constrained', width='400', height='300px') }}"
+    ).render(photo=photo)
+    found = tags(page)
+    assert found[0][0] == "link" and widths_of(found[0][1]["imagesrcset"])[-1] == 1200  # read from photo.meta
+    assert found[1][1]["fetchpriority"] == "high" and (found[1][1]["width"], found[1][1]["height"]) == ("1200", "800")
+    assert (found[2][1]["width"], found[2][1]["height"]) == ("400", "300")
+
+
+def test_template_errors_name_the_filter_and_fall_back() -> None:
+    filters = ImageFilters(Delivery(HASH))
+    with pytest.raises(TemplateFilterError, match=r"cf_img filter .* layout='fixed'.*needs width="):
+        filters.img("cf_img filter", "abc", alt="", layout="fixed")
+    quiet = ImageFilters(Delivery(HASH), on_error="fallback")
+    assert img(quiet.img("cf_img filter", "abc", alt="A", layout="fixed"))["src"] == f"{BASE}/abc/public"
+    assert quiet.preload("cf_preload filter", "abc", layout="fixed") == ""
+
+
+def test_check_validates_layout_keywords() -> None:
+    source = (
+        "{{ p | cf_img(alt='', layout='wide', width=3) }}\n"
+        "{{ p | cf_img(alt='', layout='constrained', width=800, height=600) }}\n"
+        "{{ p | cf_img(alt='', layout='full-width', original=p.meta) }}\n"
+        "{{ p | cf_preload(layout='fixed') }}\n"
+    )
+    uses, findings = check_source(source, "page.html")
+    assert len(uses) == 4
+    messages = [(f.line, f.message) for f in findings]
+    assert len(messages) == 2
+    assert messages[0][0] == 1 and "layout must be one of" in messages[0][1]
+    assert messages[1][0] == 4 and "needs width=" in messages[1][1]
