@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import html.parser
 import re
 
 import pytest
 from jinja2 import Environment
+from test_html import tags
 
 from cfvariants import CFVariantsError, Delivery, Transformations, VariantError
 from cfvariants.client.models import Image
@@ -17,21 +17,6 @@ from cfvariants.templating import ImageFilters, TemplateFilterError
 
 HASH = "ZWd9g1K7eljCn_KDTu_MWA"
 BASE = f"https://imagedelivery.net/{HASH}"
-
-
-class _Tags(html.parser.HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.tags: list[tuple[str, dict[str, str | None]]] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.append((tag, dict(attrs)))
-
-
-def tags(markup: str) -> list[tuple[str, dict[str, str | None]]]:
-    parser = _Tags()
-    parser.feed(markup)
-    return parser.tags
 
 
 def img(markup: str) -> dict[str, str | None]:
