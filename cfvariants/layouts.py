@@ -173,6 +173,10 @@ def plan_layout(
     (positive integers, checked by the caller) replaces the ladder with exact widths, still capped at the
     original; ``densities`` replaces 1x/2x for ``fixed``.
     """
+    # Checked before the cache, whose keys do not tell True from 1.
+    for name, value in (("width", width), ("height", height)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+            raise CFVariantsError(f"{name} must be a positive integer (CSS pixels), not {value!r}")
     return _plan(
         options,
         layout,
@@ -180,7 +184,7 @@ def plan_layout(
         height,
         original,
         None if widths is None else tuple(widths),
-        None if densities is None else tuple(densities),
+        None if densities is None else _densities(densities),
     )
 
 
@@ -203,9 +207,6 @@ def _plan(
             f"layout={layout!r} chooses the size of every candidate; give width=/height= to the layout, not "
             f"{'/'.join(taken)} in the variant ({base})"
         )
-    for name, value in (("width", width), ("height", height)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-            raise CFVariantsError(f"{name} must be a positive integer (CSS pixels), not {value!r}")
     if widths is not None and layout == "fixed":
         raise CFVariantsError("widths do not apply to layout='fixed' (1x/2x of its width); use densities=")
     if densities is not None and layout != "fixed":
@@ -280,7 +281,7 @@ def _fixed(
     cropped: bool,
     densities: tuple[float, ...] | None,
 ) -> LayoutPlan:
-    levels = FIXED_DENSITIES if densities is None else _densities(densities)
+    levels = FIXED_DENSITIES if densities is None else densities
     chosen: list[tuple[int, float]] = []
     for level in levels:
         pixels, density = snap_width(math.ceil(width * level)), level
