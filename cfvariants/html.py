@@ -262,8 +262,8 @@ class Responsive:
             width,
             height,
             Original.of(original),
-            None if widths is None else tuple(widths),
-            None if densities is None else tuple(densities),
+            None if widths is None else _sequence(widths, "srcset widths"),
+            None if densities is None else _sequence(densities, "densities"),
             sizes,
         )
 

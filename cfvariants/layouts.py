@@ -28,8 +28,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal, cast
 
-from .errors import CFVariantsError, VariantError
-from .options import Options
+from .errors import CFVariantsError, VariantError, shown
+from .options import MAX_INT, Options
 
 __all__ = [
     "FULL_WIDTH_MAX",
@@ -60,6 +60,7 @@ FULL_WIDTH_MIN = 640
 FULL_WIDTH_MAX = 3840
 CONSTRAINED_MIN = 640
 FIXED_DENSITIES = (1.0, 2.0)
+MAX_DENSITY = 4
 
 WIDTH_KEY = "cfv_width"
 HEIGHT_KEY = "cfv_height"
@@ -88,10 +89,12 @@ class Original:
     def __post_init__(self) -> None:
         for name in ("width", "height"):
             value = getattr(self, name)
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-                raise CFVariantsError(f"the original's {name} must be a positive integer, not {value!r}")
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_INT
+            ):
+                raise CFVariantsError(f"the original's {name} must be a positive integer, not {shown(value)}")
         if self.thumbhash is not None and not isinstance(self.thumbhash, str):
-            raise CFVariantsError(f"the original's thumbhash must be a base64 string, not {self.thumbhash!r}")
+            raise CFVariantsError(f"the original's thumbhash must be a base64 string, not {shown(self.thumbhash)}")
 
     @property
     def size(self) -> tuple[int, int] | None:
@@ -104,7 +107,7 @@ class Original:
             return value
         if isinstance(value, tuple | list):
             if len(value) != 2:
-                raise CFVariantsError(f"original must be (width, height), not {value!r}")
+                raise CFVariantsError(f"original must be (width, height), not {shown(value)}")
             return cls(_int(value[0], "width"), _int(value[1], "height"))
         meta = value if isinstance(value, Mapping) else getattr(value, "meta", None)
         if not isinstance(meta, Mapping):
@@ -124,8 +127,8 @@ class Original:
 def _int(value: object, name: str) -> int:
     if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
         value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise CFVariantsError(f"{name} must be a positive integer (pixels), not {value!r}")
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_INT:
+        raise CFVariantsError(f"{name} must be a positive integer (pixels), not {shown(value)}")
     return value
 
 
@@ -173,10 +176,16 @@ def plan_layout(
     (positive integers, checked by the caller) replaces the ladder with exact widths, still capped at the
     original; ``densities`` replaces 1x/2x for ``fixed``.
     """
-    # Checked before the cache, whose keys do not tell True from 1.
+    # Checked before the cache, whose keys do not tell True from 1 (and cannot hold a list).
+    if not isinstance(layout, str) or layout not in LAYOUTS:
+        raise CFVariantsError(f"layout must be one of {', '.join(map(repr, LAYOUTS))}, not {shown(layout)}")
+    if options is not None and not isinstance(options, Options):
+        raise VariantError(f"a layout's options must be Options, not {type(options).__name__}")
+    if original is not None and not isinstance(original, Original):
+        raise CFVariantsError(f"original must be an Original here, not {type(original).__name__}")
     for name, value in (("width", width), ("height", height)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-            raise CFVariantsError(f"{name} must be a positive integer (CSS pixels), not {value!r}")
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_INT):
+            raise CFVariantsError(f"{name} must be a positive integer (CSS pixels), not {shown(value)}")
     return _plan(
         options,
         layout,
@@ -198,8 +207,6 @@ def _plan(
     widths: tuple[int, ...] | None,
     densities: tuple[float, ...] | None,
 ) -> LayoutPlan:
-    if layout not in LAYOUTS:
-        raise CFVariantsError(f"layout must be one of {', '.join(map(repr, LAYOUTS))}, not {layout!r}")
     base = options if options is not None else Options()
     taken = [name for name in _SIZE_OPTIONS if getattr(base, name) is not None]
     if taken:
@@ -350,8 +357,8 @@ def _density_text(density: float) -> str:
 def _densities(values: Iterable[float]) -> tuple[float, ...]:
     out = []
     for value in values:
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 1:
-            raise CFVariantsError(f"densities must be numbers of at least 1 (1x, 2x...), not {value!r}")
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 1 <= value <= MAX_DENSITY:
+            raise CFVariantsError(f"densities must be numbers from 1 to {MAX_DENSITY} (1x, 2x...), not {shown(value)}")
         out.append(float(value))
     if not out:
         raise CFVariantsError("densities is empty")
