@@ -85,6 +85,11 @@ class Settings(BaseSettings):
             return cls(**overrides)
         except ValidationError as exc:
             raise _settings_error(exc) from None
+        except UnicodeDecodeError as exc:
+            where = overrides.get("_env_file") or ".env"
+            raise SettingsError(
+                f"{where} is not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset {exc.start}); save it as UTF-8"
+            ) from None
 
     def require(self, field: str) -> str:
         """The value of ``field`` (secret values unwrapped), or a ``SettingsError`` naming its variable."""

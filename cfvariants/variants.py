@@ -19,6 +19,7 @@ or a Python module exposing ``VARIANTS`` (a list of ``VariantSpec`` or dicts), n
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import json
 import re
@@ -26,7 +27,7 @@ import tomllib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -195,13 +196,38 @@ def _spec(data: Mapping[str, Any], where: str) -> VariantSpec:
     try:
         return VariantSpec.model_validate(dict(data))
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in error['loc']) or 'variant'}: {error['msg'].removeprefix('Value error, ')}"
-            for error in exc.errors(include_url=False, include_input=False)
-        )
+        problems = "; ".join(_problem(error) for error in exc.errors(include_url=False))
         raise VariantsError(f"{where}: {problems}") from None
     except CFVariantsError as exc:
         raise VariantsError(f"{where}: {exc}") from None
+
+
+_FIELDS = ("fit", "width", "height", "metadata", "never_require_signed_urls", "options")
+_CHOICES: dict[str, tuple[str, ...]] = {"fit": get_args(NamedFit), "metadata": get_args(NamedMetadata)}
+
+
+def _problem(error: Any) -> str:
+    """One validation error of a declaration, in its terms: the field, what it takes, and a likely intended name
+    or value ("did you mean 'width'?") instead of pydantic's generic wording."""
+    field = ".".join(str(part) for part in error["loc"]) or "variant"
+    kind, value = error["type"], error.get("input")
+    if kind == "extra_forbidden":
+        return f"{field}: unknown field{_did_you_mean(field, _FIELDS)} (a variant takes {', '.join(_FIELDS)})"
+    if kind == "missing":
+        return f"{field}: missing; every variant needs width and height (or options = 'w=...,h=...')"
+    if field in _CHOICES:
+        choices = _CHOICES[field]
+        return f"{field}: must be one of {', '.join(choices)}, not {value!r}{_did_you_mean(str(value), choices)}"
+    if field in ("width", "height"):
+        return f"{field}: must be a whole number of pixels, at least 1, not {value!r}"
+    if field == "never_require_signed_urls":
+        return f"{field}: must be true or false, not {value!r}"
+    return f"{field}: {error['msg'].removeprefix('Value error, ')}"
+
+
+def _did_you_mean(given: str, known: Sequence[str]) -> str:
+    guess = difflib.get_close_matches(given.lower(), known, n=1, cutoff=0.5)
+    return f"; did you mean {guess[0]!r}?" if guess else ""
 
 
 def _unique(specs: list[VariantSpec], where: str) -> list[VariantSpec]:

@@ -165,7 +165,7 @@ def test_declaration_from_a_module_in_the_current_directory(cli: CLI, cf_emulato
         (
             {"v.toml": "[variants.a]\nwidth = 10\n"},
             ["--file", "v.toml"],
-            "v.toml: [variants.a]: height: Field required",
+            "v.toml: [variants.a]: height: missing; every variant needs width and height",
         ),
         ({"v.toml": "[variants"}, ["--file", "v.toml"], "v.toml: not valid TOML"),
         ({}, ["--module", "no_such_module_here"], "cannot import 'no_such_module_here'"),

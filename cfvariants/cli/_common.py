@@ -41,6 +41,7 @@ __all__ = [
     "ConfigurationError",
     "Interrupted",
     "Runtime",
+    "UsageLine",
     "api_options",
     "async_client",
     "delivery_options",
@@ -148,12 +149,40 @@ def as_cli_error(exc: BaseException) -> CLIError:
     return CLIError(f"unexpected {type(exc).__name__}: {exc} (set {_TRACEBACK_ENV}=1 to see where)")
 
 
+class UsageLine(click.UsageError):
+    """A usage error (bad option value, missing argument) as one line with exit code 2, not click's three lines
+    of usage, hint and error: ``Error: Invalid value for '--expires-at': ... (see 'cfvariants sign --help')``."""
+
+    def __init__(self, error: click.UsageError) -> None:
+        super().__init__(error.format_message(), error.ctx)
+
+    def show(self, file: Any = None) -> None:
+        hint = f" (see '{self.ctx.command_path} --help')" if self.ctx is not None else ""
+        click.echo(f"Error: {one_line(self.format_message())}{hint}", err=True, file=file)
+
+
 class CFCommand(click.Command):
     """A click command that applies the error policy: one line on stderr, a documented exit code."""
+
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: Any
+    ) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except UsageLine:
+            raise
+        except click.UsageError as exc:
+            raise UsageLine(exc) from None
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except UsageLine:
+            raise
+        except click.UsageError as exc:
+            raise UsageLine(exc) from None
+        except BrokenPipeError:
+            raise  # the reader went away (| head): click exits quietly, without an "Error: Broken pipe"
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
         except KeyboardInterrupt:
@@ -357,7 +386,8 @@ class Timestamp(_IntParam):
         except ValueError:
             self.fail(f"{value!r} is neither unix seconds nor an ISO 8601 date-time", param, ctx)
         if when.tzinfo is None:
-            self.fail(f"{value!r} has no time zone; add one, e.g. {text}Z or {text}+02:00", param, ctx)
+            stem = text if "T" in text or " " in text else f"{text}T00:00:00"  # a date alone takes a time first
+            self.fail(f"{value!r} has no time zone; add one, e.g. {stem}Z or {stem}+02:00", param, ctx)
         return int(when.timestamp())
 
 

@@ -76,6 +76,21 @@ class Tally:
     def elapsed(self, now: float | None = None) -> float:
         return max(0.0, (time.monotonic() if now is None else now) - self.started)
 
+    def rate(self, now: float | None = None) -> float:
+        """Finished files per second when sizes are unknown, else bytes of finished files (uploaded, skipped or
+        failed) per second."""
+        elapsed = self.elapsed(now)
+        done = self.files_done if self.total_bytes is None else self.bytes_done
+        return done / elapsed if elapsed > 0 else 0.0
+
+    def amount(self, now: float | None = None) -> tuple[str, str]:
+        """``("12.3 MB/45.6 MB", "1.2 MB/s")`` (or ``("12.3 MB", "3.1 files/s")`` by files): the bytes and the
+        rate, in the one wording the bar and the summary share, so that they always agree."""
+        rate = self.rate(now)
+        if self.total_bytes is None:
+            return human_bytes(self.bytes_done), f"{rate:.1f} files/s"
+        return f"{human_bytes(self.bytes_done)}/{human_bytes(self.total_bytes)}", f"{human_bytes(rate)}/s"
+
     def summary(self, *, interrupted: bool = False, now: float | None = None) -> dict[str, object]:
         seconds = self.elapsed(now)
         return {
@@ -109,10 +124,9 @@ def human_duration(seconds: float) -> str:
 def render_bar(tally: Tally, width: int, now: float | None = None) -> str:
     """One line: bar, files, bytes, rate and ETA, e.g.
     ``[#######------]  42/100 files  12.3 MB/45.6 MB  1.2 MB/s  ETA 0:27  (3 skipped, 1 failed)``."""
-    elapsed = tally.elapsed(now)
     by_files = tally.total_bytes is None
     done, total = (tally.files_done, tally.total_files) if by_files else (tally.bytes_done, tally.total_bytes or 0)
-    rate = done / elapsed if elapsed > 0 else 0.0
+    rate = tally.rate(now)
     remaining = max(0, total - done)
     if tally.files_done >= tally.total_files:
         eta = "done"
@@ -121,11 +135,7 @@ def render_bar(tally: Tally, width: int, now: float | None = None) -> str:
     else:
         eta = "ETA --:--"
     notes = [f"{n} {label}" for n, label in ((tally.skipped, "skipped"), (tally.failed, "failed")) if n]
-    amount = (
-        f"{human_bytes(tally.bytes_done)}  {rate:.1f} files/s"
-        if by_files
-        else f"{human_bytes(tally.bytes_done)}/{human_bytes(total)}  {human_bytes(rate)}/s"
-    )
+    amount = "  ".join(tally.amount(now))
     text = f"{tally.files_done}/{tally.total_files} files  {amount}  {eta}" + (
         f"  ({', '.join(notes)})" if notes else ""
     )
@@ -178,16 +188,16 @@ class TextReporter(Reporter):
         self._draw(force=True)
 
     def finish(self, *, interrupted: bool = False) -> None:
-        self._draw(force=True)
+        now = time.monotonic()  # one reading for the last frame and the summary, so that they agree
+        self._draw(force=True, now=now)
         if self._drawn:
             click.echo("", err=True)
-        summary = self.tally.summary(interrupted=interrupted)
-        seconds = float(summary["seconds"])  # type: ignore[arg-type]
-        rate = self.tally.bytes_uploaded / seconds if seconds > 0 else 0.0
+        tally = self.tally
+        amount, rate = tally.amount(now)
         head = "Interrupted: " if interrupted else ""
         click.echo(
-            f"{head}{self.tally.uploaded} {self.tally.verb}, {self.tally.skipped} skipped, {self.tally.failed} failed "
-            f"({human_bytes(self.tally.bytes_uploaded)} in {seconds:.1f} s, {human_bytes(rate)}/s)"
+            f"{head}{tally.uploaded} {tally.verb}, {tally.skipped} skipped, {tally.failed} failed "
+            f"({amount} in {tally.elapsed(now):.1f} s, {rate}; {human_bytes(tally.bytes_uploaded)} {tally.verb})"
         )
 
     def _above_bar(self, line: str, *, err: bool) -> None:
@@ -196,15 +206,15 @@ class TextReporter(Reporter):
             self._drawn = False
         click.echo(line, err=err)
 
-    def _draw(self, *, force: bool) -> None:
+    def _draw(self, *, force: bool, now: float | None = None) -> None:
         if not self.bar:
             return
-        now = self._clock()
-        if not force and now - self._last_draw < 0.1:
+        clock = self._clock()
+        if not force and clock - self._last_draw < 0.1:
             return
-        self._last_draw = now
+        self._last_draw = clock
         width = shutil.get_terminal_size((100, 20)).columns
-        click.echo("\r\x1b[K" + render_bar(self.tally, width - 1), nl=False, err=True)
+        click.echo("\r\x1b[K" + render_bar(self.tally, width - 1, now), nl=False, err=True)
         self._drawn = True
 
 

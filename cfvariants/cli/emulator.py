@@ -14,22 +14,27 @@ from cfvariants.emulator import (
     DEV_ACCOUNT_HASH,
     DEV_ACCOUNT_ID,
     DEV_API_TOKEN,
+    DEV_AUTH_EMAIL,
+    DEV_AUTH_KEY,
     Emulator,
     EmulatorConfig,
     EmulatorServer,
     create_app,
 )
 
+from ._common import CFCommand, ConfigurationError
+
 __all__ = ["emulator"]
 
 
 @click.command(
+    cls=CFCommand,
     epilog="""\b
 Example:
   cfvariants emulator --port 8787 --data .cfimages
   # paste the printed CF_* lines into .env, then point your app at it:
   # uploads go to CF_API_BASE, images are served from CF_IMG_DOMAIN.
-"""
+""",
 )
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option("--port", default=8787, show_default=True, type=click.IntRange(0, 65535), help="0 picks a free port.")
@@ -43,7 +48,12 @@ Example:
 )
 @click.option("--account-id", default=None, help="Account id the API answers to (default: a stable dev id).")
 @click.option("--account-hash", default=None, help="Account hash of delivery URLs (default: a stable dev hash).")
-@click.option("--token", "api_token", default=None, help="API token to accept (default: a stable dev token).")
+@click.option("--token", "api_token", default=None, help="The one API token to accept (default: a stable dev token).")
+@click.option(
+    "--legacy-auth",
+    is_flag=True,
+    help=f"Also accept the legacy X-Auth-Email/X-Auth-Key pair {DEV_AUTH_EMAIL} + {DEV_AUTH_KEY} (off by default).",
+)
 @click.option(
     "--flexible/--no-flexible",
     default=None,
@@ -61,6 +71,7 @@ def emulator(
     account_id: str | None,
     account_hash: str | None,
     api_token: str | None,
+    legacy_auth: bool,
     flexible: bool | None,
     base_url: str | None,
     lenient_signatures: bool,
@@ -78,13 +89,20 @@ def emulator(
             account_id=account_id or DEV_ACCOUNT_ID,
             account_hash=account_hash or DEV_ACCOUNT_HASH,
             api_token=api_token or DEV_API_TOKEN,
+            auth_email=DEV_AUTH_EMAIL if legacy_auth else None,
+            auth_key=DEV_AUTH_KEY if legacy_auth else None,
             flexible_variants=flexible,
             base_url=base_url,
             lenient_signatures=lenient_signatures,
         )
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
-    app = create_app(config)
+    try:
+        app = create_app(config)
+    except OSError as exc:  # a file, an unwritable or impossible place: one line, nothing half made
+        raise ConfigurationError(
+            f"--data {data_dir}: cannot use it as the data directory ({exc.strerror or exc})"
+        ) from None
     if dry_run:
         _print_details(app.emulator, f"http://{_url_host(host)}:{port}")
         app.emulator.close()
@@ -128,6 +146,7 @@ def _print_details(emulator: Emulator, url: str) -> None:
         ("account id", cfg.account_id),
         ("account hash", cfg.account_hash),
         ("API token", cfg.api_token),
+        *([("legacy auth", f"X-Auth-Email {cfg.auth_email}, X-Auth-Key {cfg.auth_key}")] if cfg.auth_key else []),
         ("signing key", f"{keys[0].value} ({keys[0].name})"),
         ("flexible variants", "on" if settings.flexible_variants else "off (PATCH /images/v1/config to switch on)"),
         ("API base", f"{base}/client/v4"),

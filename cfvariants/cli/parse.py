@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import time
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import click
 
+from cfvariants.errors import URLError
 from cfvariants.signing import signature_problem
-from cfvariants.urls import SAME_SITE, ParsedURL, TransformationURL, parse_url
+from cfvariants.urls import DELIVERY_HOST, SAME_SITE, ParsedURL, TransformationURL, parse_origin, parse_url
 
 from ._common import (
     EXIT_FAILED,
@@ -46,7 +48,11 @@ Examples:
 def parse(delivery_url: str, verify: bool, as_json: bool) -> None:
     """Take a delivery URL apart: account hash, image id, named variant or canonical options, the URL form,
     and its expiry and signature. Flexible options are checked and shown in canonical form."""
-    parsed = parse_url(delivery_url)
+    short_origin: str | None = None
+    try:
+        parsed = parse_url(delivery_url)
+    except URLError as exc:
+        parsed, short_origin = _emulator_short_form(delivery_url, exc)
     if isinstance(parsed, TransformationURL):
         if verify:
             raise click.UsageError("--verify: Image Transformations URLs are never signed")
@@ -58,17 +64,44 @@ def parse(delivery_url: str, verify: bool, as_json: bool) -> None:
         problem = signature_problem(delivery_url, key)
     if as_json:
         data = _as_dict(parsed)
+        if short_origin is not None:
+            data.update(form="emulator", domain=short_origin, origin=short_origin)
         if verify:
             data["signature_valid"] = problem is None
             data["signature_problem"] = problem
         echo_json(data)
     else:
         for label, value in _rows(parsed):
-            click.echo(f"{label:<13} {value}")
+            shown = value
+            if label == "form" and short_origin is not None:
+                shown = f"emulator short form on {short_origin} (the imagedelivery.net path on another host)"
+            click.echo(f"{label:<13} {shown}")
         if verify:
             click.echo(f"{'signature':<13} {'valid' if problem is None else 'INVALID: ' + problem}")
     if problem is not None:
         raise click.exceptions.Exit(EXIT_FAILED)
+
+
+def _emulator_short_form(url: str, error: URLError) -> tuple[ParsedURL, str]:
+    """``http(s)://<host>/<hash>/<id>/<variant>``: the imagedelivery.net path on another host, as the emulator
+    serves it (its start-up banner prints this form). Returns it parsed, with the origin it was on; raises
+    ``error`` (the first one) when the URL is not of this form either."""
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        raise error from None
+    if parts.scheme not in ("http", "https") or not host or parts.path.startswith("/cdn-cgi/"):
+        raise error
+    try:
+        parsed = parse_url(urlunsplit(("https", DELIVERY_HOST, parts.path, parts.query, "")))
+    except URLError:
+        raise error from None
+    if not isinstance(parsed, ParsedURL):
+        raise error
+    netloc = f"[{host}]" if ":" in host else host
+    origin, _shown = parse_origin(f"{parts.scheme}://{netloc}" + (f":{port}" if port else ""))
+    return parsed, origin
 
 
 def _form(parsed: ParsedURL) -> str:

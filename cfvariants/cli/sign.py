@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import click
 
 from cfvariants.errors import SigningError
@@ -68,6 +70,8 @@ def sign(delivery_url: str, expires_in: int | None, expires_at: int | None, as_j
         exp = expiry(expires_at=expires_at)
     else:
         exp = expiry(expires_in=expires_in or DEFAULT_EXPIRES_IN)
+    if exp <= time.time():
+        warn(f"exp {exp} ({iso(exp)}) is already past: Cloudflare will refuse this URL (403) from the first request")
     signed = sign_url(delivery_url, key, exp=exp)
     if as_json:
         echo_json({"url": signed, "exp": exp, "expires": iso(exp)})

@@ -14,6 +14,7 @@ from cfvariants.urls import encode_image_id
 
 from ._common import (
     EXIT_FAILED,
+    EXIT_INTERRUPTED,
     CFCommand,
     ConfigurationError,
     api_options,
@@ -145,7 +146,10 @@ def upload(
         return
     tally = _count(paths)
     reporter = reporter_for(tally, as_json=as_json, progress=progress)
-    asyncio.run(_run(paths, options, reporter))
+    try:
+        asyncio.run(_run(paths, options, reporter))
+    except KeyboardInterrupt:  # the reporter printed "Interrupted: ..." already; say it once
+        raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
     if tally.failed:
         raise click.exceptions.Exit(EXIT_FAILED)
 

@@ -18,6 +18,7 @@ import httpx
 import pydantic
 
 from cfvariants.delivery import Delivery
+from cfvariants.errors import SettingsError
 
 from .errors import (
     APIError,
@@ -125,7 +126,29 @@ def read_response(response: httpx.Response, request: Request, *, attempts: int, 
         reason = f"the response is not a Cloudflare API envelope ({kind})"
     else:
         reason = _describe_body(response)
+    base = _base_without_v4(response, request)
+    if base is not None:  # what answered is not the v4 API at all: say so, instead of an auth or a 404 error
+        raise SettingsError(
+            f"CF_API_BASE {base} does not end in /client/v4: {request.method} {request.path} was answered by "
+            f"something else (HTTP {status}, {reason}); it should look like {_V4_EXAMPLE}"
+        )
     raise api_error(status, [], [], response, request, attempts=attempts, now=now, reason=reason)
+
+
+_V4_EXAMPLE = "https://api.cloudflare.com/client/v4 or http://127.0.0.1:8787/client/v4"
+
+
+def _base_without_v4(response: httpx.Response, request: Request) -> str | None:
+    """The base URL the request went to when its path lacks ``/client/v4`` (a CF_API_BASE missing it)."""
+    try:
+        url = response.request.url
+    except RuntimeError:  # a response built without a request
+        return None
+    path = url.path
+    if "/client/v4/" in path + "/" or not path.endswith(request.path):
+        return None
+    account_base = path[: len(path) - len(request.path)]  # .../accounts/<id>: the API base is before it
+    return f"{url.scheme}://{url.netloc.decode('ascii')}{account_base.partition('/accounts/')[0]}"
 
 
 def api_error(
