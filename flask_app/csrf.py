@@ -28,7 +28,7 @@ def _check() -> None:
         return
     sent = request.form.get(FIELD) or request.headers.get("X-CSRF-Token") or ""
     expected = session.get(FIELD)
-    if not isinstance(expected, str) or not hmac.compare_digest(sent, expected):
+    if not isinstance(expected, str) or not hmac.compare_digest(sent.encode("utf-8", "replace"), expected.encode()):
         abort(400, description="The form expired or did not come from this site (missing CSRF token). "
                                "Reload the page and try again.")  # fmt: skip
 

@@ -683,9 +683,28 @@ def test_requests_without_valid_credentials_are_refused(cf_app: EmulatorApp) -> 
         fails(anonymous.get(f"{API}/v1/stats", headers={"Authorization": "Bearer wrong"}), 401, 10000)
         fails(anonymous.get(f"{API}/v1/stats", headers={"Authorization": "Token abc"}), 400, 6003)
         legacy = {"X-Auth-Email": DEV_AUTH_EMAIL, "X-Auth-Key": DEV_AUTH_KEY}
+        assert "accepts only API tokens" in fails(anonymous.get(f"{API}/v1/stats", headers=legacy), 401, 10000)
+        fails(anonymous.get(f"{API}/v1/stats", headers={"X-Auth-Email": DEV_AUTH_EMAIL}), 400, 6003)
+
+
+def test_the_legacy_key_pair_works_only_when_configured(tmp_path: Path) -> None:
+    app = create_app(data_dir=tmp_path / "d", auth_email=DEV_AUTH_EMAIL, auth_key=DEV_AUTH_KEY)
+    with in_process(app) as anonymous:
+        legacy = {"X-Auth-Email": DEV_AUTH_EMAIL, "X-Auth-Key": DEV_AUTH_KEY}
         ok(anonymous.get(f"{API}/v1/stats", headers=legacy))
         fails(anonymous.get(f"{API}/v1/stats", headers={**legacy, "X-Auth-Key": "nope"}), 401, 10000)
-        fails(anonymous.get(f"{API}/v1/stats", headers={"X-Auth-Email": DEV_AUTH_EMAIL}), 400, 6003)
+    app.emulator.close()
+
+
+def test_a_configured_token_is_the_only_credential(tmp_path: Path) -> None:
+    app = create_app(data_dir=tmp_path / "d", api_token="T-only-this-one")
+    with in_process(app, token="T-only-this-one") as right, in_process(app, token=DEV_API_TOKEN) as dev:
+        ok(right.get(f"{API}/v1/stats"))
+        fails(dev.get(f"{API}/v1/stats"), 401, 10000)  # not even the published dev token
+    with in_process(app) as anonymous:
+        legacy = {"X-Auth-Email": DEV_AUTH_EMAIL, "X-Auth-Key": DEV_AUTH_KEY}
+        fails(anonymous.get(f"{API}/v1/stats", headers=legacy), 401, 10000)
+    app.emulator.close()
 
 
 def test_error_messages_never_echo_the_token(cf_app: EmulatorApp) -> None:

@@ -140,6 +140,18 @@ def test_missing_csrf_token_is_refused_and_leaves_nothing(app: Flask) -> None:
     assert_nothing_kept(app)
 
 
+@pytest.mark.parametrize("token", ["é" * 43, "\u2603", "日本語"])
+def test_a_non_ascii_csrf_token_is_a_400_not_a_500(app: Flask, token: str) -> None:
+    client = app.test_client()
+    client.get("/upload")
+    form = {"csrf_token": token, "file": (io.BytesIO(imagegen.jpeg(10, 10)), "a.jpg")}
+    response = client.post("/upload", data=form, content_type="multipart/form-data")
+    assert response.status_code == 400 and "CSRF token" in response.text
+    header = client.post("/profile", data={"name": "x"}, headers={"X-CSRF-Token": token.encode().decode("latin-1")})
+    assert header.status_code == 400
+    assert_nothing_kept(app)
+
+
 def assert_nothing_kept(app: Flask) -> None:
     queue = queue_of(app)
     assert list(queue.store.staging.iterdir()) == []

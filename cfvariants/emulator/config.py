@@ -67,6 +67,10 @@ class EmulatorConfig:
     emulator reports finished direct creator uploads, as Cloudflare's notifications do (see
     ``cfvariants.emulator.webhooks``).
 
+    ``auth_email``/``auth_key`` are the legacy ``X-Auth-Email``/``X-Auth-Key`` pair, accepted only when given
+    (``DEV_AUTH_EMAIL``/``DEV_AUTH_KEY`` are a dev pair to pass; ``cfvariants emulator --legacy-auth`` does): by
+    default the API token is the one credential.
+
     ``lenient_signatures`` additionally accepts the signature forms reference §4 lists as open questions: on the
     ``/cdn-cgi/imagedelivery`` form a MAC of the path without that prefix, and a MAC of the path without
     ``?exp=...`` (the 2023 report). Off by default: the documented message is the contract.
@@ -76,8 +80,8 @@ class EmulatorConfig:
     account_id: str = DEV_ACCOUNT_ID
     account_hash: str = DEV_ACCOUNT_HASH
     api_token: str = field(default=DEV_API_TOKEN, repr=False)
-    auth_email: str | None = DEV_AUTH_EMAIL
-    auth_key: str | None = field(default=DEV_AUTH_KEY, repr=False)
+    auth_email: str | None = None
+    auth_key: str | None = field(default=None, repr=False)
     signing_key: str | None = field(default=DEV_SIGNING_KEY, repr=False)
     base_url: str | None = None
     dev_mode: bool = True

@@ -92,7 +92,7 @@ def multipart_form(request: Request) -> tuple[MultiDict[str, str], MultiDict[str
             "Images must be uploaded as a form (multipart/form-data with a 'file' field), not as raw image data",
         )
     try:
-        return request.form, request.files
+        form, files = request.form, request.files
     except RequestEntityTooLarge:
         length, limit = request.content_length, request.max_content_length
         if length is not None and limit is not None and length > limit:
@@ -103,6 +103,9 @@ def multipart_form(request: Request) -> tuple[MultiDict[str, str], MultiDict[str
                 f"A text field of the form is larger than {memory:,} bytes, or the form has more than {parts:,} parts"
             )
         raise ApiError(413, TOO_LARGE, message) from None
+    if any(not isinstance(name, str) for name in (*form.keys(), *files.keys())):
+        raise bad_request('a part of the form has no readable name (Content-Disposition: form-data; name="...")')
+    return form, files
 
 
 def read_upload_file(form: MultiDict[str, str], files: MultiDict[str, Any]) -> tuple[bytes | None, str | None]:

@@ -39,6 +39,19 @@ log = logging.getLogger("cfvariants.emulator")
 _FORM_OVERHEAD = 1024 * 1024  # room for the multipart framing and the other fields around a 10 MB file
 
 
+def _latin1_paths(environ: WSGIEnvironment) -> None:
+    """PEP 3333 passes the path as its bytes decoded as latin-1; some callers (httpx's ``WSGITransport``, which the
+    test fixtures use) pass decoded text instead, and a character past U+00FF then broke every request for it
+    (a 500, even in the error handler). Such a path is re-encoded as its UTF-8 bytes, as a server would send it."""
+    for key in ("PATH_INFO", "SCRIPT_NAME"):
+        value = environ.get(key)
+        if isinstance(value, str) and not value.isascii():
+            try:
+                value.encode("latin-1")
+            except UnicodeEncodeError:
+                environ[key] = value.encode("utf-8", "surrogatepass").decode("latin-1")
+
+
 class EmulatorApp:
     """WSGI callable around an ``Emulator`` (``app.emulator``)."""
 
@@ -46,6 +59,7 @@ class EmulatorApp:
         self.emulator = emulator
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        _latin1_paths(environ)
         request = Request(environ)
         request.max_content_length = MAX_FILE_BYTES + _FORM_OVERHEAD
         try:
