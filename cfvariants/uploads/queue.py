@@ -49,8 +49,6 @@ __all__ = ["ReconcileReport", "UploadQueue"]
 
 log = logging.getLogger("cfvariants.uploads")
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
-HAND_BACK_DELAY = 5.0
-"""Seconds before an upload handed back by a stopping worker is sent again (its attempt dies with the process)."""
 
 
 @dataclass(frozen=True)
@@ -248,12 +246,12 @@ class UploadQueue:
         return max(delay, retry_after or 0.0)
 
     def hand_back(self, upload_ids: list[str] | None = None) -> list[str]:
-        """Release what this process holds (default: everything) and send it again, for another worker to take
-        over in ``HAND_BACK_DELAY`` seconds: what a worker does when it is stopped mid-upload."""
+        """Give up what this process holds (default: everything) and send it again, for another worker to take
+        over within seconds (``Leases.hand_back``): what a worker does when it is stopped mid-upload."""
         handed = self.leases.hand_back(upload_ids)
-        for upload_id in handed:
-            self.enqueue(upload_id, delay=HAND_BACK_DELAY)
-        return handed
+        for upload_id, after in handed.items():
+            self.enqueue(upload_id, delay=after + 0.5)
+        return list(handed)
 
     def _interrupted(self, signal: str, task: Any, *args: Any) -> None:
         """huey interrupted a task (SIGTERM, or the end of a graceful shutdown's timeout): hand its upload back."""
