@@ -28,6 +28,7 @@ CFVARIANTS_ON_ERROR        ``"raise"`` or ``"fallback"`` for bad template option
                            ``app.debug`` or ``app.testing``, fall back otherwise
 CFVARIANTS_PLACEHOLDER     image URL rendered for a missing image
 CFVARIANTS_SIGNED_EXPIRES_IN  lifetime of ``signed_variant`` URLs, seconds or a timedelta (default 3600)
+CFVARIANTS_DIRECT_UPLOADS  ``True`` or a dict: browser uploads straight to Cloudflare (``cfvariants.flask_direct``)
 ========================== ================================================================================
 
 In development the app needs no account: the emulator runs in process on ``CFVARIANTS_DATA_DIR``; the app's
@@ -60,6 +61,7 @@ from .transformations import Transformations
 from .urls import SAME_SITE
 
 if TYPE_CHECKING:
+    from .direct_uploads import DirectUploads
     from .emulator.transformations import TransformationServer
     from .local import LocalCloudflare
 
@@ -70,7 +72,7 @@ EXTENSION_KEY = "cfvariants"
 _SETTINGS_KEYS = ("ACCOUNT_ID", "API_TOKEN", "ACCOUNT_HASH", "SIGNING_KEY", "DOMAIN", "ZONE", "API_BASE")
 _OTHER_KEYS = (
     "DEV", "DATA_DIR", "ON_ERROR", "PLACEHOLDER", "SIGNED_EXPIRES_IN", "TRANSFORM_DEFAULTS", "TRANSFORM_ROOTS",
-    "TRANSFORM_ORIGINS",
+    "TRANSFORM_ORIGINS", "DIRECT_UPLOADS",
 )  # fmt: skip
 KEYS = _SETTINGS_KEYS + _OTHER_KEYS
 
@@ -102,6 +104,10 @@ class CFImages:
                 wrapped = wrapped.app
             with_transformations = state.transformation_server(app).middleware(wrapped)
             app.wsgi_app = state.local.middleware(with_transformations, api=True)  # type: ignore[method-assign]
+        if state.direct_uploads_config:
+            from .flask_direct import install  # noqa: PLC0415 - direct uploads only when switched on
+
+            install(app, state, state.direct_uploads_config)
         return state
 
     @staticmethod
@@ -139,6 +145,9 @@ class CFImagesState:
         self.signed_expires_in: int | float | timedelta = _expires_in(config.get("SIGNED_EXPIRES_IN"))
         self._on_error: OnError | Callable[[], OnError] = _on_error(app, config.get("ON_ERROR"))
         self.local: LocalCloudflare | None = None
+        self.direct_uploads_config: object = config.get("DIRECT_UPLOADS")
+        self.direct_uploads: DirectUploads | None = None
+        """Browser uploads straight to Cloudflare (``cfvariants.flask_direct``), when ``DIRECT_UPLOADS`` is set."""
         self._delivery: Delivery | None = None
         self._transformations: Transformations | None = None
         self._transform_roots = _roots(config.get("TRANSFORM_ROOTS"))

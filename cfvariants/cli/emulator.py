@@ -10,6 +10,7 @@ from types import FrameType
 
 import click
 
+from cfvariants.client.ratelimit import RateLimit
 from cfvariants.emulator import (
     DEV_ACCOUNT_HASH,
     DEV_ACCOUNT_ID,
@@ -62,6 +63,16 @@ Example:
 )
 @click.option("--base-url", default=None, help="Public URL of the emulator in image objects (default: request host).")
 @click.option("--lenient-signatures", is_flag=True, help="Also accept the undocumented signed-URL forms.")
+@click.option("--webhook-url", default=None, help="POST direct-upload notifications here (a 127.0.0.1 URL).")
+@click.option(
+    "--webhook-secret",
+    envvar="CFVARIANTS_EMULATOR_WEBHOOK_SECRET",
+    default=None,
+    help="Sent in cf-webhook-auth [CFVARIANTS_EMULATOR_WEBHOOK_SECRET]; prefer the variable.",
+)
+@click.option(
+    "--rate-limit", default=None, metavar="N/WINDOW", help="Answer 429 beyond N API requests per window (1200/5m)."
+)
 @click.option("--quiet", is_flag=True, help="Do not log each request.")
 @click.option("--dry-run", is_flag=True, help="Set up the data directory, print the details and exit.")
 def emulator(
@@ -75,6 +86,9 @@ def emulator(
     flexible: bool | None,
     base_url: str | None,
     lenient_signatures: bool,
+    webhook_url: str | None,
+    webhook_secret: str | None,
+    rate_limit: str | None,
     quiet: bool,
     dry_run: bool,
 ) -> None:
@@ -84,6 +98,7 @@ def emulator(
     Everything is kept in the data directory. Ctrl-C stops it.
     """
     try:
+        limit = RateLimit.parse(rate_limit) if rate_limit else None
         config = EmulatorConfig(
             data_dir=data_dir.resolve(),
             account_id=account_id or DEV_ACCOUNT_ID,
@@ -94,6 +109,9 @@ def emulator(
             flexible_variants=flexible,
             base_url=base_url,
             lenient_signatures=lenient_signatures,
+            webhook_url=webhook_url,
+            webhook_secret=webhook_secret,
+            rate_limit=(limit.requests, limit.per) if limit else None,
         )
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
@@ -103,6 +121,8 @@ def emulator(
         raise ConfigurationError(
             f"--data {data_dir}: cannot use it as the data directory ({exc.strerror or exc})"
         ) from None
+    except ValueError as exc:  # a webhook URL the emulator will not call
+        raise click.UsageError(str(exc)) from None
     if dry_run:
         _print_details(app.emulator, f"http://{_url_host(host)}:{port}")
         app.emulator.close()

@@ -3,8 +3,9 @@
 Cloudflare's ``uploadURL`` is ``https://upload.imagedelivery.net/<hash>/<id>``; the emulator's is the same path
 under ``/upload`` on its own base URL. No credentials: the URL itself is the permission. It takes one
 ``multipart/form-data`` POST with the image in ``file``; a second POST is refused (409, 5409), as is a POST after
-the draft's ``expiry`` (400, 5400). Browsers upload from another origin, so the answer allows any origin (CORS),
-as Cloudflare's upload host does.
+the draft's ``expiry`` (400, 5400). With ``EmulatorConfig.webhook_url`` set, each upload that arrives (or is
+refused) is reported there, as Cloudflare's notifications do (``webhooks.py``). Browsers upload from another
+origin, so the answer allows any origin (CORS), as Cloudflare's upload host does.
 """
 
 from __future__ import annotations
@@ -55,5 +56,11 @@ def _upload(emulator: Emulator, request: Request, segments: list[str], base_url:
     data, filename = read_upload_file(form, files)
     if data is None:
         raise bad_request("the form has no 'file' field with the image")
-    record = emulator.complete_direct_upload(image_id, data, filename=filename)
+    try:
+        record = emulator.complete_direct_upload(image_id, data, filename=filename)
+    except ApiError as exc:
+        if exc.status not in (404, 409):  # a file refused for a live draft: its upload failed (webhook)
+            emulator.webhooks.notify(image_id, uploaded=False, reason=exc.message)
+        raise
+    emulator.webhooks.notify(image_id, uploaded=True)
     return Response(success(emulator.image_object(record, base_url)), status=200, content_type="application/json")

@@ -39,6 +39,7 @@ from .rules import (
 )
 from .store import Database, DuplicateError, Transaction
 from .unset import UNSET, Unset
+from .webhooks import WebhookSender
 
 __all__ = ["PUBLIC_VARIANT", "UNSET", "Emulator", "Unset"]
 
@@ -65,6 +66,8 @@ class Emulator(AccountMixin):
         self.fetcher = config.fetcher or LocalFetcher(config.allowed_fetch_hosts)
         self.rate_limiter = WindowLimiter(*config.rate_limit, config.clock) if config.rate_limit else None
         """Counts REST API requests when ``config.rate_limit`` is set (``rate_limiter.stats()``), else ``None``."""
+        self.webhooks = WebhookSender(config)
+        """Reports finished direct uploads to ``config.webhook_url`` (``webhooks.wait()`` in tests)."""
         self._bootstrap()
 
     def _bootstrap(self) -> None:
