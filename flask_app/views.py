@@ -49,10 +49,10 @@ def index() -> str:
     if profile.avatar_upload_id:
         found = _queue().store.find(profile.avatar_upload_id)
         avatar = found if found is not None and found.state is not UploadState.FAILED else None
+    pending_ids = [u.id for u in uploads if u.is_pending]
     return render_template(
-        "index.html", profile=profile, avatar=avatar, uploads=uploads, any_pending=any(u.is_pending for u in uploads),
-        stats=_queue().stats(),
-    )  # fmt: skip
+        "index.html", profile=profile, avatar=avatar, uploads=uploads, pending_ids=pending_ids, stats=_queue().stats()
+    )
 
 
 @gallery.route("/upload", methods=["GET", "POST"])
@@ -109,10 +109,37 @@ def retry(upload_id: str) -> Any:
     return redirect(url_for("gallery.image", upload_id=record.id), code=303)
 
 
+WORKER_HINT_AFTER = 20.0
+"""Seconds an upload may wait untouched before the pages say that no worker seems to be running."""
+
+
+def _waiting_for_worker(record: UploadRecord) -> bool:
+    """Pending, never tried and not held by a worker for a while: most likely no worker is running."""
+    untouched = record.state is UploadState.PENDING and record.attempts == 0 and record.lease_until is None
+    return untouched and _queue().store.clock() - record.created_at > WORKER_HINT_AFTER
+
+
+def _status(record: UploadRecord) -> dict[str, Any]:
+    return {"state": record.state.value, "image_id": record.image_id, "error": record.error,
+            "attempts": record.attempts, "waiting_for_worker": _waiting_for_worker(record)}  # fmt: skip
+
+
 @gallery.get("/uploads/<upload_id>/status")
 def status(upload_id: str) -> Response:
-    record = _record(upload_id)
-    return jsonify(state=record.state.value, image_id=record.image_id, error=record.error, attempts=record.attempts)
+    return jsonify(_status(_record(upload_id)))
+
+
+@gallery.get("/uploads/status")
+def statuses() -> Response:
+    """The uploads a page waits for (``?id=...&id=...``): ``changed`` once one is no longer pending (the page
+    reloads), ``waiting_for_worker`` while one sits untouched (the page shows a hint)."""
+    found = [r for r in (_queue().store.find(i) for i in request.args.getlist("id")[:100]) if r is not None]
+    uploads = {record.id: _status(record) for record in found}
+    return jsonify(
+        uploads=uploads,
+        changed=len(found) < len(request.args.getlist("id")[:100]) or not all(r.is_pending for r in found),
+        waiting_for_worker=any(u["waiting_for_worker"] for u in uploads.values()),
+    )
 
 
 @gallery.get("/uploads/<upload_id>/preview")

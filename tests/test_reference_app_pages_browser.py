@@ -1,0 +1,168 @@
+"""Every page of the reference app in a real browser (Debian's Chromium, headless, through Playwright), at phone
+size (390x844) and desktop size (1280x800): no sideways scroll, every image loads, no console errors, and axe-core
+(bundled by axe-playwright-python) finds no serious or critical accessibility violation. Screenshots of each page
+go to ``test-artifacts/`` for a person to look at.
+
+One app server and one browser serve the whole module; the uploads in every state (ready, private, pending,
+failed, blocked) are made once, through the app's own queue.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import imagegen
+import pytest
+from flask import Flask
+from huey import MemoryHuey
+from reference_app_helpers import make_app, queue_of
+from test_reference_app_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
+from werkzeug.serving import make_server
+
+from cfvariants.local import LocalCloudflare
+from cfvariants.uploads import UploadQueue
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium (python3 dev.py test installs it)"),
+]
+
+VIEWPORTS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 800}}
+SERIOUS = {"serious", "critical"}
+
+
+@dataclass
+class Site:
+    app: Flask
+    base: str
+    ids: dict[str, str]
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    tmp = tmp_path_factory.mktemp("pages")
+    app = make_app(tmp, ENV_NAME="dev")
+    queue = queue_of(app)
+    ids: dict[str, str] = {}
+
+    def submit(name: str, seed: int, **kwargs: Any) -> str:
+        record = queue.submit(io.BytesIO(imagegen.photo_jpeg(300_000, seed=seed)), filename=f"{name}.jpg",
+                              context={"title": name.replace("-", " ").title()}, **kwargs)  # fmt: skip
+        ids[name] = record.id
+        return record.id
+
+    for name, seed in (("harbour", 1), ("forest-path", 2)):
+        assert queue.run_once(submit(name, seed)).status == "ready"
+    assert queue.run_once(submit("private-note", 3, private=True)).status == "ready"
+    failed = submit("unreadable", 4)
+    queue.store.claim(failed, lease=60)
+    queue.store.mark_failed(failed, "Cloudflare refused the image: HTTP 415: [5400] Unsupported format")
+    local = LocalCloudflare.open(app.extensions["app_settings"].emulator_dir)
+    revoked = UploadQueue(MemoryHuey("revoked"), queue.store, lambda: local.client(api_token="revoked-token"))
+    assert revoked.run_once(submit("waiting-for-credentials", 5)).status == "blocked"
+    submit("still-uploading", 6)  # no worker runs in this module: it stays pending
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield Site(app, f"http://127.0.0.1:{server.port}", ids)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+        local.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+PAGES = {
+    "gallery": "/",
+    "upload": "/upload",
+    "image-ready": "/images/{harbour}",
+    "image-private": "/images/{private-note}",
+    "image-pending": "/images/{still-uploading}",
+    "image-failed": "/images/{unreadable}",
+    "image-blocked": "/images/{waiting-for-credentials}",
+    "not-found": "/images/" + "0" * 32,
+}
+
+
+def _path(template: str, ids: dict[str, str]) -> str:
+    for name, upload_id in ids.items():
+        template = template.replace("{" + name + "}", upload_id)
+    return template
+
+
+def _open(browser: Any, site: Site, path: str, viewport: str) -> tuple[Any, Any, list[str]]:
+    context = browser.new_context(viewport=VIEWPORTS[viewport])
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(site.base + path)
+    page.wait_for_load_state("load")
+    return context, page, errors
+
+
+def _all_images_loaded(page: Any) -> list[str]:
+    """Bring lazy images in, then the sources of those that did not decode (an empty list when all did)."""
+    page.evaluate("() => document.querySelectorAll('img[loading=lazy]').forEach(i => { i.loading = 'eager'; })")
+    page.wait_for_function("() => [...document.images].every(i => i.complete)", timeout=30_000)
+    broken: list[str] = page.evaluate(
+        "() => [...document.images].filter(i => !(i.naturalWidth > 0)).map(i => i.currentSrc || i.src || i.outerHTML)"
+    )
+    return broken
+
+
+def _serious_violations(page: Any) -> list[str]:
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
+        for v in results.response["violations"]
+        if v["impact"] in SERIOUS
+    ]
+
+
+@pytest.mark.parametrize("viewport", list(VIEWPORTS))
+@pytest.mark.parametrize("name", list(PAGES))
+def test_every_page_fits_loads_its_images_and_passes_axe(browser: Any, site: Site, name: str, viewport: str) -> None:
+    context, page, errors = _open(browser, site, _path(PAGES[name], site.ids), viewport)
+    try:
+        width = VIEWPORTS[viewport]["width"]
+        scroll_width = page.evaluate("() => document.documentElement.scrollWidth")
+        assert scroll_width <= width, f"{name} scrolls sideways at {width} px: {scroll_width} px wide"
+        assert _all_images_loaded(page) == []
+        header = page.eval_on_selector("header", "h => h.getBoundingClientRect().height")
+        assert header <= 120, f"the header takes {header} px of {name} at {width} px"
+        targets = page.evaluate(
+            "() => [...document.querySelectorAll('header nav a, button, main input:not([type=hidden]), select')]"
+            ".filter(e => e.offsetParent !== null)"
+            ".map(e => e.type === 'checkbox' ? e.closest('label') : e)"  # a checkbox is tapped through its label
+            ".map(e => [e.outerHTML.slice(0, 80), e.getBoundingClientRect().height])"
+        )
+        assert [t for t in targets if t[1] < 40] == [], "touch targets lower than 40 px"
+        assert _serious_violations(page) == []
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"pages-{name}-{width}.png"), full_page=True)
+        expected = ["Failed to load resource: the server responded with a status of 404 (NOT FOUND)"]
+        assert errors == (expected if name == "not-found" else [])
+    finally:
+        context.close()
