@@ -263,3 +263,28 @@ def test_the_transport_blocks_after_a_429_without_retry_after() -> None:
 
     assert transport.throttled == 1
     assert sum(slept) >= 60.0  # no Retry-After: the whole window
+
+
+def test_with_a_batch_token_only_the_token_counts_against_the_account(tmp_path: Path) -> None:
+    """The emulator allows the account 3 API requests a minute; through the batch host 12 files still move."""
+    emulator, transport, settings = limited_emulator(tmp_path, requests=3, window=60.0)
+    images = media_tree(tmp_path / "media", count=12)
+
+    report = migrate_directory(
+        tmp_path / "media", settings=settings, transport=transport, batch=True,
+        upload=UploadOptions(concurrency=4, id_from_path=True),
+    )  # fmt: skip
+
+    assert (report.migrated, report.failed) == (12, 0), report.failures
+    assert emulator.rate_limiter is not None and emulator.rate_limiter.stats().accepted == 1  # the token
+    assert sorted(stored(emulator)) == sorted(images)
+
+
+def test_the_command_with_a_batch_token(cli: CLI, cf_emulator: Emulator) -> None:
+    images = media_tree(cli.cwd / "media", count=3)
+
+    result = cli("migrate", "media", "--batch", "--id-from-path")
+
+    assert result.exit_code == 0, result.output
+    assert "3 migrated, 0 skipped, 0 failed" in result.stdout
+    assert sorted(stored(cf_emulator)) == sorted(images)

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from cfvariants.client import RateLimit
+from cfvariants.client import BATCH_TOKEN_LIMIT, DEFAULT_LIMIT, RateLimit
 
 from ._common import (
     EXIT_FAILED,
@@ -30,7 +30,9 @@ __all__ = ["migrate"]
 _FAILURES_SHOWN = 20
 
 
-def _rate_limit(ctx: click.Context, param: click.Parameter, value: str) -> RateLimit:
+def _rate_limit(ctx: click.Context, param: click.Parameter, value: str | None) -> RateLimit | None:
+    if value is None:
+        return None
     try:
         return RateLimit.parse(value)
     except ValueError as exc:
@@ -63,12 +65,12 @@ unreachable, 130 interrupted.
 @upload_flags
 @click.option(
     "--rate-limit",
-    default="1200/5m",
-    show_default=True,
+    default=None,
     callback=_rate_limit,
     metavar="N/WINDOW",
-    help="At most N API requests per window (Cloudflare: 1200/5m per account; a batch token: 200/s).",
+    help="At most N API requests per window [default: 1200/5m, Cloudflare's per account; with --batch 200/s].",
 )
+@click.option("--batch", is_flag=True, help="Send through a batch token: its own 200/s, outside the account's limit.")
 @click.option("--django-settings", metavar="MODULE", help="Django settings module (else DJANGO_SETTINGS_MODULE).")
 @click.option("--dry-run", is_flag=True, help="Only list what would be migrated; no API calls, no changes.")
 @api_options
@@ -84,7 +86,8 @@ def migrate(
     id_prefix: str,
     creator: str | None,
     progress: bool | None,
-    rate_limit: RateLimit,
+    rate_limit: RateLimit | None,
+    batch: bool,
     django_settings: str | None,
     dry_run: bool,
     as_json: bool,
@@ -108,13 +111,14 @@ def migrate(
     try:
         report = run(
             plan, settings=load_settings(ctx), transport=runtime(ctx).async_transport, upload=options,
-            rate_limit=rate_limit, retries=int(ctx.meta.get("cfvariants.retries", 3)), reporter=reporter,
+            rate_limit=rate_limit, retries=int(ctx.meta.get("cfvariants.retries", 3)), reporter=reporter, batch=batch,
         )  # fmt: skip
     except Unreachable as exc:
         raise unreachable_error(exc) from None
     if not as_json:
         if report.throttled or report.waited >= 1:
-            click.echo(f"Rate limit: {report.waited:.1f} s held back, {report.throttled} answers 429 ({rate_limit})")
+            budget = rate_limit or (BATCH_TOKEN_LIMIT if batch else DEFAULT_LIMIT)
+            click.echo(f"Rate limit: {report.waited:.1f} s held back, {report.throttled} answers 429 ({budget})")
         if report.failures:
             click.echo(f"Failed ({report.failed}):", err=True)
             for failure in report.failures[:_FAILURES_SHOWN]:

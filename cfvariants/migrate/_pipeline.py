@@ -26,6 +26,8 @@ __all__ = ["run_pipeline"]
 
 T = TypeVar("T")
 Work = Callable[[AsyncImagesClient, T], Awaitable[FileResult]]
+ClientFactory = Callable[[], contextlib.AbstractAsyncContextManager[AsyncImagesClient]]
+"""Opens the client of a run (``AsyncImagesClient.from_settings``, or a batch-token client)."""
 
 _POLL = 0.1  # seconds between looks at the results while waiting (keeps the progress bar moving)
 
@@ -43,7 +45,7 @@ class _End:
 class _Loop(Generic[T]):
     """The background thread and its event loop."""
 
-    def __init__(self, make_client: Callable[[], AsyncImagesClient], work: Work[T], concurrency: int) -> None:
+    def __init__(self, make_client: ClientFactory, work: Work[T], concurrency: int) -> None:
         self.results: queue.SimpleQueue[_Done[T]] = queue.SimpleQueue()
         self.error: BaseException | None = None
         self._make_client = make_client
@@ -98,7 +100,7 @@ class _Loop(Generic[T]):
 
 def run_pipeline(
     items: Iterable[T],
-    make_client: Callable[[], AsyncImagesClient],
+    make_client: ClientFactory,
     work: Work[T],
     on_result: Callable[[T, FileResult], None],
     *,
