@@ -5,6 +5,9 @@
     python3 dev.py test     set up (system packages too), then lint, type-check and run the whole test suite
     python3 dev.py bench    set up (with the peer libraries of the `bench` extra), then run the speed
                             measurements in benchmarks/ (`python3 dev.py bench core` runs one)
+    python3 dev.py mutate   set up (with mutmut), then mutation-test the core one module at a time and print the
+                            kill rate per module (`python3 dev.py mutate cfvariants.signing`: one module; slow,
+                            not part of CI)
     python3 dev.py setup    only set up the virtual environment
 
 Set-up is idempotent: the virtual environment in .venv is rebuilt only when pyproject.toml or constraints.txt
@@ -14,7 +17,9 @@ change. Extra arguments after `test` go to pytest (`python3 dev.py test -k signi
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -120,6 +125,69 @@ def bench(args: list[str]) -> None:
         run(PYTHON, script)
 
 
+# Modules whose mutation score `dev.py mutate` reports by default: the pure core.
+CORE_MODULES = ("signing", "urls", "options", "segments", "delivery", "memo")
+
+
+def mutate(args: list[str]) -> None:
+    """Mutation testing with mutmut (configured in pyproject's [tool.mutmut]), one module at a time, then the
+    kill rate per module with and without the mutants that change only the text of a message."""
+    setup(("dev", "mutate"))
+    modules = args or [f"cfvariants.{name}" for name in CORE_MODULES]
+    for module in modules:
+        say(f"mutmut: {module}")
+        subprocess.run([str(BIN / "mutmut"), "run", "--max-children", "2", f"{module}.*"], cwd=ROOT, check=False)
+    say("kill rate per module (message text: mutants that only change the words of a message)")
+    for module in modules:
+        print(mutation_score(module))
+
+
+_STATUS = {1: "killed", 3: "killed", 37: "killed", 36: "timeout", 0: "survived", 33: "no tests", 5: "no tests"}
+_STRING = re.compile(r"""[rbfu]{0,2}("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')""")
+_MESSAGE = re.compile(r"raise |Error\(|warn|log\.|logger\.|return f?[\"']")
+
+
+def mutation_score(module: str) -> str:
+    """One line of figures for ``module`` (a dotted prefix) from mutmut's results in mutants/."""
+    statuses: dict[str, str] = {}
+    for meta in (ROOT / "mutants").rglob("*.py.meta"):
+        for name, code in json.loads(meta.read_text())["exit_code_by_key"].items():
+            if name.startswith(module + "."):
+                statuses[name] = _STATUS.get(code, "other")
+    if not statuses:
+        return f"{module}: no mutants (was `mutmut run` interrupted?)"
+    survivors = sorted(name for name, status in statuses.items() if status not in ("killed", "timeout"))
+    text_only = [name for name in survivors if _only_message_text(name)]
+    killed = len(statuses) - len(survivors)
+    counted = len(statuses) - len(text_only)
+    lines = [
+        f"{module}: {killed}/{len(statuses)} killed ({100 * killed / len(statuses):.1f} %); without the "
+        f"{len(text_only)} that only change message text: {killed}/{counted} ({100 * killed / max(counted, 1):.1f} %)"
+    ]
+    lines += [f"    survived: {name}" for name in survivors if name not in text_only]
+    return "\n".join(lines)
+
+
+def _only_message_text(mutant: str) -> bool:
+    """Whether a mutant changes nothing but string literals of a message (an error, a warning, a log line, a
+    problem description returned as text): read from its diff, so approximate, and listed apart."""
+    diff = subprocess.run(
+        [str(BIN / "mutmut"), "show", mutant], check=False, cwd=ROOT, capture_output=True, text=True
+    ).stdout.splitlines()
+    removed = [i for i, line in enumerate(diff) if line.startswith("-") and not line.startswith("---")]
+    added = [line[1:] for line in diff if line.startswith("+") and not line.startswith("+++")]
+    if not removed or len(removed) != len(added):
+        return False
+    for index, new in zip(removed, added, strict=True):
+        old = diff[index][1:]
+        if _STRING.sub('""', old) != _STRING.sub('""', new) or old == new:
+            return False  # something besides the text of a string changed
+        statement = " ".join(line[1:] for line in diff[max(0, index - 3) : index + 1])
+        if not _MESSAGE.search(statement):
+            return False
+    return True
+
+
 def main() -> None:
     command, *rest = sys.argv[1:] or ["help"]
     if command == "setup":
@@ -130,6 +198,8 @@ def main() -> None:
         serve(rest)
     elif command == "bench":
         bench(rest)
+    elif command == "mutate":
+        mutate(rest)
     else:
         print(__doc__)
         sys.exit(0 if command in ("help", "-h", "--help") else 2)
