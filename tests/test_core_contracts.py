@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 import pytest
 
-from cfvariants import Delivery, ImageIdError, Options, SigningError, URLError, parse_url, sign_url, verify
+from cfvariants import Delivery, ImageIdError, Options, SigningError, SigningKey, URLError, parse_url, sign_url, verify
 from cfvariants.html import Source
 from cfvariants.signing import expiry, signature_problem
 
@@ -210,3 +210,14 @@ def test_options_of_and_img_agree_with_the_variant() -> None:
     assert cf.options_of("avatar") is None and cf.options_of(None) is None
     with pytest.raises(SigningError, match="flexible options"):
         Delivery(HASH, signing_key="k").signed_url(ID, "w=200", expires_at=EXP)
+
+
+@pytest.mark.parametrize("key", [b"\x00", b"\x00\x00key", b"key\x00", "k" * 64, "k" * 100])
+def test_keys_with_nul_bytes_and_long_keys_sign_the_same_after_pickling(key: str | bytes) -> None:
+    original = SigningKey(key)
+    copy = pickle.loads(pickle.dumps(original))
+    message = f"/{HASH}/{ID}/thumb?exp={EXP}"
+    assert copy.hexdigest(message) == original.hexdigest(message) == reference_sig(message, key)
+    assert copy == original and hash(copy) == hash(original)
+    assert {original: "found"}[copy] == "found"
+    assert SigningKey(b"other") != original
