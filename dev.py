@@ -152,17 +152,18 @@ def mutation_score(module: str) -> str:
     statuses: dict[str, str] = {}
     for meta in (ROOT / "mutants").rglob("*.py.meta"):
         for name, code in json.loads(meta.read_text())["exit_code_by_key"].items():
-            if name.startswith(module + "."):
+            if name.startswith(module + ".") and code is not None:  # None: not run yet
                 statuses[name] = _STATUS.get(code, "other")
     if not statuses:
-        return f"{module}: no mutants (was `mutmut run` interrupted?)"
+        return f"{module}: no mutant has run yet"
     survivors = sorted(name for name, status in statuses.items() if status not in ("killed", "timeout"))
     text_only = [name for name in survivors if _only_message_text(name)]
     killed = len(statuses) - len(survivors)
     counted = len(statuses) - len(text_only)
     lines = [
-        f"{module}: {killed}/{len(statuses)} killed ({100 * killed / len(statuses):.1f} %); without the "
-        f"{len(text_only)} that only change message text: {killed}/{counted} ({100 * killed / max(counted, 1):.1f} %)"
+        f"{module} ({len(statuses)} mutants run): {killed}/{len(statuses)} killed "
+        f"({100 * killed / len(statuses):.1f} %); without the {len(text_only)} that only change message text: "
+        f"{killed}/{counted} ({100 * killed / max(counted, 1):.1f} %)"
     ]
     lines += [f"    survived: {name}" for name in survivors if name not in text_only]
     return "\n".join(lines)
