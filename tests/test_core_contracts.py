@@ -12,7 +12,18 @@ from urllib.parse import quote
 
 import pytest
 
-from cfvariants import Delivery, ImageIdError, Options, SigningError, SigningKey, URLError, parse_url, sign_url, verify
+from cfvariants import (
+    Delivery,
+    ImageIdError,
+    Options,
+    OptionsError,
+    SigningError,
+    SigningKey,
+    URLError,
+    parse_url,
+    sign_url,
+    verify,
+)
 from cfvariants.html import Source
 from cfvariants.signing import expiry, signature_problem
 
@@ -221,3 +232,32 @@ def test_keys_with_nul_bytes_and_long_keys_sign_the_same_after_pickling(key: str
     assert copy == original and hash(copy) == hash(original)
     assert {original: "found"}[copy] == "found"
     assert SigningKey(b"other") != original
+
+
+# -- validation bounds --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "canonical"),
+    [("g=0.5x1", "g=0.5x1"), ("g=0x0", "g=0x0"), ("g=1x1", "g=1x1"), ("anim=true", "anim=true"),
+     ("anim=false", "anim=false"), ("brightness=0", "brightness=0")],
+)  # fmt: skip
+def test_inclusive_bounds_and_both_booleans_are_accepted(text: str, canonical: str) -> None:
+    assert str(Options.parse(text)) == canonical
+    assert Options.parse(canonical) == Options.parse(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["g=0.5x", "g=x0.5", "g=1.01x0", "g=0x1.5", "g=0.5x0.5x0.5", "anim=yes", "anim=1", "brightness=nan",
+             "brightness=inf", "contrast=-1"],
+)  # fmt: skip
+def test_values_past_the_bounds_are_refused_with_our_error(text: str) -> None:
+    with pytest.raises(OptionsError) as caught:
+        Options.parse(text)
+    assert caught.value.part == text
+
+
+@pytest.mark.parametrize("size", [1.5, -1, True, "8", None])
+def test_cache_size_must_be_a_whole_non_negative_number(size: object) -> None:
+    with pytest.raises(ValueError, match="cache_size"):
+        Delivery(HASH, cache_size=size)  # type: ignore[arg-type]
