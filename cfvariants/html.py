@@ -9,6 +9,7 @@ the tag.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Iterable, Mapping
@@ -17,8 +18,10 @@ from typing import Any, Protocol
 
 from markupsafe import Markup, escape
 
+from . import thumbhash
 from .errors import CFVariantsError, VariantError, shown
 from .layouts import LayoutPlan, Original, plan_layout
+from .memo import remember
 from .options import MAX_INT, Options
 from .segments import Variant, merge_options
 
@@ -39,6 +42,9 @@ FLUID_MIN_WIDTH = 100
 FLUID_MAX_WIDTH = 4096
 FLUID_TOLERANCE = 0.08
 PLACEHOLDER_WIDTH = 32
+PLACEHOLDERS = (None, "thumbhash", "dominant-color", "blur")
+"""``thumbhash`` and ``dominant-color`` paint from the ThumbHash recorded at upload (no request); ``blur`` asks
+Cloudflare for a tiny blurred variant (one small request)."""
 _EXACT_BOX_FITS = frozenset({"cover", "pad", "squeeze"})
 _FORMAT_TYPES = {
     "avif": "image/avif",
@@ -299,7 +305,9 @@ class ImageMarkup:
         keeps the box; without one, ``widths``/``densities`` make the srcset and ``width``/``height`` are plain
         attributes. ``loading="lazy"`` and ``decoding="async"`` unless ``priority=True`` (``loading="eager"``,
         ``fetchpriority="high"``, ``decoding="sync"``: the page's main image); any attribute overrides them
-        (``loading=None`` drops it). ``placeholder="blur"``: a blur-up background from a tiny blurred variant.
+        (``loading=None`` drops it). ``placeholder``: ``"thumbhash"`` (a blurred miniature) or
+        ``"dominant-color"`` painted from the ThumbHash in ``original`` (no request), or ``"blur"`` (a tiny
+        blurred variant from Cloudflare: one small request).
         """
         return img_tag(
             self, image, variant, alt=alt,
@@ -401,14 +409,28 @@ def _blur_style(builder: MarkupBuilder, image: str, options: Options | None) -> 
     return f'background-image:url("{url}");background-size:cover;background-position:center;background-repeat:no-repeat'
 
 
+@functools.lru_cache(maxsize=4096)
+def _thumbhash_style(text: str, placeholder: str) -> str:
+    """The placeholder painted from the ThumbHash recorded at upload: no request; cached per hash (decoding one
+    takes about a millisecond). Nothing for an image with transparency: it would show through once loaded."""
+    raw = thumbhash.parse(text)
+    if thumbhash.has_alpha(raw):
+        return ""
+    if placeholder == "dominant-color":
+        r, g, b, _a = thumbhash.average_rgba(raw)
+        return f"background-color:#{round(r * 255):02x}{round(g * 255):02x}{round(b * 255):02x}"
+    return (
+        f'background-image:url("{thumbhash.data_uri(text)}");background-size:cover;background-position:center;'
+        "background-repeat:no-repeat"
+    )
+
+
 def _sized(
     builder: MarkupBuilder, image: str, variant: Variant, sizing: Responsive, *, lazy: bool
 ) -> tuple[dict[str, Any], Options | None, LayoutPlan | None]:
     """``src``, ``srcset``, ``sizes``, ``width``, ``height`` of an image; the options its fallback ``src``
     shows; and the layout's plan (``None`` without a layout)."""
     if sizing.layout is None:
-        if sizing.original is not None:
-            raise CFVariantsError("original= only applies with a layout (layout='constrained', ...)")
         options = builder.options_of(variant)
         out: dict[str, Any] = {"src": builder.url(image, variant)}
         if sizing.widths is not None or sizing.densities is not None:
@@ -463,8 +485,9 @@ def _img_attrs(
 ) -> dict[str, Any]:
     if not isinstance(alt, str):
         raise CFVariantsError("alt must be a string (use alt='' for a purely decorative image)")
-    if placeholder not in (None, "blur"):
-        raise CFVariantsError(f"placeholder must be None or 'blur', not {placeholder!r}")
+    if placeholder not in PLACEHOLDERS:
+        choices = ", ".join(map(repr, PLACEHOLDERS))
+        raise CFVariantsError(f"placeholder must be one of {choices}, not {shown(placeholder)}")
     if not isinstance(priority, bool):
         raise CFVariantsError(f"priority must be True or False, not {priority!r}")
     extra = {attr_name(name): value for name, value in attrs.items()}
@@ -478,9 +501,12 @@ def _img_attrs(
     styles = [plan.style] if plan is not None and plan.style else []
     if placeholder == "blur":
         styles.append(_blur_style(builder, image, options))
+    elif placeholder is not None and sizing.original is not None and sizing.original.thumbhash:
+        styles.append(_thumbhash_style(sizing.original.thumbhash, placeholder))
     user_style = extra.pop("style", None)
     if user_style:
         styles.append(str(user_style))
+    styles = [style for style in styles if style]
     if styles:
         out["style"] = ";".join(styles)
     out.update(extra)
@@ -499,11 +525,72 @@ def img_tag(
     attrs: Mapping[str, Any] | None = None,
 ) -> Markup:
     """See ``ImageMarkup.img``."""
+    attrs = attrs or {}
+    if sizing.layout is not None:
+        fast = _layout_img(builder, image, variant, alt, sizing, priority, placeholder, attrs)
+        if fast is not None:
+            return fast
     values = _img_attrs(
-        builder, image, variant, alt=alt, sizing=sizing, priority=priority, placeholder=placeholder,
-        attrs=attrs or {},
-    )  # fmt: skip
+        builder, image, variant, alt=alt, sizing=sizing, priority=priority, placeholder=placeholder, attrs=attrs
+    )
     return Markup(f"<img{render_attrs(values)}>")  # noqa: S704 - every value went through escape()
+
+
+_LAYOUT_TAGS: dict[Any, tuple[str, str, str, str]] = {}
+_LAYOUT_TAGS_LIMIT = 8192
+_OWN_ATTRS = frozenset({"src", "srcset", "sizes", "width", "height", "alt", "loading", "fetchpriority", "decoding"})
+
+
+def _layout_img(
+    builder: MarkupBuilder,
+    image: str,
+    variant: Variant,
+    alt: str,
+    sizing: Responsive,
+    priority: bool,
+    placeholder: str | None,
+    attrs: Mapping[str, Any],
+) -> Markup | None:
+    """A layout ``<img>`` from its remembered parts: what depends only on the image and the layout (src, srcset,
+    sizes, box, loading, style) is rendered once; alt text and other attributes every time. ``None`` when the
+    call is not one the memo can key exactly (then ``img_tag`` builds it in full)."""
+    if not (
+        type(image) is str
+        and type(alt) is str
+        and type(priority) is bool
+        and (variant is None or type(variant) is str or type(variant) is Options)
+        and type(sizing.width) in _EXACT_SIZES
+        and type(sizing.height) in _EXACT_SIZES
+        and sizing.widths is None
+        and sizing.densities is None
+        and (placeholder is None or type(placeholder) is str)
+    ):
+        return None
+    extra = {attr_name(name): value for name, value in attrs.items()}
+    if not _OWN_ATTRS.isdisjoint(extra):
+        return None
+    key = (builder, image, variant, sizing, priority, placeholder)
+    try:
+        parts = _LAYOUT_TAGS.get(key)
+    except TypeError:  # an unhashable sizes=: built in full, where it is refused or rendered
+        return None
+    if parts is None:
+        values = _img_attrs(
+            builder, image, variant, alt="", sizing=sizing, priority=priority, placeholder=placeholder, attrs={}
+        )
+        head = render_attrs({name: values.pop(name) for name in ("src", "srcset", "sizes", "width", "height")})
+        del values["alt"]
+        style = values.pop("style", None) or ""
+        parts = (head, render_attrs(values), style, render_attrs({"style": style or None}))
+        remember(_LAYOUT_TAGS, _LAYOUT_TAGS_LIMIT, key, parts)
+    head, loading, style, styled = parts
+    user_style = extra.pop("style", None)
+    if user_style:
+        styled = render_attrs({"style": f"{style};{user_style}" if style else user_style})
+    return Markup(f"<img{head}{render_attrs({'alt': alt})}{loading}{styled}{render_attrs(extra)}>")  # noqa: S704
+
+
+_EXACT_SIZES = frozenset({int, type(None)})
 
 
 def preload_tag(

@@ -41,6 +41,7 @@ from .client._checks import is_uuid
 from .client.errors import ValidationError
 from .delivery import Delivery, Variant
 from .errors import SettingsError
+from .imaging import with_placeholder_metadata
 from .segments import keyword_options
 from .templating import DEFAULT_SIGNED_EXPIRES_IN
 
@@ -154,6 +155,7 @@ class ImageStore:
             meta = dict(metadata or {})
             if size is not None and not _is_svg(filename, content_type):
                 meta[SIZE_KEY] = size
+            meta = with_placeholder_metadata(meta, source)  # pixel size + ThumbHash for layouts and placeholders
             if not self.custom_ids:
                 return self.client.upload(
                     source, metadata=meta, filename=filename, content_type=content_type,

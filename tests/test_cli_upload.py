@@ -60,6 +60,7 @@ def test_uploads_a_directory_tree_with_custom_ids_and_only_images(cli: CLI, cf_e
     for relative, data in images.items():
         assert held[relative]["cfv_sha256"] == hashlib.sha256(data).hexdigest()
         assert held[relative]["owner"] == 7  # typed as JSON: a number
+        assert held[relative]["cfv_thumbhash"] and held[relative]["cfv_width"] > 0  # for layouts and placeholders
         assert held[relative]["source"] == "import"
 
 

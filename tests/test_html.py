@@ -128,7 +128,9 @@ def test_blur_placeholder_for_a_named_variant(cf: Delivery) -> None:
 
 
 def test_unknown_placeholder(cf: Delivery) -> None:
-    with pytest.raises(CFVariantsError, match="placeholder must be None or 'blur'"):
+    with pytest.raises(
+        CFVariantsError, match="placeholder must be one of None, 'thumbhash', 'dominant-color', 'blur', not"
+    ):
         cf.img("a", "avatar", alt="", placeholder="lqip")
 
 

@@ -8,7 +8,7 @@ import pytest
 from jinja2 import Environment
 from test_html import tags
 
-from cfvariants import CFVariantsError, Delivery, Transformations, VariantError
+from cfvariants import CFVariantsError, Delivery, Transformations, VariantError, thumbhash
 from cfvariants.client.models import Image
 from cfvariants.jinja import install
 from cfvariants.layouts import WIDTH_LADDER, Original, plan_layout
@@ -274,3 +274,53 @@ def test_check_validates_layout_keywords() -> None:
     assert len(messages) == 2
     assert messages[0][0] == 1 and "layout must be one of" in messages[0][1]
     assert messages[1][0] == 4 and "needs width=" in messages[1][1]
+
+
+# -- placeholders ---------------------------------------------------------------------------------------------------
+
+PHOTO = Original(4000, 3000, "YrgJJYaVZnlwiIeGiHiJefdl0/mF")  # a landscape photo's ThumbHash, as uploads record it
+LOGO = Original(400, 300, "2naGHIxXRnUwl3d4ZwRzuTD3WIeIeIeICA==")  # an image with transparency
+
+
+def test_thumbhash_placeholder_is_an_inline_png_behind_the_image(cf: Delivery) -> None:
+    attrs = img(cf.img("abc", alt="", layout="constrained", width=800, original=PHOTO, placeholder="thumbhash"))
+    style = attrs["style"] or ""
+    assert style.startswith("width:100%;max-width:800px;height:auto;aspect-ratio:4000/3000;")
+    uri = re.search(r'background-image:url\("(data:image/png;base64,[^"]+)"\)', style)
+    assert uri is not None and uri.group(1) == thumbhash.data_uri(PHOTO.thumbhash or "")
+    assert "background-size:cover" in style
+    assert "https://" not in style  # nothing for the browser to fetch
+
+
+def test_dominant_color_and_the_users_style(cf: Delivery) -> None:
+    r, g, b, _ = thumbhash.average_rgba(thumbhash.parse(PHOTO.thumbhash or ""))
+    attrs = img(cf.img("abc", alt="", layout="fixed", width=64, original=PHOTO, placeholder="dominant-color",
+                       style="border-radius:50%"))  # fmt: skip
+    color = f"#{round(r * 255):02x}{round(g * 255):02x}{round(b * 255):02x}"
+    assert attrs["style"] == f"background-color:{color};border-radius:50%"
+
+
+def test_no_placeholder_where_it_would_show_or_is_unknown(cf: Delivery) -> None:
+    for placeholder in ("thumbhash", "dominant-color"):
+        see_through = img(cf.img("abc", alt="", layout="fixed", width=64, original=LOGO, placeholder=placeholder))
+        assert "background" not in (see_through.get("style") or "")  # it would show through the transparency
+        unrecorded = img(cf.img("abc", alt="", layout="full-width", original=(1200, 800), placeholder=placeholder))
+        assert "background" not in (unrecorded.get("style") or "")  # uploaded before hashes were recorded
+    blur = img(cf.img("abc", alt="", layout="full-width", original=PHOTO, placeholder="blur"))
+    assert 'background-image:url("https://imagedelivery.net/' in (blur["style"] or "")  # the one that costs a request
+    with pytest.raises(CFVariantsError, match="placeholder must be one of None, 'thumbhash', 'dominant-color', 'blur'"):
+        cf.img("abc", alt="", placeholder="lqip")
+
+
+def test_placeholders_from_templates_read_the_upload_metadata() -> None:
+    env = Environment(autoescape=True)
+    install(env, Delivery(HASH))
+    photo = Image(id="abc", meta={"cfv_width": 4000, "cfv_height": 3000, "cfv_thumbhash": PHOTO.thumbhash})
+    page = env.from_string("{{ photo | cf_img(alt='A', layout='full-width', placeholder='thumbhash') }}").render(
+        photo=photo
+    )
+    assert "data:image/png;base64," in page and 'width="4000" height="3000"' in page
+    _, findings = check_source("{{ p | cf_img(alt='', placeholder='lqip') }}", "page.html")
+    assert [f.message for f in findings] == [
+        "placeholder must be one of None, 'thumbhash', 'dominant-color', 'blur', not 'lqip'"
+    ]

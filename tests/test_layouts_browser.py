@@ -1,13 +1,15 @@
-"""Layouts in a real browser (Debian's Chromium, headless, through Playwright) at 1x, 2x and 3x device scale.
+"""Layouts and placeholders in a real browser (Debian's Chromium, headless, Playwright) at 1x, 2x and 3x.
 
 A page of ``cf.img`` markup is served on 127.0.0.1 next to the emulator's delivery route, so every candidate is a
 real resized image. The browser must pick a candidate at least as wide as the image is shown times the device
 scale (up to the original's width), and every image box must have its final height before any image arrives:
-image responses are held back until the boxes are measured.
+image responses are held back until the boxes are measured. Meanwhile the ThumbHash placeholder (recorded at
+upload, painted inline) must be on screen, and the page must make no request beyond one per image.
 """
 
 from __future__ import annotations
 
+import io
 import re
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -17,11 +19,14 @@ from typing import Any
 
 import imagegen
 import pytest
+from PIL import Image, ImageStat
 from test_reference_app_browser import CHROMIUM, CHROMIUM_ARGS
 from werkzeug.serving import make_server
 
-from cfvariants import Delivery
+from cfvariants import Delivery, thumbhash
 from cfvariants.emulator import DEV_ACCOUNT_HASH, create_app
+from cfvariants.imaging import placeholder_metadata
+from cfvariants.layouts import Original
 
 pytestmark = [
     pytest.mark.slow,
@@ -39,16 +44,18 @@ class Site:
     """The page, the emulator's delivery behind it, a log of every request and a gate that holds images."""
 
     base: str
+    large: Original | None = None
     requests: list[str] = field(default_factory=list)
     gate: threading.Event = field(default_factory=threading.Event)
 
 
-def page_markup(cf: Delivery, large: str, small: str) -> str:
+def page_markup(cf: Delivery, large: str, small: str, large_meta: Original, small_meta: Original) -> str:
+    lazy = {"placeholder": "thumbhash"}
     images = [
-        cf.img(large, alt="avatar", layout="fixed", width=120, height=120, id="fixed"),
-        cf.img(large, alt="content", layout="constrained", width=600, original=LARGE, id="constrained"),
-        cf.img(large, alt="hero", layout="full-width", original=LARGE, priority=True, id="full"),
-        cf.img(small, alt="small original", layout="constrained", width=900, original=SMALL, id="small"),
+        cf.img(large, alt="avatar", layout="fixed", width=120, height=120, original=large_meta, id="fixed", **lazy),
+        cf.img(large, alt="content", layout="constrained", width=600, original=large_meta, id="constrained", **lazy),
+        cf.img(large, alt="hero", layout="full-width", original=large_meta, priority=True, id="full", **lazy),
+        cf.img(small, alt="small original", layout="constrained", width=900, original=small_meta, id="small", **lazy),
     ]
     body = "".join(f"<div class='slot'>{tag}</div>" for tag in images)
     return (
@@ -64,9 +71,15 @@ def page_markup(cf: Delivery, large: str, small: str) -> str:
 def site(tmp_path: Path) -> Iterator[Site]:
     emulator_app = create_app(data_dir=tmp_path / "cf", base_url="http://127.0.0.1")
     emulator = emulator_app.emulator
-    large = emulator.upload(imagegen.encode(imagegen.photo(*LARGE, seed=3), "JPEG", quality=85), filename="l.jpg")
-    small = emulator.upload(imagegen.encode(imagegen.photo(*SMALL, seed=4), "JPEG", quality=85), filename="s.jpg")
-    html = page_markup(Delivery(DEV_ACCOUNT_HASH, domain="/"), large.id, small.id).encode()
+    stored, metas = [], []
+    for size, seed in ((LARGE, 3), (SMALL, 4)):
+        data = imagegen.encode(imagegen.photo(*size, seed=seed), "JPEG", quality=85)
+        image = emulator.upload(data, filename=f"{seed}.jpg", metadata=placeholder_metadata(data))
+        meta = Original.of(emulator.get_image(image.id).meta)  # as recorded at upload
+        assert meta is not None and meta.thumbhash and meta.size == size
+        stored.append(image.id)
+        metas.append(meta)
+    html = page_markup(Delivery(DEV_ACCOUNT_HASH, domain="/"), stored[0], stored[1], metas[0], metas[1]).encode()
     holder: dict[str, Site] = {}
 
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
@@ -84,7 +97,7 @@ def site(tmp_path: Path) -> Iterator[Site]:
         return [b"not found"]
 
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    holder["site"] = Site(f"http://127.0.0.1:{server.port}")
+    holder["site"] = Site(f"http://127.0.0.1:{server.port}", large=metas[0])
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
@@ -116,6 +129,9 @@ def test_layouts_pick_sharp_candidates_and_never_shift(site: Site, dpr: int, wid
             page.goto(site.base + "/", wait_until="domcontentloaded")
             before = {name: (w, h) for name, w, h in page.evaluate(BOXES)}
             assert not any(img for img in page.evaluate("() => [...document.images].map(i => i.complete)"))
+            backgrounds = page.evaluate("() => [...document.images].map(i => getComputedStyle(i).backgroundImage)")
+            assert all(b.startswith('url("data:image/png;base64,') for b in backgrounds)  # painted inline
+            shot = Image.open(io.BytesIO(page.locator("#fixed").screenshot())).convert("RGB")
             site.gate.set()
             for name in originals:
                 page.eval_on_selector(f"#{name}", "img => img.scrollIntoView()")
@@ -135,6 +151,12 @@ def test_layouts_pick_sharp_candidates_and_never_shift(site: Site, dpr: int, wid
         finally:
             browser.close()
 
+    # The placeholder was on screen while nothing had arrived: the photo's colours, not an empty white box.
+    assert site.large is not None and site.large.thumbhash
+    average = [round(c * 255) for c in thumbhash.average_rgba(thumbhash.parse(site.large.thumbhash))[:3]]
+    shown = ImageStat.Stat(shot)
+    assert all(abs(m - a) < 30 for m, a in zip(shown.mean, average, strict=True)), (shown.mean, average)
+    assert shot.size == (120 * dpr, 120 * dpr)
     for name, (box_w, box_h) in after.items():
         assert box_h > 0 and abs(before[name][1] - box_h) < 0.5, f"{name}: {before[name]} before load, {after[name]}"
         assert abs(before[name][0] - box_w) < 0.5
@@ -148,4 +170,4 @@ def test_layouts_pick_sharp_candidates_and_never_shift(site: Site, dpr: int, wid
         needed = min(after[name][0] * density, originals[name])
         assert served >= needed - 1, f"{name} at {dpr}x shows {after[name][0]} CSS px from a {served}-px candidate"
     wanted = {url.removeprefix(site.base) for url in chosen.values()}  # two images may share a candidate
-    assert sorted(downloads) == sorted(wanted)  # one download per image, nothing else
+    assert sorted(downloads) == sorted(wanted)  # one download per image, nothing else: placeholders are inline

@@ -84,6 +84,7 @@ def test_save_uses_the_name_as_custom_id_and_gives_the_original_back(
     assert image.id == "avatars/cat.jpg"
     assert image.filename == "cat.jpg"
     assert image.meta["owner"] == 7 and image.meta[SIZE_KEY] == len(original)
+    assert (image.meta["cfv_width"], image.meta["cfv_height"]) == (640, 480) and image.meta["cfv_thumbhash"]
     with store.open("avatars/cat.jpg") as file:
         assert file.read() == original
     assert b"".join(store.iter_bytes("avatars/cat.jpg")) == original

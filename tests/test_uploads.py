@@ -13,8 +13,10 @@ import pytest
 from huey import MemoryHuey, SqliteHuey
 from huey_helpers import running_consumer
 
+from cfvariants import thumbhash
 from cfvariants.client import ImagesClient
 from cfvariants.emulator import Emulator
+from cfvariants.layouts import Original
 from cfvariants.uploads import (
     MARKER_KEY,
     UploadQueue,
@@ -235,6 +237,8 @@ def test_process_uploads_a_public_image_under_its_fixed_custom_id(
     assert outcome.status == "ready" and outcome.image_id == "uploads/x/a.jpg"
     image = cf_client.get("uploads/x/a.jpg")
     assert image.meta[MARKER_KEY] == record.id
+    assert Original.of(image) == Original(64, 48, image.meta["cfv_thumbhash"])  # for layouts and placeholders
+    assert not thumbhash.has_alpha(thumbhash.parse(image.meta["cfv_thumbhash"]))
     assert process(store, cf_client, record.id).status == "skipped"
 
 

@@ -38,6 +38,7 @@ from cfvariants.client import (
     NotFoundError,
     TransportError,
 )
+from cfvariants.imaging import with_placeholder_metadata
 
 from ._common import one_line
 from ._files import Found, Ignored, LocalFile, Rejected, UploadItem, sha256_stream, stream_size
@@ -172,6 +173,7 @@ async def upload_one(client: AsyncImagesClient, found: UploadItem | Rejected, op
             metadata = {**options.metadata, HASH_KEY: digest}
             if custom_id is None:
                 metadata[PATH_KEY] = found.relative
+            metadata = await asyncio.to_thread(with_placeholder_metadata, metadata, handle)  # size + ThumbHash
             try:
                 image = await client.upload(
                     found.path if isinstance(found, LocalFile) else handle,  # a path names itself in errors

@@ -33,6 +33,7 @@ from cfvariants.client.errors import (
     TransportError,
     ValidationError,
 )
+from cfvariants.imaging import with_placeholder_metadata
 
 from .leases import LEASE, Leases
 from .records import UploadRecord, UploadRecords
@@ -145,6 +146,7 @@ def _upload(store: UploadRecords, client: ImagesClient, record: UploadRecord) ->
     metadata = {**record.metadata, MARKER_KEY: record.id}
     content_type = record.content_type or mimetypes.guess_type(record.filename)[0] or "application/octet-stream"
     with store.open_staged(record.id) as staged:
+        metadata = with_placeholder_metadata(metadata, staged)  # size + ThumbHash for layouts and placeholders
         try:
             return client.upload(
                 staged,
