@@ -23,6 +23,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 import venv
 from pathlib import Path
 
@@ -75,11 +76,37 @@ def setup(extras: tuple[str, ...] = ("dev",)) -> None:
     stamp = STAMP.read_text().split("\n") if STAMP.exists() else []
     if stamp[:1] == [fingerprint()] and set(extras) <= set(stamp[1:]):
         return
-    say(f"installing cfvariants with {', '.join(extras)} dependencies")
+    fresh = not stamp
+    say(
+        f"installing cfvariants with {', '.join(extras)} dependencies into .venv "
+        f"({'first time: about 2 minutes, ~75 packages' if fresh else 'an update: usually under a minute'})"
+    )
     constraints = ["-c", "constraints.txt"] if (ROOT / "constraints.txt").exists() else []
     wanted = ",".join(sorted(set(extras) | set(stamp[1:] if stamp[:1] == [fingerprint()] else ())))
-    run(PYTHON, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *constraints, "-e", f".[{wanted}]")
+    pip_install([*constraints, "-e", f".[{wanted}]"])
     STAMP.write_text("\n".join([fingerprint(), *wanted.split(",")]))
+
+
+def pip_install(args: list[str]) -> None:
+    """pip install with a line of progress per package (its name and the seconds so far), not pip's noise."""
+    command = [str(PYTHON), "-m", "pip", "install", "--disable-pip-version-check", "--progress-bar", "off", *args]
+    started, count = time.monotonic(), 0
+    with subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as pip:
+        assert pip.stdout is not None
+        lines = []
+        for line in pip.stdout:
+            lines.append(line)
+            if line.startswith(("Collecting ", "Obtaining ")):
+                count += 1
+                name = line.split()[1].split("==")[0]
+                print(f"[dev]   {time.monotonic() - started:5.0f} s  {count:3d}  {name}", flush=True)
+            elif line.startswith(("Installing collected packages", "Building editable", "Successfully installed")):
+                print(f"[dev]   {time.monotonic() - started:5.0f} s  {line.split(':')[0].strip()}", flush=True)
+    if pip.returncode != 0:
+        print("".join(lines[-30:]), end="", file=sys.stderr)
+        say(f"failed ({pip.returncode}): {' '.join(command)}")
+        sys.exit(pip.returncode)
+    say(f"installed in {time.monotonic() - started:.0f} s")
 
 
 def apt_install(packages: list[str]) -> None:
@@ -113,6 +140,7 @@ def test(pytest_args: list[str]) -> None:
 
 def serve(args: list[str]) -> None:
     setup()
+    say("starting the reference app (the first start draws its sample photos: a few seconds)")
     run(PYTHON, "-m", "flask_app", *args)
 
 

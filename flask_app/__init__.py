@@ -24,7 +24,11 @@ from cfvariants.variants import load as load_variants
 from .config import AppSettings
 from .csrf import init_csrf
 from .limits import FormTooLarge, UploadRequest, file_too_large_message, form_config, form_too_large_message
+from .playground import playground
 from .profiles import ProfileStore
+from .samples import URL_PREFIX as SAMPLES_URL
+from .samples import ensure_samples
+from .tour import tour
 from .uploads import build_queue
 from .views import gallery
 
@@ -53,8 +57,10 @@ def create_app(settings: AppSettings | None = None, **config: Any) -> Flask:
         APP_MAX_UPLOAD_MB=settings.max_upload_mb,
         CFVARIANTS_DEV=settings.is_dev,
         CFVARIANTS_DATA_DIR=str(settings.emulator_dir),
+        CFVARIANTS_TRANSFORM_ROOTS={SAMPLES_URL: str(settings.data_dir / "samples")},  # development: the samples
     )
     app.config.update(config)
+    app.extensions["samples_dir"] = ensure_samples(settings.data_dir / "samples")
     state = images.init_app(app)
     app.extensions["uploads"] = queue = build_queue(settings)
     log.info("web app (pid %d) %s", os.getpid(), queue.announce_web())
@@ -62,6 +68,8 @@ def create_app(settings: AppSettings | None = None, **config: Any) -> Flask:
     app.extensions["app_settings"] = settings
     init_csrf(app)
     app.register_blueprint(gallery)
+    app.register_blueprint(playground)
+    app.register_blueprint(tour)
     app.jinja_env.globals["dev"] = settings.is_dev
     _register_errors(app)
     if settings.is_dev:

@@ -8,6 +8,8 @@ from typing import Any
 from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from werkzeug.datastructures import FileStorage
 
+from cfvariants.client.errors import CloudflareImagesError
+from cfvariants.flask import get_state
 from cfvariants.uploads import UploadQueue, UploadRecord, UploadRejected, UploadsError, UploadState, UploadTooLarge
 
 from .limits import file_too_large_message
@@ -41,18 +43,34 @@ def _title(record: UploadRecord) -> str:
     return title if isinstance(title, str) and title else record.filename
 
 
+PER_PAGE = 24
+MAX_PAGE = 1000
+
+
+def _page_number() -> int:
+    text = request.args.get("page", "1")
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_PAGE:
+        abort(400, description=f"page must be a whole number from 1 to {MAX_PAGE}, not {text[:20]!r}.")
+    return int(text)
+
+
 @gallery.get("/")
 def index() -> str:
     profile = _profiles().get()
-    uploads = _queue().store.recent(limit=60)
+    page = _page_number()
+    newest = _queue().store.recent(limit=page * PER_PAGE + 1)  # the store pages from the newest: enough for this page
+    uploads = newest[(page - 1) * PER_PAGE : page * PER_PAGE]
+    if page > 1 and not uploads:
+        abort(404, description=f"There is no page {page}: the gallery has {len(newest)} image(s).")
     avatar = None
     if profile.avatar_upload_id:
         found = _queue().store.find(profile.avatar_upload_id)
         avatar = found if found is not None and found.state is not UploadState.FAILED else None
     pending_ids = [u.id for u in uploads if u.is_pending]
     return render_template(
-        "index.html", profile=profile, avatar=avatar, uploads=uploads, pending_ids=pending_ids, stats=_queue().stats()
-    )
+        "index.html", profile=profile, avatar=avatar, uploads=uploads, pending_ids=pending_ids, stats=_queue().stats(),
+        page=page, has_next=len(newest) > page * PER_PAGE,
+    )  # fmt: skip
 
 
 @gallery.route("/upload", methods=["GET", "POST"])
@@ -180,4 +198,29 @@ def make_avatar(upload_id: str) -> Any:
     else:
         _profiles().set_avatar(record.id)
         flash("Avatar updated.", "ok")
+    return redirect(url_for("gallery.index"), code=303)
+
+
+@gallery.route("/images/<upload_id>/delete", methods=["GET", "POST"])
+def delete(upload_id: str) -> Any:
+    """GET asks for confirmation (works without JavaScript); POST deletes: a stored image from Cloudflare Images
+    (or the emulator) through the API client, then its row; one not stored yet is discarded with its file."""
+    record = _record(upload_id)
+    title = _title(record)
+    if request.method == "GET":
+        return render_template("delete.html", upload=record, title=title)
+    try:
+        if record.is_ready and record.image_id:
+            get_state().client.delete(record.image_id)
+            _queue().store.delete(record.id)
+        else:
+            _queue().discard(record.id)
+    except (CloudflareImagesError, UploadsError) as exc:
+        log.warning("could not delete upload %s: %s", record.id, exc)
+        flash(f"Could not delete {title!r}: {exc}", "error")
+        return redirect(url_for("gallery.image", upload_id=record.id), code=303)
+    if _profiles().get().avatar_upload_id == record.id:
+        _profiles().set_avatar(None)
+    where = "from Cloudflare Images" if record.is_ready else "before it was sent, with its file"
+    flash(f"Deleted {title!r} {where}.", "ok")
     return redirect(url_for("gallery.index"), code=303)
