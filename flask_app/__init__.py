@@ -60,7 +60,8 @@ def create_app(settings: AppSettings | None = None, **config: Any) -> Flask:
         CFVARIANTS_TRANSFORM_ROOTS={SAMPLES_URL: str(settings.data_dir / "samples")},  # development: the samples
     )
     app.config.update(config)
-    app.extensions["samples_dir"] = ensure_samples(settings.data_dir / "samples")
+    samples = settings.data_dir / "samples"  # drawn now in development, else on first request (fast start)
+    app.extensions["samples_dir"] = ensure_samples(samples) if settings.is_dev else samples
     state = images.init_app(app)
     app.extensions["uploads"] = queue = build_queue(settings)
     log.info("web app (pid %d) %s", os.getpid(), queue.announce_web())

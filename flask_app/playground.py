@@ -16,7 +16,7 @@ from cfvariants.errors import CFVariantsError
 from cfvariants.flask import get_state
 from cfvariants.uploads import UploadQueue, UploadRecord, UploadState
 
-from .samples import SAMPLES, URL_PREFIX
+from .samples import SAMPLES, URL_PREFIX, ensure_sample
 
 __all__ = ["CONTROLS", "playground"]
 
@@ -129,7 +129,9 @@ def page() -> Any:
 @playground.get(URL_PREFIX + "<name>")
 def sample(name: str) -> Response:
     """The sample's original file (what Image Transformations fetch from the site)."""
-    if name not in {s.name for s in SAMPLES}:
+    sample = next((s for s in SAMPLES if s.name == name), None)
+    if sample is None:
         abort(404, description="There is no such sample image.")
     directory: Path = current_app.extensions["samples_dir"]
+    ensure_sample(directory, sample)
     return send_from_directory(directory, name, max_age=86400)

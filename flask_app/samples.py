@@ -1,17 +1,20 @@
-"""Sample photos, so a fresh app has something to show: drawn from code at first start (no bundled files, no
-licence to track) into ``DATA_DIR/samples`` and served at ``/samples/<name>``. They stay outside Cloudflare
+"""Sample photos, so a fresh app has something to show: drawn from code (no bundled files, no licence to track)
+into ``DATA_DIR/samples`` at first start in development, on first request in production (so web workers start
+fast), and served at ``/samples/<name>``. They stay outside Cloudflare
 Images: templates show them through Image Transformations (``/cdn-cgi/image/...``; in development the
 emulator's route reads them from the samples folder)."""
 
 from __future__ import annotations
 
+import os
 import random
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFilter
 
-__all__ = ["SAMPLES", "URL_PREFIX", "Sample", "ensure_samples"]
+__all__ = ["SAMPLES", "URL_PREFIX", "Sample", "ensure_sample", "ensure_samples"]
 
 URL_PREFIX = "/samples/"
 
@@ -36,15 +39,22 @@ SIZE = (1600, 1067)
 
 
 def ensure_samples(directory: Path) -> Path:
-    """Draw the samples that are missing (about 0.3 s each); returns ``directory``."""
-    directory.mkdir(parents=True, exist_ok=True)
+    """Draw the samples that are missing (about a second each); returns ``directory``."""
     for sample in SAMPLES:
-        path = directory / sample.name
-        if not path.exists():
-            partial = path.with_suffix(".part")
-            landscape(*SIZE, seed=sample.seed).save(partial, "JPEG", quality=86, optimize=True, progressive=True)
-            partial.replace(path)  # never a half-written sample
+        ensure_sample(directory, sample)
     return directory
+
+
+def ensure_sample(directory: Path, sample: Sample) -> Path:
+    """The sample's file, drawn if it is missing. Processes starting together each write their own temporary
+    file and rename it into place, so none sees a half-written sample."""
+    path = directory / sample.name
+    if not path.exists():
+        directory.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(f".{sample.name}.{os.getpid()}.{threading.get_ident()}.part")
+        landscape(*SIZE, seed=sample.seed).save(partial, "JPEG", quality=86, optimize=True, progressive=True)
+        partial.replace(path)
+    return path
 
 
 def landscape(width: int, height: int, *, seed: int) -> Image.Image:

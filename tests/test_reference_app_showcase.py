@@ -151,3 +151,16 @@ def test_the_status_endpoint_says_when_no_worker_picked_an_upload_up(app: Flask)
     assert queue_of(app).run_once(upload_id).status == "ready"
     done = client.get("/uploads/status", query_string={"id": upload_id}).json
     assert done["changed"] is True and done["waiting_for_worker"] is False
+
+
+def test_in_production_samples_are_drawn_on_first_request_not_at_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in {"CF_ACCT_ID": "a" * 32, "CF_IMG_TOKEN": "tok", "CF_IMG_HASH": "h" * 22}.items():
+        monkeypatch.setenv(name, value)
+    app = make_app(tmp_path, ENV_NAME="production", SECRET_KEY="k" * 32)
+    samples = tmp_path / "var" / "samples"
+    assert not samples.exists()  # web workers start without drawing anything
+    response = app.test_client().get(SAMPLES[2].url)  # what Image Transformations on the zone fetch
+    assert response.status_code == 200 and Image.open(io.BytesIO(response.data)).size == SIZE
+    assert sorted(p.name for p in samples.iterdir()) == [SAMPLES[2].name]  # no temporary file left
