@@ -98,7 +98,7 @@ def pip_install(args: list[str]) -> None:
             lines.append(line)
             if line.startswith(("Collecting ", "Obtaining ")):
                 count += 1
-                name = line.split()[1].split("==")[0]
+                name = re.split(r"[<>=!~;\[ ]", line.split()[1])[0]  # "click>=8.1.3" -> "click"
                 print(f"[dev]   {time.monotonic() - started:5.0f} s  {count:3d}  {name}", flush=True)
             elif line.startswith(("Installing collected packages", "Building editable", "Successfully installed")):
                 print(f"[dev]   {time.monotonic() - started:5.0f} s  {line.split(':')[0].strip()}", flush=True)
