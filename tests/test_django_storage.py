@@ -31,7 +31,12 @@ from cfvariants import SigningError, verify  # noqa: E402
 from cfvariants.client import ConflictError  # noqa: E402
 from cfvariants.django import conf, dev  # noqa: E402
 from cfvariants.django.checks import check_settings  # noqa: E402
-from cfvariants.django.storage import CloudflareImagesStorage, dev_storage, select_storage  # noqa: E402
+from cfvariants.django.storage import (  # noqa: E402
+    CloudflareImagesStorage,
+    SelectedStorage,
+    dev_storage,
+    select_storage,
+)
 from cfvariants.emulator import (  # noqa: E402
     DEV_ACCOUNT_HASH,
     DEV_ACCOUNT_ID,
@@ -320,7 +325,7 @@ def test_select_storage_field_records_the_function_in_migrations() -> None:
     production = {"BACKEND": "cfvariants.django.storage.CloudflareImagesStorage"}
     with override_settings(STORAGES={**_default_storages(), "cloudflare_images": production}, CFVARIANTS={}):
         field = models.ImageField(storage=select_storage, upload_to="avatars")
-        assert field.storage is storages["cloudflare_images"]
+        assert field.storage.target is storages["cloudflare_images"]  # type: ignore[attr-defined]
     text, _ = MigrationWriter.serialize(field)
     assert "storage=cfvariants.django.storage.select_storage" in text
 
@@ -410,8 +415,8 @@ def test_select_storage_in_development_keeps_images_local(tmp_path: Path, monkey
     data_dir = tmp_path / "devimages"
     with override_settings(ENV_NAME="dev", CFVARIANTS={"DATA_DIR": str(data_dir)}):
         storage = select_storage()
-        assert isinstance(storage, CloudflareImagesStorage) and storage.dev
-        assert storage is dev_storage()
+        assert isinstance(storage, SelectedStorage) and storage.dev
+        assert storage.target is dev_storage()
         name = storage.save("avatars/me.png", ContentFile(png(64, 64)))
         assert storage.url(name, "w=32") == f"{DELIVERY}/avatars/me.png/w=32"
         assert (data_dir / "emulator.sqlite3").exists()  # on this machine, in the configured directory
@@ -430,15 +435,17 @@ def test_select_storage_elsewhere_returns_the_configured_alias() -> None:
     other = {"BACKEND": "cfvariants.django.storage.CloudflareImagesStorage", "OPTIONS": {"account_hash": "xyz"}}
     stores = {**_default_storages(), "cloudflare_images": production, "images2": other}
     with override_settings(ENV_NAME="production", STORAGES=stores, CFVARIANTS={}):
-        assert select_storage() is storages["cloudflare_images"]
-        assert not select_storage().dev  # type: ignore[attr-defined]
+        selected = select_storage()
+        assert isinstance(selected, SelectedStorage) and selected.target is storages["cloudflare_images"]
+        assert not selected.dev
+        assert selected.url("a.png") == "https://imagedelivery.net/abc/a.png/public"
         with override_settings(CFVARIANTS={"STORAGE": "images2"}):
-            assert select_storage() is storages["images2"]
-    with (
-        override_settings(STORAGES=_default_storages(), CFVARIANTS={}),
-        pytest.raises(conf.ConfigurationError, match="STORAGES has no 'cloudflare_images'"),
-    ):
-        select_storage()
+            assert selected.target is storages["images2"]  # followed on the next use, the field unchanged
+            assert selected.url("a.png") == "https://imagedelivery.net/xyz/a.png/public"
+    with override_settings(STORAGES=_default_storages(), CFVARIANTS={}):
+        selected = select_storage()  # a missing alias does not break the model import...
+        with pytest.raises(conf.ConfigurationError, match="STORAGES has no 'cloudflare_images'"):
+            selected.url("a.png")  # ...it is named on first use (and by manage.py check)
 
 
 def test_uploads_from_a_file_on_disk_stream(local: LocalCloudflare, tmp_path: Path) -> None:

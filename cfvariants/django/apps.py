@@ -1,9 +1,21 @@
-"""The app config: ``INSTALLED_APPS = [..., "cfvariants.django"]`` makes ``{% load cfvariants %}`` available and
-adds a system check of ``settings.CFVARIANTS``."""
+"""The app config: ``INSTALLED_APPS = [..., "cfvariants.django"]`` makes ``{% load cfvariants %}`` available,
+registers the system checks (``cfvariants.E0xx``/``W0xx``), and gives every file field stored on Cloudflare
+Images what ``CloudflareImageField`` has:
+
+* ``CloudflareImageValidator`` (Cloudflare's limits as form errors), added to the field's validators as
+  Django built them, so migrations do not change;
+* for image fields with Django's own file class, ``CloudflareImageFieldFile`` (previews while a background
+  upload waits, ``upload_state``, dimensions without a download).
+
+"Stored on Cloudflare Images" is decided from the field's storage object (``CloudflareImagesStorage``, or what
+``select_storage`` returns), without reading any configuration.
+"""
 
 from __future__ import annotations
 
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
+from django.db import models
+from django.db.models.fields.files import ImageFieldFile
 
 
 class CFVariantsConfig(AppConfig):
@@ -12,4 +24,25 @@ class CFVariantsConfig(AppConfig):
     verbose_name = "Cloudflare Images (cfvariants)"
 
     def ready(self) -> None:
-        from . import checks  # noqa: F401, PLC0415 - registers the system check
+        from . import checks  # noqa: F401, PLC0415 - registers the system checks
+
+        upgrade_fields()
+
+
+def upgrade_fields() -> int:
+    """Give each file field on the Cloudflare storage the validator and file class; returns how many changed."""
+    from .fields import CloudflareImageFieldFile  # noqa: PLC0415
+    from .storage import is_cloudflare_storage  # noqa: PLC0415
+    from .validators import CloudflareImageValidator  # noqa: PLC0415
+
+    changed = 0
+    for model in apps.get_models():
+        for field in model._meta.get_fields():
+            if not isinstance(field, models.FileField) or not is_cloudflare_storage(field.storage):
+                continue
+            if not any(isinstance(v, CloudflareImageValidator) for v in field.validators):
+                field.validators.append(CloudflareImageValidator())  # the cached list: not in deconstruct()
+                changed += 1
+            if isinstance(field, models.ImageField) and field.attr_class is ImageFieldFile:  # type: ignore[attr-defined]
+                field.attr_class = CloudflareImageFieldFile  # type: ignore[attr-defined]  # a custom attr_class is the project's own: left alone
+    return changed

@@ -33,7 +33,18 @@ DATA_DIR                                     the emulator's data directory in de
                                              ``<MEDIA_ROOT>/cfimages``)
 STORAGE                                      the ``STORAGES`` alias ``select_storage()`` uses outside
                                              development (default ``"cloudflare_images"``)
+VARIANTS_FILE                                a ``variants.toml`` declaring the named variants: applied to the
+                                             local account when development mode starts, and by
+                                             ``manage.py cfvariants_variants plan|apply`` to the real one
+UPLOADS_DIR                                  where background uploads are staged until they are stored
+                                             (default ``<MEDIA_ROOT>/cfuploads``)
+UPLOADS_URL                                  ``redis://...``: stage background uploads in Redis instead, so
+                                             workers on other machines can send them
 =================== ======================== =============================================================
+
+In development the Cloudflare values are not read at all (the local emulator has its own account), so a
+``.env`` holding ``CF_IMG_TOKEN=op://...`` references does not stop ``ENV_NAME=dev``; outside development an
+unresolved ``op://`` reference is an error that says to start the app under ``op run``.
 
 ``get_config()``, ``get_delivery()`` and ``template_filters()`` build once and are reset on Django's
 ``setting_changed`` signal for ``CFVARIANTS`` (so ``override_settings`` works); call ``reset()`` after changing
@@ -80,7 +91,8 @@ SETTING_NAME = "CFVARIANTS"
 _CLOUDFLARE_FIELDS = ("account_hash", "signing_key", "domain", "zone", "account_id", "api_token", "api_base")
 _TEMPLATE_FIELDS = ("on_error", "placeholder", "signed_expires_in", "transform_defaults")
 _DEV_FIELDS = ("dev", "data_dir", "storage")
-FIELDS = _CLOUDFLARE_FIELDS + _TEMPLATE_FIELDS + _DEV_FIELDS
+_WORKFLOW_FIELDS = ("variants_file", "uploads_dir", "uploads_url")
+FIELDS = _CLOUDFLARE_FIELDS + _TEMPLATE_FIELDS + _DEV_FIELDS + _WORKFLOW_FIELDS
 DEFAULT_STORAGE_ALIAS = "cloudflare_images"
 _LOGGER = logging.getLogger("cfvariants.django")
 
@@ -102,6 +114,9 @@ class Config:
     data_dir: Path | None = None  # the emulator's data directory (None: <MEDIA_ROOT>/cfimages)
     storage: str = DEFAULT_STORAGE_ALIAS  # the STORAGES alias select_storage() returns outside development
     transform_defaults: Options | None = None  # laid under every Image Transformations URL's options
+    variants_file: Path | None = None  # the named variants declared for this site (cfvariants.variants)
+    uploads_dir: Path | None = None  # where background uploads are staged (None: <MEDIA_ROOT>/cfuploads)
+    uploads_url: str | None = None  # redis://... to stage background uploads in Redis
 
     def delivery(self) -> Delivery:
         """A ``Delivery`` for these settings (``ACCOUNT_HASH`` required); in development, the local emulator's
@@ -142,11 +157,12 @@ def load(**overrides: Any) -> Config:
             raise ConfigurationError(f"unknown option {name!r}{_suggestion(name, FIELDS)}; known: {', '.join(FIELDS)}")
         if value is not None:
             values[name] = value
-    cloudflare = {name: values[name] for name in _CLOUDFLARE_FIELDS if name in values}
-    try:
-        loaded = Settings.load(**cloudflare)
-    except SettingsError as exc:
-        raise ConfigurationError(str(exc)) from None
+    dev = values.get("dev")
+    if dev is None:
+        dev = _env_name() == "dev"
+    elif not isinstance(dev, bool):
+        raise ConfigurationError(f"{SETTING_NAME}['DEV'] must be True or False, not {dev!r}")
+    loaded = _dev_settings() if dev else _cloudflare_settings(values)
     on_error = values.get("on_error")
     if on_error is not None and on_error not in ON_ERROR_CHOICES:
         raise ConfigurationError(f"{SETTING_NAME}['ON_ERROR'] must be 'raise' or 'fallback', not {on_error!r}")
@@ -162,16 +178,7 @@ def load(**overrides: Any) -> Config:
         raise ConfigurationError(
             f"{SETTING_NAME}['SIGNED_EXPIRES_IN'] must be positive seconds or a timedelta, not {expires_in!r}"
         )
-    dev = values.get("dev")
-    if dev is None:
-        dev = _env_name() == "dev"
-    elif not isinstance(dev, bool):
-        raise ConfigurationError(f"{SETTING_NAME}['DEV'] must be True or False, not {dev!r}")
-    data_dir = values.get("data_dir")
-    if data_dir is not None:
-        if not isinstance(data_dir, str | os.PathLike) or not os.fspath(data_dir):
-            raise ConfigurationError(f"{SETTING_NAME}['DATA_DIR'] must be a directory path, not {data_dir!r}")
-        data_dir = Path(data_dir)
+    data_dir = _path(values, "data_dir")
     storage = values.get("storage", DEFAULT_STORAGE_ALIAS)
     if not isinstance(storage, str) or not storage:
         raise ConfigurationError(f"{SETTING_NAME}['STORAGE'] must be a STORAGES alias (str), not {storage!r}")
@@ -180,10 +187,37 @@ def load(**overrides: Any) -> Config:
         transform_defaults = Transformations(SAME_SITE, defaults=defaults).defaults
     except ValueError as exc:
         raise ConfigurationError(f"{SETTING_NAME}['TRANSFORM_DEFAULTS']: {exc}") from None
+    uploads_url = values.get("uploads_url") or None
+    if uploads_url is not None and (not isinstance(uploads_url, str) or "://" not in uploads_url):
+        raise ConfigurationError(f"{SETTING_NAME}['UPLOADS_URL'] must be a redis://... URL (str)")
     return Config(
         settings=loaded, on_error=on_error, placeholder=placeholder, signed_expires_in=expires_in, dev=dev,
         data_dir=data_dir, storage=storage, transform_defaults=transform_defaults,
+        variants_file=_path(values, "variants_file"), uploads_dir=_path(values, "uploads_dir"), uploads_url=uploads_url,
     )  # fmt: skip
+
+
+def _cloudflare_settings(values: Mapping[str, Any]) -> Settings:
+    cloudflare = {name: values[name] for name in _CLOUDFLARE_FIELDS if name in values}
+    try:
+        return Settings.load(**cloudflare)
+    except SettingsError as exc:
+        raise ConfigurationError(str(exc)) from None
+
+
+def _dev_settings() -> Settings:
+    """Development reads no Cloudflare value: the emulator's own account answers (``cfvariants.django.dev``), so
+    credentials left in the environment, resolved or not (``op://...``), are neither needed nor checked."""
+    return Settings.model_construct()
+
+
+def _path(values: Mapping[str, Any], name: str) -> Path | None:
+    value = values.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str | os.PathLike) or not os.fspath(value):
+        raise ConfigurationError(f"{SETTING_NAME}['{name.upper()}'] must be a path, not {value!r}")
+    return Path(value)
 
 
 def _env_name() -> str | None:

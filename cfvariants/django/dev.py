@@ -4,11 +4,16 @@ With ``CFVARIANTS["DEV"]`` (default: ``ENV_NAME == "dev"``) everything that woul
 ``cfvariants.local.LocalCloudflare`` on ``CFVARIANTS["DATA_DIR"]`` (default ``<MEDIA_ROOT>/cfimages``) instead:
 ``CloudflareImagesStorage`` uploads to it in process, the template tags build root-relative URLs
 (``/cdn-cgi/imagedelivery/<hash>/<id>/<variant>``), and ``cfvariants.django.urls`` serves those URLs from the
-site itself, on whatever host and port ``runserver`` uses. Needs the ``emulator`` extra (Pillow, werkzeug).
+site itself, on whatever host and port ``runserver`` uses. The named variants declared in
+``CFVARIANTS["VARIANTS_FILE"]`` are applied to that local account when a process first opens it (the engine of
+``cfvariants variants apply``), so ``|variant:'avatar'`` works in development as in production. Needs the
+``emulator`` extra (Pillow, werkzeug), which ``cfvariants[django]`` brings.
 """
 
 from __future__ import annotations
 
+import logging
+import threading
 from pathlib import Path
 
 from django.conf import settings as django_settings
@@ -39,5 +44,29 @@ def data_dir(config: conf.Config | None = None) -> Path:
 
 def local_cloudflare(config: conf.Config | None = None) -> LocalCloudflare:
     """The process's ``LocalCloudflare`` for the configured data directory (opened on first use, shared with
-    every storage, template and view of the process)."""
-    return LocalCloudflare.open(data_dir(config))
+    every storage, template and view of the process), with the declared named variants applied."""
+    config = config if config is not None else conf.get_config()
+    local = LocalCloudflare.open(data_dir(config))
+    if config.variants_file is not None:
+        key = (id(local), str(config.variants_file))
+        if key not in _applied:
+            with _apply_lock:
+                if key not in _applied:
+                    apply_declared_variants(local, config.variants_file)
+                    _applied.add(key)
+    return local
+
+
+_applied: set[tuple[int, str]] = set()
+_apply_lock = threading.Lock()
+log = logging.getLogger("cfvariants.django")
+
+
+def apply_declared_variants(local: LocalCloudflare, path: Path) -> None:
+    """Create or update the variants declared in ``path`` on the local account (never deletes any)."""
+    from cfvariants.variants import apply, load  # noqa: PLC0415
+
+    with local.client() as client:
+        plan = apply(client, load(path))
+    if not plan.is_empty:
+        log.info("development: applied the named variants of %s to the local account:\n%s", path, plan.describe())

@@ -17,7 +17,8 @@ the storage reads nothing and opens no connection. Storage-only options: ``requi
 private, every URL signed), ``custom_ids`` (default: names are custom ids unless the storage is private),
 ``timeout`` (seconds per API request), ``dev`` (``True``/``False`` overrides ``CFVARIANTS["DEV"]``; in
 development the storage works on the local emulator in ``CFVARIANTS["DATA_DIR"]``, the one the template tags and
-``cfvariants.django.urls`` use).
+``cfvariants.django.urls`` use), ``background`` (``True``: saving stages the file and returns at once; huey
+uploads it, see ``cfvariants.django.uploads``).
 
 The stored name of a file is its image id, so ``{{ profile.image|variant:'w=200' }}`` works on the field. How
 names, sizes and times are decided is explained in ``cfvariants.storage``.
@@ -25,6 +26,7 @@ names, sizes and times are decided is explained in ``cfvariants.storage``.
 
 from __future__ import annotations
 
+import posixpath
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,9 +34,11 @@ from datetime import UTC, datetime, timedelta
 from typing import IO, Any
 
 from django.conf import settings as django_settings
+from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.base import File
 from django.core.files.storage import Storage, storages
 from django.core.files.storage.handler import InvalidStorageError
+from django.core.files.utils import validate_file_name
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.utils import timezone
@@ -43,17 +47,27 @@ from cfvariants.client import ConflictError, ImagesClient, NotFoundError
 from cfvariants.client._checks import is_uuid
 from cfvariants.delivery import Delivery, Variant
 from cfvariants.errors import SettingsError
-from cfvariants.storage import ImageStore
+from cfvariants.refs import LocalImage
+from cfvariants.storage import HEIGHT_KEY, SIZE_KEY, WIDTH_KEY, ImageStore
+from cfvariants.uploads import UploadRecord, UploadState, custom_id_for
+from cfvariants.uploads.records import is_upload_id
 
 from . import conf
 
-__all__ = ["CloudflareImagesStorage", "dev_storage", "select_storage"]
+__all__ = [
+    "CloudflareImagesStorage",
+    "SelectedStorage",
+    "background_target",
+    "dev_storage",
+    "is_cloudflare_storage",
+    "select_storage",
+]
 
 MAX_ID_LENGTH = 1024  # Cloudflare's limit on custom ids
 _CONF_OPTIONS = (
     "account_id", "api_token", "account_hash", "signing_key", "domain", "api_base", "signed_expires_in", "dev",
 )  # fmt: skip
-_OWN_OPTIONS = ("require_signed_urls", "custom_ids", "timeout")
+_OWN_OPTIONS = ("require_signed_urls", "custom_ids", "timeout", "background")
 OPTIONS = _CONF_OPTIONS + _OWN_OPTIONS
 SECRET_OPTIONS = frozenset({"api_token", "signing_key"})
 _CANONICAL_PATH = "cfvariants.django.storage.CloudflareImagesStorage"
@@ -84,7 +98,7 @@ class CloudflareImagesStorage(Storage):
                 f"CloudflareImagesStorage: unknown option {unknown[0]!r}{conf._suggestion(unknown[0], OPTIONS)}; "
                 f"known: {', '.join(OPTIONS)}"
             )
-        for flag in ("require_signed_urls", "custom_ids", "dev"):
+        for flag in ("require_signed_urls", "custom_ids", "dev", "background"):
             if options.get(flag) is not None and not isinstance(options[flag], bool):
                 raise conf.ConfigurationError(f"CloudflareImagesStorage: {flag} must be True or False")
         timeout = options.get("timeout")
@@ -98,6 +112,7 @@ class CloudflareImagesStorage(Storage):
         self._options = dict(options)
         self._backend_cache: _Backend | None = None
         self._lock = threading.Lock()
+        self._known: dict[str, tuple[str | None, tuple[int, int] | None]] = {}  # name -> (image id, size): final
 
     # -- configuration, read on first use ------------------------------------------------------------------------
 
@@ -154,6 +169,11 @@ class CloudflareImagesStorage(Storage):
         """Whether this storage works on the local emulator (development)."""
         return self._backend().dev
 
+    @property
+    def background(self) -> bool:
+        """Whether saving stages the file for a huey worker instead of uploading in the request."""
+        return bool(self._options.get("background"))
+
     # -- names ---------------------------------------------------------------------------------------------------
 
     def get_available_name(self, name: str, max_length: int | None = None) -> str:
@@ -175,6 +195,10 @@ class CloudflareImagesStorage(Storage):
         """Django's ``save``; with custom ids, a name taken after ``get_available_name`` checked it (another
         upload won the race: Cloudflare answers 409) goes round again, so it gets the next free name within
         ``max_length``."""
+        if self.background:
+            name = str(name if name is not None else getattr(content, "name", "") or "").replace("\\", "/")
+            validate_file_name(name, allow_relative_path=True)
+            return self._stage(name, content, max_length)
         for attempt in range(_SAVE_ATTEMPTS):
             try:
                 return super().save(name, content, max_length=max_length)
@@ -189,7 +213,38 @@ class CloudflareImagesStorage(Storage):
         """Upload ``content`` (from its start); the returned name is the image id."""
         if _seekable(content):
             content.seek(0)
-        return self.store.save(content, name, unique=False).id
+        return self.store.save(content, name, unique=False, metadata=_dimension_metadata(content)).id
+
+    def _stage(self, name: str, content: IO[Any] | File[Any], max_length: int | None) -> str:
+        """Background save: stage ``content`` durably and enqueue it; the returned name is final (see
+        ``cfvariants.django.uploads``). Nothing touches the network."""
+        from .uploads import get_queue, row_context, saving_row, staged_name  # noqa: PLC0415 - huey only when used
+
+        directory, filename = posixpath.split(name.strip("/"))
+        directory = directory or "uploads"
+        longest = len(custom_id_for("0" * 32, filename, prefix=directory))
+        if max_length is not None and longest > max_length:
+            raise SuspiciousFileOperation(
+                f"the stored name of {filename!r} would be {longest} characters, over the field's max_length "
+                f"{max_length}: shorten upload_to or raise max_length"
+            )
+        if _seekable(content):
+            content.seek(0)
+        private = self.store.require_signed_urls
+        row = saving_row.get()
+        metadata = dict(_dimension_metadata(content))
+        size = getattr(content, "size", None)
+        if isinstance(size, int) and not filename.lower().endswith(".svg"):
+            metadata[SIZE_KEY] = size
+        record = get_queue().submit(
+            content,
+            filename=filename,
+            private=private,
+            metadata=metadata,
+            context=row_context(*row, prefix=directory) if row is not None and private else None,
+            id_prefix=directory,
+        )
+        return staged_name(record, directory)
 
     def _open(self, name: str, mode: str = "rb") -> File[Any]:
         """The ORIGINAL file (the blob endpoint, not a variant), spooled: in memory up to
@@ -207,14 +262,26 @@ class CloudflareImagesStorage(Storage):
         return File(spool, name=name)
 
     def delete(self, name: str) -> None:
-        """Delete the image; a name with no image is not an error (as with Django's file storage)."""
+        """Delete the image; a name with no image is not an error (as with Django's file storage). A background
+        upload still waiting is discarded with its staged bytes."""
         if not name:
             raise ValueError("The name must be given to delete().")
-        self.store.delete(name)
+        record = self.upload_record(name)
+        if record is not None and record.state is not UploadState.READY:
+            from .uploads import get_store  # noqa: PLC0415
+
+            get_store().delete(record.id)
+            return
+        self.store.delete(self._image_id(name, record))
 
     def exists(self, name: str) -> bool:
         """Whether an image has this id (one request for the image's details; nothing is downloaded)."""
-        return bool(name) and self.store.exists(name)
+        if not name:
+            return False
+        record = self.upload_record(name)
+        if record is not None and record.state is not UploadState.READY:
+            return True  # staged: the name is taken, the image is on its way
+        return self.store.exists(self._image_id(name, record))
 
     def listdir(self, path: str) -> tuple[list[str], list[str]]:
         """``(directories, files)`` under ``path``: ``/`` in custom ids forms directories. Reads the whole
@@ -254,7 +321,78 @@ class CloudflareImagesStorage(Storage):
         timedelta) is given or the storage is private. No network."""
         if not name:
             raise ValueError("CloudflareImagesStorage.url() needs the name (image id) of a stored file")
-        return self.store.url(name, variant, expires_in=expire, **options)
+        ref = self.image_ref(name)
+        if isinstance(ref, LocalImage):
+            return str(ref)
+        return self.store.url(ref or name, variant, expires_in=expire, **options)
+
+    # -- background uploads: what a name stands for while and after it is uploaded ------------------------------
+
+    def upload_record(self, name: str) -> UploadRecord | None:
+        """The background upload behind ``name``, if it came from one and its record is kept (else ``None``)."""
+        if not self.background or not name or name in self._known:
+            return None
+        upload_id = posixpath.basename(name).split(".", 1)[0]
+        if not is_upload_id(upload_id):
+            return None
+        from .uploads import get_store  # noqa: PLC0415
+
+        record = get_store().find(upload_id)
+        if record is not None and record.state is UploadState.READY and len(self._known) < 10_000:
+            self._known[name] = (record.image_id, _recorded_size(record.metadata))
+        return record
+
+    def image_ref(self, name: str) -> str | LocalImage | None:
+        """What templates show for ``name``: its image id once stored; while a background upload waits, the
+        staged file's preview (a ``LocalImage``: every filter renders it unchanged); ``None`` when the upload
+        failed."""
+        known = self._known.get(name)
+        if known is not None:
+            return known[0] or name
+        record = self.upload_record(name)
+        if record is None:
+            return name
+        if record.state is UploadState.READY:
+            return record.image_id or name
+        if record.state is UploadState.FAILED:
+            return None
+        from .uploads import preview_url  # noqa: PLC0415
+
+        preview = preview_url(record)
+        return LocalImage(preview) if preview else None
+
+    def upload_state(self, name: str) -> str:
+        """``"pending"``, ``"uploading"``, ``"failed"``... while a background upload is not stored, ``"ready"``
+        once it is (and for every image that did not come through the queue), ``""`` for no file."""
+        if not name:
+            return ""
+        if name in self._known:
+            return UploadState.READY.value
+        record = self.upload_record(name)
+        return UploadState.READY.value if record is None else record.state.value
+
+    def dimensions(self, name: str) -> tuple[int, int] | None:
+        """``(width, height)`` recorded when the image was staged or saved: no download (the staged record, or
+        one request for the image's details). ``None`` when nothing was recorded (images stored by other means)."""
+        known = self._known.get(name)
+        if known is not None and known[1] is not None:
+            return known[1]
+        record = self.upload_record(name)
+        if record is not None:
+            return _recorded_size(record.metadata)
+        try:
+            size = _recorded_size(self.store.get(name).meta)
+        except NotFoundError:
+            return None
+        if size is not None and len(self._known) < 10_000:
+            self._known[name] = (name, size)
+        return size
+
+    def _image_id(self, name: str, record: UploadRecord | None) -> str:
+        if record is not None and record.image_id:
+            return record.image_id
+        known = self._known.get(name)
+        return known[0] if known is not None and known[0] else name
 
     def url_variant(self, name: str, variant: Variant) -> str:
         """``url(name, variant)``, under the original app's name."""
@@ -288,6 +426,24 @@ def _restore(cls: type[CloudflareImagesStorage], options: dict[str, Any]) -> Clo
     return cls(**options)
 
 
+def _recorded_size(metadata: dict[str, Any]) -> tuple[int, int] | None:
+    width, height = metadata.get(WIDTH_KEY), metadata.get(HEIGHT_KEY)
+    if isinstance(width, int) and isinstance(height, int) and width > 0 and height > 0:
+        return width, height
+    return None
+
+
+def _dimension_metadata(content: object) -> dict[str, int]:
+    """``{cfv_width, cfv_height}`` of an image about to be stored, from what the validators found (or read from
+    the file's header now), so ``dimensions()`` never needs the original."""
+    from .validators import image_facts  # noqa: PLC0415
+
+    facts = image_facts(content)
+    if facts is None:
+        return {}
+    return {WIDTH_KEY: facts.width, HEIGHT_KEY: facts.height}
+
+
 def _seekable(content: IO[bytes] | File[Any]) -> bool:
     try:
         return bool(content.seekable())
@@ -309,23 +465,87 @@ _dev_storages: dict[str, CloudflareImagesStorage] = {}
 
 def dev_storage() -> CloudflareImagesStorage:
     """The development storage: a ``CloudflareImagesStorage`` on the local emulator in
-    ``CFVARIANTS["DATA_DIR"]`` (one per directory and process)."""
+    ``CFVARIANTS["DATA_DIR"]`` (one per directory and process). It takes the production storage's behaviour
+    options (``background``, ``require_signed_urls``, ``custom_ids``, ``timeout`` from
+    ``STORAGES[CFVARIANTS["STORAGE"]]["OPTIONS"]``), never its credentials, so development takes the same path."""
     from .dev import data_dir  # noqa: PLC0415 - the emulator is imported only in development
 
     directory = str(data_dir())
     storage = _dev_storages.get(directory)
     if storage is None:
-        storage = _dev_storages.setdefault(directory, CloudflareImagesStorage(dev=True))
+        storage = _dev_storages.setdefault(directory, CloudflareImagesStorage(dev=True, **_production_behaviour()))
     return storage
+
+
+def _production_behaviour() -> dict[str, Any]:
+    entry = (getattr(django_settings, "STORAGES", None) or {}).get(conf.get_config().storage)
+    options = entry.get("OPTIONS") if isinstance(entry, dict) else None
+    if not isinstance(options, dict):
+        return {}
+    return {name: options[name] for name in _OWN_OPTIONS if name in options}
+
+
+class SelectedStorage(Storage):
+    """What ``select_storage()`` returns: a storage that decides which storage it is on first use, not when the
+    model class is created. So a broken configuration never crashes an import (``manage.py check`` reports it
+    as ``cfvariants.E0xx``), and a settings change (``override_settings``) is followed. Every method is the
+    selected storage's: ``dev_storage()`` in development, else ``STORAGES[CFVARIANTS["STORAGE"]]``."""
+
+    _config: conf.Config | None = None
+    _target: Storage | None = None
+
+    @property
+    def target(self) -> Storage:
+        """The storage selected for the current settings (raises ``ConfigurationError`` naming the problem)."""
+        config = conf.get_config()
+        target = self._target
+        if target is None or self._config is not config:
+            target = _select(config)
+            self._config, self._target = config, target
+        return target
+
+    def __getattr__(self, name: str) -> Any:  # CloudflareImagesStorage extras: store, dev, background, url_variant
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self.target, name)
+
+    def __repr__(self) -> str:
+        return "SelectedStorage(select_storage)"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (select_storage, ())
+
+
+def _delegate(method: str) -> Callable[..., Any]:
+    def delegated(self: SelectedStorage, *args: Any, **kwargs: Any) -> Any:
+        return getattr(self.target, method)(*args, **kwargs)
+
+    delegated.__name__ = delegated.__qualname__ = method
+    delegated.__doc__ = f"``{method}()`` of the selected storage."
+    return delegated
+
+
+for _method in (
+    "open", "save", "get_valid_name", "get_alternative_name", "get_available_name", "generate_filename", "path",
+    "delete", "exists", "listdir", "size", "url", "get_accessed_time", "get_created_time", "get_modified_time",
+    "is_name_available", "upload_record", "image_ref", "upload_state", "dimensions",
+):  # fmt: skip
+    setattr(SelectedStorage, _method, _delegate(_method))
+
+_SELECTED = SelectedStorage()
 
 
 def select_storage() -> Storage:
     """``ImageField(storage=select_storage)``: in development (``CFVARIANTS["DEV"]``, default
     ``ENV_NAME == "dev"``) the images stay on this machine, in the local emulator (``dev_storage()``), with
     working variant URLs; otherwise ``storages["cloudflare_images"]`` (or the alias in
-    ``CFVARIANTS["STORAGE"]``). Django calls it once, when the model class is created; migrations record the
+    ``CFVARIANTS["STORAGE"]``). Django calls it when the model class is created; what it returns decides on
+    first use (``SelectedStorage``), so importing models never reads the configuration. Migrations record the
     function, not the storage."""
-    config = conf.get_config()
+    return _SELECTED
+
+
+def _select(config: conf.Config) -> Storage:
     if config.dev:
         return dev_storage()
     try:
@@ -337,9 +557,26 @@ def select_storage() -> Storage:
         ) from None
 
 
+def background_target() -> CloudflareImagesStorage:
+    """The Cloudflare storage ``select_storage()`` picks: background upload workers send files with its client."""
+    target = _SELECTED.target
+    if not isinstance(target, CloudflareImagesStorage):
+        raise conf.ConfigurationError(
+            f"background uploads: STORAGES[{conf.get_config().storage!r}] is a {type(target).__name__}, not a "
+            f"CloudflareImagesStorage"
+        )
+    return target
+
+
+def is_cloudflare_storage(storage: object) -> bool:
+    """Whether ``storage`` keeps its files on Cloudflare Images (``CloudflareImagesStorage`` or
+    ``select_storage()``'s), decided without reading the configuration."""
+    return isinstance(storage, CloudflareImagesStorage | SelectedStorage)
+
+
 @receiver(setting_changed)
 def _settings_changed(*, setting: str, **kwargs: Any) -> None:
     global _generation  # noqa: PLW0603 - the process-wide counter this module exists for
-    if setting in (conf.SETTING_NAME, "ENV_NAME", "MEDIA_ROOT", "FILE_UPLOAD_MAX_MEMORY_SIZE"):
+    if setting in (conf.SETTING_NAME, "ENV_NAME", "MEDIA_ROOT", "FILE_UPLOAD_MAX_MEMORY_SIZE", "STORAGES"):
         _generation += 1
         _dev_storages.clear()

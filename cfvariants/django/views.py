@@ -1,6 +1,7 @@
-"""The development views behind ``cfvariants.django.urls``: the local emulator's variant renders and Image
-Transformations of media files, served by the site itself. Both answer 404 whenever development mode is off, so
-a URLconf that includes them in production serves nothing."""
+"""The views behind ``cfvariants.django.urls``: in development the local emulator's variant renders and Image
+Transformations of media files, served by the site itself (both answer 404 whenever development mode is off, so
+a URLconf that includes them in production serves nothing); always, the preview of a background upload still
+waiting for its worker."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from django.conf import settings as django_settings
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 
 from . import conf
 
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
     from cfvariants.emulator import DeliveryResponse
     from cfvariants.emulator.transformations import TransformationServer
 
-__all__ = ["deliver", "transform"]
+__all__ = ["deliver", "transform", "upload_preview"]
 
 # Headers the WSGI/ASGI server sets itself; the emulator's own values would clash with them.
 _HOP_BY_HOP = frozenset({"connection", "keep-alive", "transfer-encoding"})
@@ -65,4 +66,25 @@ def _response(answer: DeliveryResponse) -> HttpResponse:
     for name, value in answer.headers:
         if name.lower() not in _HOP_BY_HOP:
             response[name] = value
+    return response
+
+
+def upload_preview(request: HttpRequest, upload_id: str) -> HttpResponse | FileResponse:
+    """The staged bytes of a background upload that is not stored yet (404 once it is, or when unknown; a
+    private upload needs the signature its preview URL carries). Never cached: the real image replaces it."""
+    from .uploads import get_store, verify_preview  # noqa: PLC0415
+
+    store = get_store()
+    record = store.find(upload_id)
+    if record is None or record.is_ready or not verify_preview(record, request.GET.get("sig")):
+        raise Http404("no upload waiting under this id")
+    try:
+        staged = store.open_staged(upload_id)
+    except FileNotFoundError:
+        raise Http404("the upload is no longer staged") from None
+    response = FileResponse(staged, content_type=record.content_type)
+    response["Cache-Control"] = "no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    if record.content_type == "image/svg+xml":
+        response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
     return response

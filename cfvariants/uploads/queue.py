@@ -76,6 +76,8 @@ class UploadQueue:
     (a duplicate message is harmless: the store lets one worker at a time claim an upload, and a finished one is
     skipped); ``lost_after`` the same, when the queue is empty, so the message must have been lost.
     The queue's clock is the store's (``store.clock``).
+    ``on_ready``: called in the worker with the record once an upload is stored (e.g. to write a generated image
+    id into the rows that point at it); an exception there is logged, the upload stays stored.
     """
 
     def __init__(
@@ -97,6 +99,7 @@ class UploadQueue:
         orphan_age: float = 3600.0,
         reconcile_schedule: Callable[..., bool] | None = None,
         check: Callable[[Path], str | None] | None = check_image_content_type,
+        on_ready: Callable[[UploadRecord], None] | None = None,
     ) -> None:
         self.huey = huey
         self.store = store
@@ -113,6 +116,7 @@ class UploadQueue:
         self.orphan_age = orphan_age
         self.id_prefix = id_prefix
         self._check = check
+        self._on_ready = on_ready
         self._client_factory = client_factory
         self._client: ImagesClient | None = None
         self._client_lock = threading.Lock()
@@ -139,8 +143,10 @@ class UploadQueue:
         private: bool = False,
         metadata: Mapping[str, Any] | None = None,
         context: Mapping[str, Any] | None = None,
+        id_prefix: str | None = None,
     ) -> UploadRecord:
-        """Check, stage and enqueue a file; returns its ``pending`` record at once.
+        """Check, stage and enqueue a file; returns its ``pending`` record at once. A public upload's custom id
+        is fixed here: ``<id_prefix>/<yyyy>/<mm>/<upload id>.<ext>`` (``id_prefix`` defaults to the queue's).
 
         Raises ``UploadRejected`` (not an image, too large, unsafe SVG...) with nothing staged. If the queue
         cannot be reached the upload stays pending and the sweep enqueues it later: accepted files are never lost.
@@ -151,7 +157,7 @@ class UploadQueue:
             filename=_safe_filename(filename),
             content_type=mimetypes.guess_type(filename)[0] or "application/octet-stream",
             private=private,
-            custom_id=None if private else custom_id_for(upload_id, filename, prefix=self.id_prefix),
+            custom_id=None if private else custom_id_for(upload_id, filename, prefix=id_prefix or self.id_prefix),
             metadata=metadata,
             context=context,
             max_bytes=self.max_bytes,
@@ -221,6 +227,11 @@ class UploadQueue:
     def run_once(self, upload_id: str) -> Outcome:
         """One attempt, then schedule the next if it was transient (what the task does; callable directly)."""
         outcome = process(self.store, self.client, upload_id, probe_interval=self.probe_interval, leases=self.leases)
+        if outcome.status == "ready" and self._on_ready is not None:
+            try:
+                self._on_ready(self.store.get(upload_id))
+            except Exception:
+                log.exception("upload %s is stored, but its on_ready hook failed", upload_id)
         if outcome.status != "retry":
             return outcome
         record = self.store.get(upload_id)

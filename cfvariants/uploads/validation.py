@@ -9,10 +9,14 @@ The checks are the emulator's (``cfvariants.emulator.imaging``), so dev and prod
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .records import UploadsError
 
-__all__ = ["ACCEPTED_FORMATS", "UploadRejected", "check_image_content_type", "check_image_file"]
+if TYPE_CHECKING:
+    from cfvariants.emulator.imaging import ImageInfo
+
+__all__ = ["ACCEPTED_FORMATS", "UploadRejected", "check_image_bytes", "check_image_content_type", "check_image_file"]
 
 ACCEPTED_FORMATS = ("jpeg", "png", "gif", "webp", "avif", "svg")
 
@@ -23,10 +27,16 @@ class UploadRejected(UploadsError):
 
 def check_image_file(path: str | Path, *, formats: tuple[str, ...] = ACCEPTED_FORMATS) -> tuple[str, str]:
     """Check a staged file; returns ``(format, content type)`` or raises ``UploadRejected``."""
+    info = check_image_bytes(Path(path).read_bytes(), formats=formats)
+    return info.format, info.content_type
+
+
+def check_image_bytes(data: bytes, *, formats: tuple[str, ...] = ACCEPTED_FORMATS) -> ImageInfo:
+    """Check an image in memory; returns what it is (format, content type, width, height...) or raises
+    ``UploadRejected``."""
     from cfvariants.emulator.imaging import ImageRejected, inspect_image  # noqa: PLC0415 - Pillow only when used
     from cfvariants.emulator.svg import SVGError, active_content  # noqa: PLC0415
 
-    data = Path(path).read_bytes()
     if not data:
         raise UploadRejected("The file is empty.")
     try:
@@ -45,7 +55,7 @@ def check_image_file(path: str | Path, *, formats: tuple[str, ...] = ACCEPTED_FO
                 f"This SVG contains {', '.join(active[:3])}. Images may not run code or load other files; "
                 "remove them and upload again."
             )
-    return info.format, info.content_type
+    return info
 
 
 def _sentence(text: str) -> str:

@@ -1,5 +1,5 @@
-"""``{% load cfvariants %}``: the filters ``variant``, ``signed_variant``, ``srcset`` and the tags ``cf_img``,
-``cf_picture``, ``cf_srcset``, ``cf_url``, ``cf_preload``.
+"""``{% load cfvariants %}``: the filters ``variant``, ``signed_variant``, ``srcset``, ``upload_state`` and the
+tags ``cf_img``, ``cf_picture``, ``cf_srcset``, ``cf_url``, ``cf_preload``.
 
 As the original app used them::
 
@@ -13,6 +13,7 @@ As the original app used them::
     {% cf_picture profile.image 'w=1200' alt=title formats='avif,webp' %}
     {% cf_img profile.image alt=title layout='constrained' width=800 height=600 priority=True %}
     {% cf_preload profile.image layout='constrained' width=800 height=600 %}   {# in <head>, same arguments #}
+    {% if profile.image|upload_state == 'pending' %}Uploading...{% endif %}   {# background uploads #}
 
 Values may be image ids, delivery URLs, ``ImageFieldFile``s stored by the Cloudflare storage, or any object
 ``cfvariants.refs.image_ref`` reads. Everything is built by the configured ``Delivery``
@@ -89,3 +90,21 @@ def cf_url(value: object, variant: Variant = None, **kwargs: Any) -> str:
     """``{% cf_url x width=200 fit='cover' %}`` (keyword options), ``{% cf_url x 'avatar' signed=True
     expires_in=600 %}``."""
     return template_filters().url("cf_url tag", value, variant, **kwargs)
+
+
+@register.filter
+def upload_state(value: object) -> str:
+    """``{{ profile.image|upload_state }}``: ``pending``/``uploading`` while a background upload waits (the
+    filters show its preview meanwhile), ``ready`` once stored (and for any other stored image), ``failed``
+    when Cloudflare refused it, ``""`` for no file."""
+    if not value:
+        return ""
+    state = getattr(value, "upload_state", None)
+    if isinstance(state, str):
+        return state
+    storage = getattr(value, "storage", None)
+    name = getattr(value, "name", None)
+    reader = getattr(storage, "upload_state", None)
+    if reader is not None and isinstance(name, str):
+        return str(reader(name))
+    return "ready"

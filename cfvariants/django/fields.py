@@ -1,0 +1,101 @@
+"""``CloudflareImageField``: an ``ImageField`` stored on Cloudflare Images, checked against Cloudflare's limits.
+
+    from cfvariants.django.fields import CloudflareImageField
+
+    class Profile(models.Model):
+        image = CloudflareImageField(upload_to="avatars", blank=True)   # storage=select_storage by default
+
+It is ``models.ImageField`` with ``storage=select_storage``, ``CloudflareImageValidator`` and a file class
+(``CloudflareImageFieldFile``) that knows about background uploads: ``{{ profile.image|variant:'w=200' }}`` shows
+the staged file while it waits, ``profile.image.upload_state`` says where it is, ``width``/``height`` come from
+what was recorded at staging or upload (no download). A plain ``models.ImageField(storage=select_storage)`` (or
+any field on ``CloudflareImagesStorage``) gets the same validator and file class when the app registry is ready
+(``cfvariants.django.apps``), so the original app's field works unchanged; ``CloudflareImageField`` also lets
+its form field accept SVG, which Django's image form field refuses.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.files.base import File
+from django.db import models
+from django.db.models.fields.files import ImageFieldFile
+
+from .storage import select_storage
+from .uploads import saving_row
+from .validators import CloudflareImageValidator
+
+__all__ = ["CloudflareImageField", "CloudflareImageFieldFile", "CloudflareImageFormField"]
+
+
+class CloudflareImageFieldFile(ImageFieldFile):
+    """The field's value: Django's ``ImageFieldFile`` plus what background uploads need."""
+
+    def __cf_image__(self) -> str | None:
+        """What the template filters show: the image id once stored, the staged file's preview while it waits
+        (see ``CloudflareImagesStorage.image_ref``). A private upload stored since this row was read has its
+        generated id written into the row here, once."""
+        if not self:
+            return None
+        resolve = getattr(self.storage, "image_ref", None)
+        if resolve is None:
+            return self.name
+        ref: str | None = resolve(self.name)
+        if ref is not None and ref != self.name and ref.__class__ is str:
+            self._adopt(ref)
+        return ref
+
+    @property
+    def upload_state(self) -> str:
+        """``"pending"``, ``"uploading"``, ``"ready"``, ``"failed"``...; ``""`` for no file."""
+        if not self:
+            return ""
+        state = getattr(self.storage, "upload_state", None)
+        return str(state(self.name)) if state is not None else "ready"
+
+    def save(self, name: str, content: File[Any], save: bool = True) -> None:
+        token = saving_row.set((self.instance._meta.label_lower, self.field.name))
+        try:
+            super().save(name, content, save=save)
+        finally:
+            saving_row.reset(token)
+
+    def _get_image_dimensions(self) -> Any:
+        if not hasattr(self, "_dimensions_cache") and getattr(self, "_committed", False) and self.name:
+            dimensions = getattr(self.storage, "dimensions", None)
+            recorded = dimensions(self.name) if dimensions is not None else None
+            if recorded is not None:
+                self._dimensions_cache = recorded
+        return super()._get_image_dimensions()  # type: ignore[misc]
+
+    def _adopt(self, image_id: str) -> None:
+        instance, field = self.instance, self.field
+        if instance.pk is not None:
+            type(instance)._default_manager.filter(pk=instance.pk, **{field.name: self.name}).update(
+                **{field.name: image_id}
+            )
+        self.name = image_id
+        instance.__dict__[field.attname] = self
+
+
+class CloudflareImageFormField(forms.FileField):
+    """A form field for images Cloudflare takes, SVG included (Django's ``forms.ImageField`` refuses SVG); the
+    checks are ``CloudflareImageValidator``'s."""
+
+    default_validators = [CloudflareImageValidator()]  # noqa: RUF012 - Django's class-level convention
+
+
+class CloudflareImageField(models.ImageField):
+    """``ImageField`` on Cloudflare Images (``storage=select_storage`` unless given), validated against
+    Cloudflare's limits; ``width_field``/``height_field`` work as usual and read nothing from Cloudflare."""
+
+    attr_class = CloudflareImageFieldFile
+    default_validators = [CloudflareImageValidator()]  # noqa: RUF012 - Django's class-level convention
+
+    def __init__(self, *args: Any, storage: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, storage=storage or select_storage, **kwargs)
+
+    def formfield(self, form_class: Any = None, choices_form_class: Any = None, **kwargs: Any) -> Any:
+        return super().formfield(form_class=form_class or CloudflareImageFormField, **kwargs)

@@ -1,0 +1,112 @@
+"""Cloudflare's upload limits as a Django validator, so a form shows what is wrong before anything is stored.
+
+``CloudflareImageValidator`` refuses what Cloudflare Images would refuse: files over 10 MB, images over 12,000
+px on a side or 100 megapixels, formats it does not take (the type is read from the bytes, never from the
+name), broken files, and SVGs with active content (scripts, event handlers, external references). The checks
+are the local emulator's, so development and production refuse the same files.
+
+It is on by default for every ``FileField``/``ImageField`` whose storage is the Cloudflare storage
+(``CloudflareImagesStorage`` or ``select_storage``, see ``cfvariants.django.apps``) and for
+``CloudflareImageField``; elsewhere add it yourself: ``validators=[CloudflareImageValidator()]``. A ModelForm
+(and so the admin) then shows the message on the field, and since the form is invalid nothing is saved, staged
+or uploaded. A file already stored is never read again (validating an unchanged row downloads nothing).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.utils.deconstruct import deconstructible
+
+from cfvariants.uploads.validation import ACCEPTED_FORMATS, UploadRejected, check_image_bytes
+
+__all__ = ["MAX_FILE_BYTES", "CloudflareImageValidator", "ImageFacts", "image_facts"]
+
+MAX_FILE_BYTES = 10 * 1024 * 1024  # Cloudflare's 10 MB, read as MiB like the API layer
+_FACTS = "_cfvariants_facts"
+
+
+@dataclass(frozen=True)
+class ImageFacts:
+    """What the validator found in a file: kept on the file so the storage records it without decoding again."""
+
+    format: str
+    content_type: str
+    width: int
+    height: int
+
+
+@deconstructible
+class CloudflareImageValidator:
+    """Refuse a new file Cloudflare Images would refuse, with a message that names the limit."""
+
+    def __init__(self, formats: tuple[str, ...] = ACCEPTED_FORMATS, max_bytes: int = MAX_FILE_BYTES) -> None:
+        self.formats = tuple(formats)
+        self.max_bytes = max_bytes
+
+    def __call__(self, value: Any) -> None:
+        if getattr(value, "_committed", False) is True:
+            return  # a stored file (an unchanged row): Cloudflare took it already, and reading it would download
+        file = getattr(value, "file", value)
+        size = getattr(value, "size", None)
+        if isinstance(size, int) and size > self.max_bytes:
+            raise ValidationError(
+                "The file is %(size)s MB; Cloudflare Images accepts files of at most %(limit)s MB.",
+                code="cloudflare_file_size",
+                params={"size": f"{size / 1024 / 1024:.1f}", "limit": f"{self.max_bytes / 1024 / 1024:g}"},
+            )
+        data = _read(file, self.max_bytes + 1)
+        if len(data) > self.max_bytes:
+            raise ValidationError(
+                "The file is larger than %(limit)s MB, the most Cloudflare Images accepts.",
+                code="cloudflare_file_size",
+                params={"limit": f"{self.max_bytes / 1024 / 1024:g}"},
+            )
+        try:
+            info = check_image_bytes(data, formats=self.formats)
+        except UploadRejected as exc:
+            raise ValidationError(str(exc), code="cloudflare_image") from None
+        facts = ImageFacts(info.format, info.content_type, info.width, info.height)
+        for holder in (file, value):
+            with contextlib.suppress(AttributeError):
+                setattr(holder, _FACTS, facts)
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, CloudflareImageValidator)
+            and other.formats == self.formats
+            and other.max_bytes == self.max_bytes
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.formats, self.max_bytes))
+
+
+def _read(file: Any, limit: int) -> bytes:
+    start = file.tell() if hasattr(file, "tell") else 0
+    try:
+        file.seek(0)
+        return bytes(file.read(limit))
+    finally:
+        file.seek(start)
+
+
+def image_facts(content: object) -> ImageFacts | None:
+    """What the validator recorded about ``content`` (or its ``.file``); else the pixel size from the header
+    (Pillow reads only the start of the file). ``None`` when neither says."""
+    for holder in (content, getattr(content, "file", None)):
+        facts = getattr(holder, _FACTS, None)
+        if isinstance(facts, ImageFacts):
+            return facts
+    from django.core.files.images import get_image_dimensions  # noqa: PLC0415
+
+    try:
+        width, height = get_image_dimensions(content)  # type: ignore[arg-type]
+    except (OSError, ValueError, TypeError):
+        return None
+    if not width or not height:
+        return None
+    return ImageFacts("", "", int(width), int(height))
