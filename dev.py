@@ -2,7 +2,11 @@
 """One entry point for developers and CI, needing nothing but Python (and root for system packages).
 
     python3 dev.py run      set up, then start the reference app on embedded defaults (no account, no network)
-    python3 dev.py test     set up (system packages too), then lint, type-check and run the whole test suite
+    python3 dev.py run --django [ADDR:PORT]
+                            the same for the example Django project (examples/django_app): migrate, then
+                            runserver and its run_huey worker together; Ctrl-C stops both
+    python3 dev.py test     set up (system packages too), then lint, type-check and run the whole test suite;
+                            then the Django tests again on Django 4.2 LTS (a second environment, .venv-django42)
     python3 dev.py bench    set up (with the peer libraries of the `bench` extra), then run the speed
                             measurements in benchmarks/ (`python3 dev.py bench core` runs one)
     python3 dev.py mutate   set up (with mutmut), then mutation-test the core one module at a time and print the
@@ -32,6 +36,13 @@ VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / "python"
 STAMP = VENV / ".cfvariants-stamp"
+EXAMPLE_DJANGO = ROOT / "examples" / "django_app"
+# The oldest Django supported (4.2 LTS): its own environment runs the Django tests again; the main one has 5.2.
+DJANGO_LTS = "Django==4.2.30"
+VENV_LTS = ROOT / ".venv-django42"
+PYTHON_LTS = VENV_LTS / ("Scripts" if os.name == "nt" else "bin") / "python"
+DJANGO_TESTS = ["tests/test_django_storage.py", "tests/test_django_tags.py", "tests/test_django_fields.py",
+                "tests/test_django_example.py"]  # fmt: skip
 
 # Debian packages the test suite needs: (package, a file it installs that proves it is there).
 SYSTEM_PACKAGES: list[tuple[str, str]] = [
@@ -44,9 +55,9 @@ def say(message: str) -> None:
     print(f"[dev] {message}", flush=True)
 
 
-def run(*args: str | Path, env: dict[str, str] | None = None) -> None:
+def run(*args: str | Path, env: dict[str, str] | None = None, cwd: Path = ROOT) -> None:
     command = [str(a) for a in args]
-    result = subprocess.run(command, cwd=ROOT, env=env, check=False)
+    result = subprocess.run(command, cwd=cwd, env=env, check=False)
     if result.returncode != 0:
         say(f"failed ({result.returncode}): {' '.join(command)}")
         sys.exit(result.returncode)
@@ -109,6 +120,27 @@ def pip_install(args: list[str]) -> None:
     say(f"installed in {time.monotonic() - started:.0f} s")
 
 
+def setup_django_lts() -> None:
+    """``.venv-django42``: cfvariants with the Django extra and the test tools, on Django 4.2 LTS (every other
+    pin as in constraints.txt)."""
+    if not PYTHON_LTS.exists():
+        say("creating .venv-django42")
+        venv.create(VENV_LTS, with_pip=True)
+    stamp = VENV_LTS / ".cfvariants-stamp"
+    wanted = fingerprint() + DJANGO_LTS
+    if stamp.exists() and stamp.read_text() == wanted:
+        return
+    say(f"installing cfvariants[django] with {DJANGO_LTS} into .venv-django42")
+    pins = [
+        line for line in (ROOT / "constraints.txt").read_text().splitlines() if not line.lower().startswith("django")
+    ]
+    constraints = VENV_LTS / "constraints.txt"
+    constraints.write_text("\n".join([*pins, DJANGO_LTS, ""]))
+    run(PYTHON_LTS, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-c", constraints,
+        "-e", ".[django,testing]", "pytest-asyncio", "hypothesis", "respx")  # fmt: skip
+    stamp.write_text(wanted)
+
+
 def apt_install(packages: list[str]) -> None:
     if not packages:
         return
@@ -136,12 +168,36 @@ def test(pytest_args: list[str]) -> None:
     run(PYTHON, "-m", "mypy")
     say("pytest")
     run(PYTHON, "-m", "pytest", *pytest_args)
+    if not pytest_args:
+        setup_django_lts()
+        say(f"pytest: the Django tests on {DJANGO_LTS}")
+        run(PYTHON_LTS, "-m", "pytest", "-q", "-p", "no:cacheprovider", *DJANGO_TESTS)
 
 
 def serve(args: list[str]) -> None:
     setup()
+    if "--django" in args:
+        serve_django([a for a in args if a != "--django"])
+        return
     say("starting the reference app (the first start draws its sample photos: a few seconds)")
     run(PYTHON, "-m", "flask_app", *args)
+
+
+def serve_django(args: list[str]) -> None:
+    """The example Django project in development mode: migrate, then ``runserver`` with ``run_huey`` beside it."""
+    env = dict(os.environ)
+    env.setdefault("ENV_NAME", "dev")
+    manage = [str(PYTHON), "manage.py"]
+    run(*manage, "migrate", "--noinput", env=env, cwd=EXAMPLE_DJANGO)
+    worker = subprocess.Popen([*manage, "run_huey", "--workers", "2", "--worker-type", "thread"], cwd=EXAMPLE_DJANGO,
+                              env=env)  # fmt: skip
+    try:
+        subprocess.run([*manage, "runserver", *(args or ["127.0.0.1:8000"])], cwd=EXAMPLE_DJANGO, env=env, check=False)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
 
 
 def bench(args: list[str]) -> None:

@@ -51,10 +51,14 @@ def production_env(
     return example_env(tmp_path / "site", overrides=overrides, **{**defaults, **variables})
 
 
-def dev_env(tmp_path: Path) -> dict[str, str]:
+def dev_env(tmp_path: Path, *, overrides: dict | None = None) -> dict[str, str]:
     """Development as the original app's .env had it: credentials left as 1Password references."""
     return example_env(
-        tmp_path / "site", ENV_NAME="dev", CF_IMG_TOKEN="op://dev/cf-img/token", CF_ACCT_ID="op://dev/cf-img/acct_id"
+        tmp_path / "site",
+        overrides=overrides,
+        ENV_NAME="dev",
+        CF_IMG_TOKEN="op://dev/cf-img/token",
+        CF_ACCT_ID="op://dev/cf-img/acct_id",
     )
 
 
@@ -115,6 +119,41 @@ def test_development_flow_needs_no_account(tmp_path: Path) -> None:
         assert decode(client.get(f"{base}{sources['avatar']}").content).size == (240, 240)  # declared in variants.toml
     media = tmp_path / "site" / "media" / "cfimages"
     assert media.is_dir()  # the images stayed on this machine, under MEDIA_ROOT
+
+
+def test_private_uploads_learn_their_generated_id(tmp_path: Path) -> None:
+    private = {"BACKEND": STORAGE, "OPTIONS": {"background": True, "require_signed_urls": True}}
+    env = migrated(dev_env(tmp_path, overrides={"STORAGES": {**BASE_STORAGES, "cloudflare_images": private}}))
+    original = photo()
+    with server(env, tmp_path / "web.log") as base, httpx.Client(timeout=60) as client:
+        response = upload(base, client, "Ada", "secret.jpg", original)
+        assert response.status_code == 302, response.text
+        page_path = response.headers["location"]
+        preview = image_sources(client.get(f"{base}{page_path}").text)["avatar"]
+        assert "?sig=" in preview and client.get(f"{base}{preview}").content == original
+        assert client.get(f"{base}{preview.split('?')[0]}").status_code == 404  # no signature, no preview
+        staged_name = _image_name(env)
+        assert re.fullmatch(r"avatars/\d{4}/\d{2}/[0-9a-f]{32}\.jpg", staged_name)
+        with worker(env, tmp_path / "huey.log"):
+            final = wait_for_state(base, client, page_path, "ready")
+        image_id = _image_name(env)
+        assert re.fullmatch(r"[0-9a-f-]{36}", image_id), image_id  # the worker wrote Cloudflare's id into the row
+        assert image_id in image_sources(final)["avatar"]
+        url = _shell(env, "from profiles.models import Profile; print(Profile.objects.get().image.url)")
+        assert f"/{image_id}/public?exp=" in url and "&sig=" in url  # private: the storage signs its URLs
+        width, height = decode(client.get(f"{base}{url}").content).size
+        assert width * 3 == height * 4  # the stored photo, through the public variant
+        assert client.get(f"{base}{url.split('?')[0]}").status_code == 403
+
+
+def _image_name(env: dict[str, str]) -> str:
+    return _shell(env, "from profiles.models import Profile; print(Profile.objects.get().image.name)")
+
+
+def _shell(env: dict[str, str], script: str) -> str:
+    result = manage(env, "shell", "-c", script)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[-1]  # Django 5.2 shell prints its auto-imports first
 
 
 # -- form errors: nothing staged, nothing stored --------------------------------------------------------------------
@@ -197,6 +236,16 @@ BASE_STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+WITHOUT_HUEY = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "cfvariants.django",
+    "profiles",
+]
 BAD_SETTINGS = [
     pytest.param({"CFVARIANTS": {"ACOUNT_HASH": "x"}}, {}, "cfvariants.E001", "did you mean 'ACCOUNT_HASH'", id="typo"),
     pytest.param({"CFVARIANTS": {"ACCOUNT_HASH": "has space"}}, {}, "cfvariants.E002", "", id="bad-hash"),
@@ -210,7 +259,7 @@ BAD_SETTINGS = [
         id="bad-options",
     ),
     pytest.param({}, {"CF_ACCT_ID": ""}, "cfvariants.E006", "CF_ACCT_ID", id="no-account"),
-    pytest.param({"HUEY": None}, {}, "cfvariants.E010", "run_huey", id="no-huey"),
+    pytest.param({"HUEY": None, "INSTALLED_APPS": WITHOUT_HUEY}, {}, "cfvariants.E010", "run_huey", id="no-huey"),
     pytest.param({"HUEY": {"name": "x"}}, {}, "cfvariants.W010", "immediate", id="immediate-mode"),
     pytest.param(
         {"CFVARIANTS": {"VARIANTS_FILE": "/nonexistent/variants.toml"}}, {}, "cfvariants.E020", "no such", id="variants"

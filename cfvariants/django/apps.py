@@ -13,9 +13,12 @@ Images what ``CloudflareImageField`` has:
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.apps import AppConfig, apps
 from django.db import models
 from django.db.models.fields.files import ImageFieldFile
+from django.db.models.signals import class_prepared
 
 
 class CFVariantsConfig(AppConfig):
@@ -31,18 +34,28 @@ class CFVariantsConfig(AppConfig):
 
 def upgrade_fields() -> int:
     """Give each file field on the Cloudflare storage the validator and file class; returns how many changed."""
+    return sum(upgrade_model(model) for model in apps.get_models())
+
+
+def upgrade_model(model: type[models.Model]) -> int:
     from .fields import CloudflareImageFieldFile  # noqa: PLC0415
     from .storage import is_cloudflare_storage  # noqa: PLC0415
     from .validators import CloudflareImageValidator  # noqa: PLC0415
 
     changed = 0
-    for model in apps.get_models():
-        for field in model._meta.get_fields():
-            if not isinstance(field, models.FileField) or not is_cloudflare_storage(field.storage):
-                continue
-            if not any(isinstance(v, CloudflareImageValidator) for v in field.validators):
-                field.validators.append(CloudflareImageValidator())  # the cached list: not in deconstruct()
-                changed += 1
-            if isinstance(field, models.ImageField) and field.attr_class is ImageFieldFile:  # type: ignore[attr-defined]
-                field.attr_class = CloudflareImageFieldFile  # type: ignore[attr-defined]  # a custom attr_class is the project's own: left alone
+    for field in model._meta.local_fields:
+        if not isinstance(field, models.FileField) or not is_cloudflare_storage(field.storage):
+            continue
+        if not any(isinstance(v, CloudflareImageValidator) for v in field.validators):
+            field.validators.append(CloudflareImageValidator())  # the cached list: not in deconstruct()
+            changed += 1
+        if isinstance(field, models.ImageField) and field.attr_class is ImageFieldFile:  # type: ignore[attr-defined]
+            field.attr_class = CloudflareImageFieldFile  # type: ignore[attr-defined]  # a custom one is left alone
     return changed
+
+
+def _prepared(sender: type[models.Model], **kwargs: Any) -> None:
+    upgrade_model(sender)
+
+
+class_prepared.connect(_prepared, dispatch_uid="cfvariants.upgrade_model")  # models imported after ready() too

@@ -53,6 +53,7 @@ from cfvariants.uploads import UploadRecord, UploadState, custom_id_for
 from cfvariants.uploads.records import is_upload_id
 
 from . import conf
+from ._compat import HAS_IS_NAME_AVAILABLE, available_name
 
 __all__ = [
     "CloudflareImagesStorage",
@@ -184,10 +185,14 @@ class CloudflareImagesStorage(Storage):
         if not self.store.custom_ids:
             return name
         limit = min(max_length, MAX_ID_LENGTH) if max_length else MAX_ID_LENGTH
+        if not HAS_IS_NAME_AVAILABLE:
+            return available_name(self, name, limit)
         return super().get_available_name(name, max_length=limit)
 
     def is_name_available(self, name: str, max_length: int | None = None) -> bool:
-        return not is_uuid(name) and super().is_name_available(name, max_length=max_length)
+        """Free, within ``max_length``, and not UUID-shaped (Cloudflare refuses UUIDs as custom ids)."""
+        exceeds = bool(max_length) and len(name) > (max_length or 0)
+        return not is_uuid(name) and not exceeds and not self.exists(name)
 
     # -- files ---------------------------------------------------------------------------------------------------
 

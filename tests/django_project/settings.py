@@ -32,3 +32,12 @@ CFVARIANTS = {
     "ACCOUNT_HASH": "ZWd9g1K7eljCn_KDTu_MWA",
     "SIGNING_KEY": "example-signing-key-123",
 }
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    # What select_storage() picks outside development (gallery/field_models.py uses it); made-up credentials.
+    "cloudflare_images": {
+        "BACKEND": "cfvariants.django.storage.CloudflareImagesStorage",
+        "OPTIONS": {"account_id": "0" * 32, "api_token": "tests-only-not-a-token"},
+    },
+}
