@@ -55,15 +55,16 @@ class RemoteImage(str):
 
 
 _CLOUDFLARE_STORAGE_MODULE = "cfvariants.django.storage"
-_CLOUDFLARE_STORAGE_CLASS = "CloudflareImagesStorage"
+_CLOUDFLARE_STORAGE_CHECK = "is_cloudflare_storage"
 
 
 def is_cloudflare_storage(storage: object) -> bool:
-    """Whether a Django storage is (an instance of) ``cfvariants.django.storage.CloudflareImagesStorage``. A
-    file can only be of that storage once its module is imported, so the core never imports Django for this."""
+    """Whether a Django storage keeps its files on Cloudflare Images (``CloudflareImagesStorage``, or what
+    ``select_storage`` returns: ``cfvariants.django.storage.is_cloudflare_storage``). A file can only be of
+    such a storage once that module is imported, so the core never imports Django for this."""
     module = sys.modules.get(_CLOUDFLARE_STORAGE_MODULE)
-    cls = getattr(module, _CLOUDFLARE_STORAGE_CLASS, None) if module is not None else None
-    return cls is not None and isinstance(storage, cls)
+    check = getattr(module, _CLOUDFLARE_STORAGE_CHECK, None) if module is not None else None
+    return check is not None and bool(check(storage))
 
 
 def image_ref(value: object) -> str | None:
@@ -78,8 +79,9 @@ def image_ref(value: object) -> str | None:
        may be a ``LocalImage``: a URL shown as it is (an upload still in the queue).
     4. ``value.image_id``.
     5. a Django file (``FieldFile``/``ImageFieldFile``: it has ``.storage``), decided by its storage: of the
-       Cloudflare Images storage, its ``.name`` (the image id); of any other storage (``FileSystemStorage``,
-       S3...), a ``RemoteImage`` of its ``.url``. An empty file means no image.
+       Cloudflare Images storage, its ``.name`` (the image id; ``storage.image_ref(name)`` when the storage has
+       it, which answers for background uploads: a ``LocalImage`` preview while they wait); of any other storage
+       (``FileSystemStorage``, S3...), a ``RemoteImage`` of its ``.url``. An empty file means no image.
     6. ``value.url``, then ``value.image_url`` (the first that is set): a delivery URL, or the URL or path of an
        image outside Cloudflare Images (a ``RemoteImage``); both empty means no image.
 
@@ -102,7 +104,8 @@ def image_ref(value: object) -> str | None:
     storage = getattr(value, "storage", None)
     if storage is not None and hasattr(value, "name"):
         if is_cloudflare_storage(storage):
-            return _checked(value, "name", value.name)
+            resolve = getattr(storage, "image_ref", None)  # a background upload: its final id, or its preview
+            return _checked(value, "name", resolve(value.name) if resolve is not None and value.name else value.name)
         if not value.name:
             return None
         url = _checked(value, "url", getattr(value, "url", None))

@@ -107,7 +107,7 @@ def test_files_of_the_cloudflare_storage_give_their_name(monkeypatch: pytest.Mon
         pass
 
     module = types.ModuleType("cfvariants.django.storage")
-    module.CloudflareImagesStorage = CloudflareImagesStorage  # type: ignore[attr-defined]
+    module.is_cloudflare_storage = lambda storage: isinstance(storage, CloudflareImagesStorage)  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "cfvariants.django.storage", module)
 
     class Subclass(CloudflareImagesStorage):

@@ -273,9 +273,9 @@ class CloudflareImagesStorage(Storage):
             raise ValueError("The name must be given to delete().")
         record = self.upload_record(name)
         if record is not None and record.state is not UploadState.READY:
-            from .uploads import get_store  # noqa: PLC0415
+            from .uploads import get_queue  # noqa: PLC0415
 
-            get_store().delete(record.id)
+            get_queue().discard(record.id)  # the row let go of it: a person's decision, so its bytes go too
             return
         self.store.delete(self._image_id(name, record))
 
