@@ -69,9 +69,9 @@ def walk_storage(storage: Storage, path: str = "") -> Iterator[str]:
 
 
 def _check_source(storage: Storage) -> None:
-    from cfvariants.django.storage import CloudflareImagesStorage  # noqa: PLC0415 - only to refuse it
+    from cfvariants.django.storage import is_cloudflare_storage  # noqa: PLC0415 - only to refuse it
 
-    if isinstance(storage, CloudflareImagesStorage):
+    if is_cloudflare_storage(storage):  # CloudflareImagesStorage, or select_storage()'s
         raise MigrationSetupError(
             "the source storage is Cloudflare Images already; name the storage the files are in now "
             "(e.g. --from-storage default)"
