@@ -36,7 +36,6 @@ def example_env(data_dir: Path, *, overrides: Mapping[str, Any] | None = None, *
         PYTHONUNBUFFERED="1",
     )
     env.update(variables)
-    data_dir.mkdir(parents=True, exist_ok=True)
     return env
 
 

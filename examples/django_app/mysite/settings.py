@@ -10,6 +10,7 @@ from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("EXAMPLE_DATA_DIR", BASE_DIR / "var"))  # database, media, huey queue
+DATA_DIR.mkdir(parents=True, exist_ok=True)  # SQLite (the database, huey) creates files, not directories
 
 ENV_NAME = os.environ.get("ENV_NAME", "dev")
 DEBUG = os.environ.get("DJANGO_DEBUG", "1" if ENV_NAME == "dev" else "0") == "1"
