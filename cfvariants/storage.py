@@ -42,6 +42,7 @@ from .client.errors import ValidationError
 from .delivery import Delivery, Variant
 from .errors import SettingsError
 from .imaging import with_placeholder_metadata
+from .layouts import HEIGHT_KEY, WIDTH_KEY  # the original's pixel size in metadata: layouts read what we record
 from .segments import keyword_options
 from .templating import DEFAULT_SIGNED_EXPIRES_IN
 
@@ -49,9 +50,6 @@ __all__ = ["HEIGHT_KEY", "SIZE_KEY", "WIDTH_KEY", "FileSource", "ImageStore"]
 
 SIZE_KEY = "cfv_size"
 """The metadata key under which ``ImageStore.save`` records the original's size in bytes."""
-WIDTH_KEY = "cfv_width"
-HEIGHT_KEY = "cfv_height"
-"""Metadata keys for the original's pixel size, recorded by the Django storage (``dimensions()`` reads them)."""
 
 FileSource = str | os.PathLike[str] | bytes | bytearray | memoryview | IO[bytes]
 
