@@ -69,11 +69,12 @@ _uploads: DirectUploads | None = None
 
 
 def _client() -> ImagesClient:
-    from .storage import CloudflareImagesStorage, select_storage  # noqa: PLC0415 - storage imports conf lazily
+    from .storage import background_target  # noqa: PLC0415 - storage imports conf lazily
 
-    storage = select_storage()
-    if not isinstance(storage, CloudflareImagesStorage):
-        raise ImproperlyConfigured("direct uploads need the Cloudflare storage (select_storage())")
+    try:
+        storage = background_target()  # the storage select_storage() picks, resolved now
+    except ImproperlyConfigured as exc:
+        raise ImproperlyConfigured(f"direct uploads need the Cloudflare storage (select_storage()): {exc}") from None
     return storage.store.client
 
 
