@@ -10,12 +10,21 @@ from werkzeug.datastructures import FileStorage
 
 from cfvariants.client.errors import CloudflareImagesError
 from cfvariants.flask import get_state
-from cfvariants.uploads import UploadQueue, UploadRecord, UploadRejected, UploadsError, UploadState, UploadTooLarge
+from cfvariants.uploads import (
+    StorageFull,
+    UploadQueue,
+    UploadRecord,
+    UploadRejected,
+    UploadsError,
+    UploadState,
+    UploadTooLarge,
+)
 
 from .limits import file_too_large_message
 from .profiles import ProfileStore
 
 __all__ = ["gallery"]
+
 
 gallery = Blueprint("gallery", __name__)
 log = logging.getLogger("flask_app")
@@ -92,6 +101,10 @@ def upload() -> Any:
         record = _queue().submit(file.stream, filename=file.filename, private=private, context={"title": title})
     except UploadRejected as exc:
         return _refused(file.filename, str(exc), 400, form)
+    except StorageFull as exc:  # the server's problem, not the uploader's: say so, log where (not shown)
+        log.error("upload refused: %s", exc)
+        message = "The server cannot take files right now (its storage is full). Please try again later."
+        return render_template("upload.html", error=message, **form), 503
     except UploadTooLarge:
         return _refused(file.filename, file_too_large_message(max_mb), 413, form)
     except UploadsError as exc:  # e.g. a file name that is empty once cleaned

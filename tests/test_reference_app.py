@@ -192,6 +192,26 @@ def test_a_failed_upload_is_shown_with_its_reason_and_a_retry_button(app: Flask)
     assert queue_of(app).store.get(record.id).state is UploadState.READY
 
 
+def test_a_full_disk_is_a_503_that_names_no_path_and_keeps_nothing(
+    app: Flask, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    client = app.test_client()
+    token = csrf(client)
+
+    def disk_full(fd: int) -> None:  # the kernel reports the full disk when the data is flushed
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("cfvariants.uploads.records.os.fsync", disk_full)
+    form = {"csrf_token": token, "file": (io.BytesIO(imagegen.photo_jpeg(200_000)), "a.jpg")}
+    response = client.post("/upload", data=form, content_type="multipart/form-data")
+    assert response.status_code == 503
+    assert "storage is full" in response.text and "/var/" not in response.text and "staging" not in response.text
+    assert "no space left on the disk holding" in caplog.text  # the operator learns where
+    monkeypatch.undo()
+    assert queue_of(app).store.recent() == [] and queue_of(app).store.staged_ids() == []
+    assert list((app.extensions["app_settings"].uploads_dir / "staging").iterdir()) == []  # no .part either
+
+
 def test_uploads_blocked_by_refused_credentials_are_shown_and_resume_on_retry(app: Flask) -> None:
     from huey import MemoryHuey
 

@@ -19,6 +19,7 @@ from cfvariants.emulator import Emulator
 from cfvariants.layouts import Original
 from cfvariants.uploads import (
     MARKER_KEY,
+    StorageFull,
     UploadQueue,
     UploadRecords,
     UploadRejected,
@@ -117,7 +118,7 @@ def test_a_full_disk_while_writing_raises_uploads_error_naming_the_disk(
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr("cfvariants.uploads.records.os.fsync", disk_full)
-    with pytest.raises(UploadsError, match="no space left on the disk holding /") as info:
+    with pytest.raises(StorageFull, match="no space left on the disk holding /") as info:
         store.stage(imagegen.photo_jpeg(300_000), filename="big.jpg", content_type="image/jpeg")
     assert "was not kept" in str(info.value)
     monkeypatch.undo()
@@ -407,3 +408,25 @@ def test_a_real_consumer_uploads_everything_exactly_once(
     assert staged_files(queue.store) == []
     private = [queue.store.get(r.id) for r in records if r.private]
     assert all(cf_client.get(p.image_id or "").require_signed_urls for p in private)
+
+
+def test_redis_out_of_memory_raises_uploads_error_and_keeps_nothing(redis_url: str) -> None:
+    from redis import Redis
+
+    from cfvariants.uploads import RedisUploadStore
+
+    store = RedisUploadStore(redis_url)
+    kept = store.stage(JPEG, filename="a.jpg", content_type="image/jpeg")
+    admin = Redis.from_url(redis_url)
+    used = int(admin.info("memory")["used_memory"])
+    admin.config_set("maxmemory", str(used + 64 * 1024))  # room for a little more, not for a photo
+    admin.config_set("maxmemory-policy", "noeviction")
+    try:
+        with pytest.raises(StorageFull, match="Redis is out of memory") as info:
+            store.stage(imagegen.photo_jpeg(400_000), filename="big.jpg", content_type="image/jpeg")
+        assert "the upload was not kept" in str(info.value)
+    finally:
+        admin.config_set("maxmemory", "0")
+        admin.close()
+    assert store.staged_ids() == [kept.id] and [r.id for r in store.recent()] == [kept.id]
+    store.close()

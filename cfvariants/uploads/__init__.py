@@ -6,7 +6,7 @@ from cfvariants.uploads import UploadQueue, huey_from_url, store_from_url
 from .control import UploadStats
 from .hueyconf import huey_from_url, store_from_url
 from .queue import ReconcileReport, UploadQueue
-from .records import Block, UploadRecord, UploadRecords, UploadsError, UploadState, UploadTooLarge
+from .records import Block, StorageFull, UploadRecord, UploadRecords, UploadsError, UploadState, UploadTooLarge
 from .sqlite_store import UploadStore
 from .validation import ACCEPTED_FORMATS, UploadRejected, check_image_file
 from .worker import MARKER_KEY, Outcome, classify, custom_id_for, process
@@ -18,6 +18,7 @@ __all__ = [
     "Outcome",
     "ReconcileReport",
     "RedisUploadStore",
+    "StorageFull",
     "UploadQueue",
     "UploadRecord",
     "UploadRecords",

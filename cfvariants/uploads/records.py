@@ -33,13 +33,18 @@ from typing import IO, Any, Protocol
 from cfvariants.errors import CFVariantsError
 from cfvariants.refs import LocalImage
 
-__all__ = ["Block", "UploadRecord", "UploadRecords", "UploadState", "UploadTooLarge", "UploadsError"]
+__all__ = ["Block", "StorageFull", "UploadRecord", "UploadRecords", "UploadState", "UploadTooLarge", "UploadsError"]
 
 _CHUNK = 1 << 20
 
 
 class UploadsError(CFVariantsError):
     """An upload cannot be staged or found; the message says why in words a person can act on."""
+
+
+class StorageFull(UploadsError):
+    """The upload store has no room (a full disk, a quota, Redis out of memory): nothing was kept. The message
+    names the disk or the server, for the operator; it is not the uploader's fault (a web app answers 503)."""
 
 
 class UploadTooLarge(UploadsError):
@@ -237,4 +242,4 @@ def disk_errors(directory: Path) -> Iterator[None]:
         if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
             raise
         where = os.fspath(directory)
-        raise UploadsError(f"no space left on the disk holding {where}; the upload was not kept") from exc
+        raise StorageFull(f"no space left on the disk holding {where}; the upload was not kept") from exc

@@ -27,7 +27,16 @@ from typing import IO, Any
 from redis import Redis
 from redis.exceptions import OutOfMemoryError
 
-from .records import Block, UploadRecord, UploadsError, UploadState, is_upload_id, receive, record_from_values
+from .records import (
+    Block,
+    StorageFull,
+    UploadRecord,
+    UploadsError,
+    UploadState,
+    is_upload_id,
+    receive,
+    record_from_values,
+)
 
 __all__ = ["RedisUploadStore"]
 
@@ -195,7 +204,7 @@ class RedisUploadStore:
                 raise UploadsError(f"upload {upload_id!r} already exists")
         except OutOfMemoryError as exc:
             self._forget_bytes(upload_id)
-            raise UploadsError(
+            raise StorageFull(
                 f"Redis is out of memory ({self!r}); the upload was not kept (raise maxmemory or let the queue drain)"
             ) from exc
         except BaseException:

@@ -22,6 +22,7 @@ from cfvariants._sqlite import connect
 from .records import (
     KEPT_STATES,
     Block,
+    StorageFull,
     UploadRecord,
     UploadsError,
     UploadState,
@@ -406,4 +407,4 @@ def _disk_full(root: Path) -> Iterator[None]:
     except sqlite3.OperationalError as exc:
         if "full" not in str(exc):
             raise
-        raise UploadsError(f"no space left on the disk holding {os.fspath(root)}; the upload was not kept") from exc
+        raise StorageFull(f"no space left on the disk holding {os.fspath(root)}; the upload was not kept") from exc
