@@ -95,10 +95,11 @@ class UploadOptions:
 
 class Streak:
     """Counts files in a row whose upload could not connect at all; at ``UNREACHABLE_LIMIT`` it raises
-    ``Unreachable``. One per run, shared by its workers (one event loop, no races)."""
+    ``Unreachable`` and keeps it in ``stopped``. One per run, shared by its workers (one event loop, no races)."""
 
     def __init__(self) -> None:
         self.count = 0
+        self.stopped: Unreachable | None = None
 
     async def run(self, upload: Awaitable[FileResult]) -> FileResult:
         try:
@@ -106,7 +107,8 @@ class Streak:
         except _NoConnection as failure:
             self.count += 1
             if self.count >= UNREACHABLE_LIMIT:
-                raise Unreachable(failure.error) from None
+                self.stopped = Unreachable(failure.error)
+                raise self.stopped from None
             return failure.result
         self.count = 0
         return result
@@ -131,9 +133,15 @@ async def upload_all(
 
     async def worker() -> None:
         for found in files:  # shared iterator: each worker takes the next file (one thread, no races)
+            if streak.stopped is not None:
+                return  # unreachable: take no more files; uploads in flight elsewhere finish and are reported
             if isinstance(found, Ignored):
                 continue
-            on_result(await streak.run(upload_one(client, found, options)))
+            try:
+                result = await streak.run(upload_one(client, found, options))
+            except Unreachable:
+                return
+            on_result(result)
 
     try:
         async with asyncio.TaskGroup() as group:
@@ -141,6 +149,8 @@ async def upload_all(
                 group.create_task(worker())
     except BaseExceptionGroup as group_error:
         raise first_error(group_error) from None
+    if streak.stopped is not None:
+        raise streak.stopped
 
 
 def first_error(group_error: BaseExceptionGroup[BaseException]) -> BaseException:
