@@ -151,7 +151,7 @@ def test_an_unreachable_api_stops_the_run_with_one_line(cli: CLI, cf_emulator: E
     assert result.exit_code == 2
     errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
     assert len(errors) == 1 and "the Cloudflare API cannot be reached (ConnectError" in errors[0]
-    assert "stopped after 3 files in a row could not connect" in errors[0] and "CF_API_BASE" in errors[0]
+    assert "stopped after 3 files in a row got no answer" in errors[0] and "CF_API_BASE" in errors[0]
     assert result.stderr.count("failed    ") < 3  # not one error per file
     assert stored(cf_emulator) == {}
 

@@ -64,7 +64,7 @@ PATH_KEY = "cfv_path"
 """Metadata key of the file's path relative to its root (only without custom ids, where the id is not the path)."""
 RESERVED_KEYS = frozenset({HASH_KEY, PATH_KEY, "cfv_upload"})
 UNREACHABLE_LIMIT = 3
-"""Connection failures in a row (each after the client's own retries) that stop the run."""
+"""Files in a row that got no answer at all (each after the client's own retries) that stop the run."""
 
 
 class Unreachable(Exception):
@@ -76,7 +76,8 @@ class Unreachable(Exception):
 
 
 class _NoConnection(Exception):
-    """One file's upload could not connect at all (nothing was sent)."""
+    """One file got no answer from the API at all (the connection failed, dropped or timed out, after the
+    client's retries); ``result`` is its failure."""
 
     def __init__(self, result: FileResult, error: TransportError) -> None:
         self.result = result
@@ -94,7 +95,7 @@ class UploadOptions:
 
 
 class Streak:
-    """Counts files in a row whose upload could not connect at all; at ``UNREACHABLE_LIMIT`` it raises
+    """Counts files in a row that got no answer from the API at all; at ``UNREACHABLE_LIMIT`` it raises
     ``Unreachable`` and keeps it in ``stopped``. One per run, shared by its workers (one event loop, no races)."""
 
     def __init__(self) -> None:
@@ -202,10 +203,8 @@ async def upload_one(client: AsyncImagesClient, found: UploadItem | Rejected, op
                 return await _already_there(client, shown, size, taken, digest, options)
     except AuthenticationError:
         raise
-    except TransportError as exc:
+    except TransportError as exc:  # no answer at all (refused, reset, timed out): counted by ``Streak``
         result = FileResult(shown, "failed", size, image_id=custom_id, reason=one_line(str(exc)))
-        if exc.maybe_applied:
-            return result
         raise _NoConnection(result, exc) from None
     except CloudflareImagesError as exc:
         return FileResult(shown, "failed", size, image_id=custom_id, reason=one_line(str(exc)))

@@ -158,7 +158,7 @@ def unreachable_error(exc: Unreachable) -> ConfigurationError:
     """The one error line of a run stopped because the API could not be reached."""
     return ConfigurationError(
         f"the Cloudflare API cannot be reached ({exc.error.cause}: {exc.error.detail or 'no answer'}); stopped "
-        f"after {UNREACHABLE_LIMIT} files in a row could not connect. Check the network and CF_API_BASE, then "
+        f"after {UNREACHABLE_LIMIT} files in a row got no answer. Check the network and CF_API_BASE, then "
         "run the same command again: it resumes"
     )
 
