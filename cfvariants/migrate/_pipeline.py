@@ -132,6 +132,8 @@ def run_pipeline(
             try:
                 future.result(timeout=_POLL)
                 return
+            except concurrent.futures.CancelledError:  # the loop stopped (an error ends the run) before taking it
+                return
             except TimeoutError:
                 if not loop.thread.is_alive():
                     future.cancel()
