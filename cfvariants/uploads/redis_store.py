@@ -213,7 +213,9 @@ class RedisUploadStore:
         return self.get(upload_id)
 
     def _forget_bytes(self, upload_id: str) -> None:
-        with self.redis.pipeline(transaction=True) as pipe:
+        """Drop staged bytes that have no record. Not a MULTI: Redis refuses transactions when out of memory,
+        and this is what runs then; plain DEL and ZREM are allowed."""
+        with self.redis.pipeline(transaction=False) as pipe:
             pipe.delete(self._key("d", upload_id))
             pipe.zrem(self._key("staging"), upload_id)
             pipe.execute()
