@@ -101,17 +101,23 @@ class Streak:
     def __init__(self) -> None:
         self.count = 0
         self.stopped: Unreachable | None = None
+        self._started = 0
+        self._last_failed = -1
 
     async def run(self, upload: Awaitable[FileResult]) -> FileResult:
+        ticket = self._started  # a success resets the count only if it started after the last failure
+        self._started += 1
         try:
             result = await upload
         except _NoConnection as failure:
             self.count += 1
+            self._last_failed = max(self._last_failed, ticket)
             if self.count >= UNREACHABLE_LIMIT:
                 self.stopped = Unreachable(failure.error)
                 raise self.stopped from None
             return failure.result
-        self.count = 0
+        if ticket > self._last_failed:
+            self.count = 0
         return result
 
 
