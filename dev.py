@@ -5,8 +5,9 @@
     python3 dev.py run --django [ADDR:PORT]
                             the same for the example Django project (examples/django_app): migrate, then
                             runserver and its run_huey worker together; Ctrl-C stops both
-    python3 dev.py test     set up (system packages too), then lint, type-check and run the whole test suite;
-                            then the Django tests again on Django 4.2 LTS (a second environment, .venv-django42)
+    python3 dev.py test     set up (system packages too), then lint, type-check, build the documentation
+                            (mkdocs build --strict) and run the whole test suite, the examples of README.md and
+                            docs/ included; then the Django tests again on Django 4.2 LTS (.venv-django42)
     python3 dev.py bench    set up (with the peer libraries of the `bench` extra), then run the speed
                             measurements in benchmarks/ (`python3 dev.py bench core` runs one)
     python3 dev.py mutate   set up (with mutmut), then mutation-test the core one module at a time and print the
@@ -27,6 +28,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import venv
 from pathlib import Path
@@ -166,12 +168,22 @@ def test(pytest_args: list[str]) -> None:
     run(PYTHON, "-m", "ruff", "format", "--check", "--quiet", ".")
     say("mypy")
     run(PYTHON, "-m", "mypy")
+    build_docs()
     say("pytest")
     run(PYTHON, "-m", "pytest", *pytest_args)
     if not pytest_args:
         setup_django_lts()
         say(f"pytest: the Django tests on {DJANGO_LTS}")
         run(PYTHON_LTS, "-m", "pytest", "-q", "-p", "no:cacheprovider", *DJANGO_TESTS)
+
+
+def build_docs() -> None:
+    """``mkdocs build --strict`` into a temporary directory: a broken link, a missing page or an API reference
+    entry that no longer resolves fails the build. Offline: the theme loads no web fonts (``font: false``)."""
+    say("mkdocs build --strict")
+    env = dict(os.environ, NO_MKDOCS_2_WARNING="1")  # mkdocs-material's notice about its successor, not a problem
+    with tempfile.TemporaryDirectory(prefix="cfvariants-site-") as site:
+        run(BIN / "mkdocs", "build", "--strict", "--quiet", "--site-dir", site, env=env)
 
 
 def serve(args: list[str]) -> None:

@@ -3,7 +3,7 @@ how long uploads stay stranded when a consumer is stopped (SIGTERM) or killed (S
 
     python3 dev.py bench recipe        (or: .venv/bin/python benchmarks/bench_recipe.py [--quick])
 
-Everything runs as the README's recipe says (``tests/recipe_harness.py``): a Redis with AOF, ``cfvariants
+Everything runs as the docs' recipe says (``tests/recipe_harness.py``): a Redis with AOF, ``cfvariants
 emulator`` standing in for Cloudflare, gunicorn with 2 web workers, consumers with 4 threads each, camera-like
 photos of 0.1 to 2 MB posted through the form by 4 clients. The floor is the same photos uploaded straight to the
 same emulator with 8 threads (no web app, no queue): the recipe's throughput is shown as a fraction of it, cold

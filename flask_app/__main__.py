@@ -5,7 +5,7 @@
 The worker is the library's consumer in a child process (``cfvariants-worker flask_app.tasks.huey``), exactly
 what a production deployment runs. Ctrl-C or SIGTERM stops both: the worker finishes or hands back the uploads it
 holds, and it also stops by itself if this process is killed, so none is left behind. For production use
-gunicorn and separate workers (README).
+gunicorn and separate workers (docs/uploads.md, "Production recipe").
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The README's production recipe, run for real on this machine: a Redis with AOF, the emulator standing in for
+"""The docs' production recipe, run for real on this machine: a Redis with AOF, the emulator standing in for
 Cloudflare (``cfvariants emulator``), gunicorn serving ``flask_app:create_app()`` and ``cfvariants-worker``
 consumers, every process started from a directory that is not the repository and configured only through the
 environment the recipe documents. Used by ``tests/test_production_recipe.py`` and ``benchmarks/bench_recipe.py``.

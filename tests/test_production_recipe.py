@@ -1,4 +1,4 @@
-"""The README's production recipe end to end: gunicorn, two ``cfvariants-worker`` consumers, a real Redis with
+"""The docs' production recipe end to end: gunicorn, two ``cfvariants-worker`` consumers, a real Redis with
 AOF, the emulator standing in for Cloudflare, 200 camera-like uploads through the form. Mid-run one consumer gets
 SIGTERM (what every deploy sends) and the other SIGKILL; both are restarted, and every upload ends ready exactly
 once within 90 s of the restart. Throughput and stranded time are measured by ``benchmarks/bench_recipe.py``."""
