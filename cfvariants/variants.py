@@ -64,8 +64,8 @@ class VariantsError(CFVariantsError):
 
 
 class VariantSpec(BaseModel):
-    """One declared named variant (reference §3): resize box, fit, metadata, and whether private images may be
-    served through it without a signature."""
+    """One declared named variant (an id of 1-99 letters and digits, at most 100 per account): resize box, fit,
+    metadata, and whether private images may be served through it without a signature."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 

@@ -49,7 +49,7 @@ OPERATIONS: dict[str, list[tuple[str, str]]] = {
         ("put", "/images/v1/keys/{signing_key_name}"),
         ("delete", "/images/v1/keys/{signing_key_name}"),
     ],
-    # Absent from Cloudflare's schema (docs only, reference §5 and §7): GET/PATCH /images/v1/config and
+    # Absent from Cloudflare's schema (documented only): GET/PATCH /images/v1/config and
     # GET /images/v1/batch_token. These fixtures follow the documented examples and are checked against the
     # common envelope only.
     "config": [],
@@ -72,7 +72,8 @@ def _patched(document: dict[str, Any]) -> dict[str, Any]:
     del direct["id"]["maxLength"]
     # Continuation tokens: maxLength 32, yet the schema's example token has 43 characters.
     del schemas["images_images_list_continuation_token"]["maxLength"]
-    # Variant ids and key names: "^[a-zA-Z0-9]$" allows exactly one character (reference §3); meant "+".
+    # Variant ids and key names: "^[a-zA-Z0-9]$" allows exactly one character (a schema defect: ids of up to 99
+    # letters and digits are documented); meant "+".
     schemas["images_image_variant_identifier"]["pattern"] = "^[a-zA-Z0-9]+$"
     schemas["images_signing_key_identifier"]["pattern"] = "^[a-zA-Z0-9]+$"
     # Error codes: "minimum: 1000", yet the API's rate-limit answer is code 971 ("Please wait and consider

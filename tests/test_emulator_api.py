@@ -1,4 +1,4 @@
-"""The emulator's REST API, in-process: every endpoint of reference §5, its rules and its error shapes."""
+"""The emulator's REST API, in-process: every Cloudflare Images endpoint, its rules and its error shapes."""
 
 from __future__ import annotations
 

@@ -13,7 +13,8 @@ from pydantic import SecretStr
 from cfvariants import Delivery, SigningError, SigningKey, sign_url, verify
 from cfvariants.signing import expiry, signature_problem
 
-# Reference §4 worked example.
+# The worked example of Cloudflare's signing procedure (computed independently with Python's hmac and Node's
+# WebCrypto): this key, hash and image id with exp=1767225600 give SIG.
 KEY = "example-signing-key-123"
 HASH = "ZWd9g1K7eljCn_KDTu_MWA"
 ID = "083eb7b2-5392-4565-b69e-aff66acddd00"
@@ -68,8 +69,8 @@ def test_signature_matches_an_independent_hmac_of_the_encoded_path(image_id: str
 
 
 def test_custom_domain_signs_the_full_pathname() -> None:
-    # The documented procedure applied literally: the message is the pathname, prefix included (reference §4
-    # lists which path the edge checks on custom domains as unconfirmed).
+    # The documented procedure applied literally: the message is the pathname, prefix included (which path the
+    # edge checks on custom domains is not confirmed by Cloudflare's docs).
     cf = Delivery(HASH, signing_key=KEY, domain="img.example.com")
     url = cf.signed_url(ID, "public", expires_at=EXP)
     message = f"/cdn-cgi/imagedelivery/{HASH}/{ID}/public?exp={EXP}"

@@ -26,7 +26,8 @@ __all__ = [
 IMAGE_EXTENSIONS = frozenset(
     {".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".gif", ".webp", ".avif", ".heic", ".heif", ".svg"}
 )
-"""Extensions taken as images without looking inside (the formats Cloudflare Images accepts, reference §6)."""
+"""Extensions taken as images without looking inside (the formats Cloudflare Images accepts: JPEG,
+PNG, GIF, WebP, AVIF, SVG and HEIC; its docs disagree on whether HEIC and AVIF input are available to every account)."""
 
 _SNIFF_BYTES = 512
 _HASH_CHUNK = 1024 * 1024

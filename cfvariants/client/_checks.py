@@ -1,4 +1,6 @@
-"""Checks that refuse input Cloudflare is known to reject, before any byte is sent (reference §5-§7).
+"""Checks that refuse input Cloudflare is known to reject, before any byte is sent: its documented limits (10 MB files,
+1,024-byte metadata, custom ids, direct-upload expiry of 2 minutes to 6 hours, ``per_page`` of 10 to 10,000, list v2
+filters).
 
 Each check names the bad part and the rule. Image-id shape rules reuse the core's ``encode_image_id`` (the same
 rules keep ids usable in delivery URLs); what is specific to the API (no UUID-shaped custom ids, no private

@@ -1,4 +1,5 @@
-"""Every Images endpoint of reference §5 as a ``Call``: validated arguments in, one request out.
+"""Every Cloudflare Images API endpoint (images, variants, signing keys, stats, config, batch token) as a
+``Call``: validated arguments in, one request out.
 
 Paths are relative to ``/accounts/<account id>`` (the client adds it, except on the batch host); ids are
 percent-encoded in full. Argument checks raise ``ValidationError`` here, before anything is sent.
@@ -270,8 +271,8 @@ def update_config(
     browser_ttl: int | None = None,
     preserve_content_credentials: bool | None = None,
 ) -> Call[AccountConfig]:
-    # Docs only (reference §2, §6): PATCH with any of the three fields; the response body is not documented,
-    # so what Cloudflare returns is laid over what was sent.
+    # Documented, but absent from Cloudflare's OpenAPI schema: PATCH with any of the three fields; the response
+    # body is not documented, so what Cloudflare returns is laid over what was sent.
     body: dict[str, Any] = {}
     if flexible_variants is not None:
         body["flexible_variants"] = _flag("flexible_variants", flexible_variants)
@@ -289,7 +290,7 @@ def _config_after(result: Any, context: Context, *, sent: dict[str, Any]) -> Acc
 
 
 def batch_token() -> Call[BatchToken]:
-    # Docs only (reference §5, "Batch API"): GET, result {"token", "expiresAt"}.
+    # Documented (the Batch API), absent from the OpenAPI schema: GET, result {"token", "expiresAt"}.
     return Call(Request("GET", "/images/v1/batch_token"), rq.batch_token_result)
 
 

@@ -101,7 +101,8 @@ class Call(Generic[T]):
 
 
 def segment(value: str) -> str:
-    """A path segment, percent-encoded in full: a custom id's ``/`` becomes ``%2F`` (reference §1)."""
+    """A path segment, percent-encoded in full: a custom id's ``/`` becomes ``%2F`` (Cloudflare's docs ask
+    for ids encoded in full in API paths, and its SDK sends ``%2F``)."""
     return quote(value, safe="")
 
 

@@ -1,4 +1,5 @@
-"""Metadata filters for list v2: ``meta.<field>[<op>]=<value>`` query parameters (reference §7).
+"""Metadata filters for list v2: ``meta.<field>[<op>]=<value>`` query parameters (documented by Cloudflare after its
+2024 OpenAPI schema: ops eq, eq:string, eq:number, eq:boolean, gt, gte, lt, lte, in, in:string, in:number).
 
 ``MetaFilter("status", "eq", "active")`` is one condition; a plain mapping ``{"status": "active", "stars": 5}``
 means equality, typed from the Python value (``eq:string``, ``eq:number``, ``eq:boolean``), and a list or tuple
