@@ -9,7 +9,9 @@
                             (mkdocs build --strict) and run the whole test suite, the examples of README.md and
                             docs/ included; then the Django tests again on Django 4.2 LTS (.venv-django42)
     python3 dev.py bench    set up (with the peer libraries of the `bench` extra), then run the speed
-                            measurements in benchmarks/ (`python3 dev.py bench core` runs one)
+                            measurements in benchmarks/ (`python3 dev.py bench core` runs one) and copy the
+                            tables they write to benchmarks/results/ into docs/performance.md (`--docs`: only
+                            that; `--quick`: a short run, not written)
     python3 dev.py mutate   set up (with mutmut), then mutation-test the core one module at a time and print the
                             kill rate per module (`python3 dev.py mutate cfvariants.signing`: one module; slow,
                             not part of CI)
@@ -213,12 +215,17 @@ def serve_django(args: list[str]) -> None:
 
 
 def bench(args: list[str]) -> None:
-    setup(("dev", "bench"))
-    scripts = sorted((ROOT / "benchmarks").glob("bench_*.py"))
-    chosen = [s for s in scripts if not args or any(a in s.name for a in args)]
-    for script in chosen:
-        say(f"benchmark {script.name}")
-        run(PYTHON, script)
+    """Run the benchmarks (all, or those whose name contains an argument), then copy the tables they wrote to
+    benchmarks/results/ into docs/performance.md; ``--docs`` only copies."""
+    if args != ["--docs"]:
+        setup(("dev", "bench"))
+        scripts = sorted((ROOT / "benchmarks").glob("bench_*.py"))
+        names, flags = [a for a in args if not a.startswith("-")], [a for a in args if a.startswith("-")]
+        for script in [s for s in scripts if not names or any(name in s.name for name in names)]:
+            say(f"benchmark {script.name}")
+            run(PYTHON, script, *flags)
+    say("docs/performance.md from benchmarks/results/")
+    run(sys.executable, ROOT / "benchmarks" / "_results.py")
 
 
 # Modules whose mutation score `dev.py mutate` reports by default: the pure core.

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from _results import publish
 from PIL import Image as PILImage
 
 from cfvariants.client import AsyncImagesClient
@@ -217,6 +218,12 @@ def main() -> None:
             f"  peak traced memory, concurrency 32: 100 files {small / 1024:.0f} KiB, 500 files {large / 1024:.0f} KiB"
         )
         print(f"    500/100 = {growth:.2f}x ({verdict}); kept after the run: {small_kept} and {large_kept} bytes")
+        table = [[f"concurrency {level}", f"{rates[level]:.1f}", ""] for level in levels]
+        memory = f"{growth:.2f}× ({large / 1024:.0f} / {small / 1024:.0f} KiB)"
+        table += [["bare httpx, concurrency 32 (floor)", f"{floor:.1f}", ""],
+                  ["concurrency 32 / 1", f"{ratio:.1f}×", "≥ 8×"],
+                  ["peak memory, 500 / 100 files", memory, "flat"]]  # fmt: skip
+        publish("client_upload", [f"async client, {files} uploads", "uploads/s", "target"], table, f"A {server}.")
     if args.quick:
         print("  (--quick: 100 files; the ratio is indicative only, start-up weighs more)")
 

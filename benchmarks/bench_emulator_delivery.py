@@ -24,6 +24,7 @@ from io import BytesIO
 from pathlib import Path
 from typing import Any
 
+from _results import publish
 from PIL import Image
 from werkzeug.test import create_environ
 
@@ -121,14 +122,25 @@ def main() -> None:
     print(f"12 MP JPEG ({len(photo) / 1e6:.1f} MB) -> w=200 ({size[0]}x{size[1]} {fmt}), Accept: {accept}")
     print(f"runs: first {FIRST_RUNS}, cached {CACHED_RUNS}{' (quick)' if QUICK else ''}\n")
     print(f"{'case':<24} {'p50 ms':>8} {'p95 ms':>8}   {'floor':<36} {'p50 ms':>8} {'ratio':>6}  target")
+    table = []
     for name, samples, floor_name, floor, target in rows:
         p50, p95 = percentiles(samples)
         f50, _ = percentiles(floor)
+        goal = "" if target is None else f"≤ {target:g} ms"
+        times = [f"{p50 * 1e3:.2f}", f"{p95 * 1e3:.2f}"]
+        table.append([name, *times, floor_name, f"{f50 * 1e3:.3f}", f"{p50 / f50:.1f}", goal])
         verdict = "" if target is None else f"<= {target:g} ms p50: {'met' if p50 * 1e3 <= target else 'MISSED'}"
         print(
             f"{name:<24} {p50 * 1e3:>8.2f} {p95 * 1e3:>8.2f}   {floor_name:<36} {f50 * 1e3:>8.3f} "
             f"{p50 / f50:>6.1f}  {verdict}"
         )
+    publish(
+        "emulator_delivery",
+        ["delivery, in-process", "p50 ms", "p95 ms", "floor", "floor p50 ms", "ratio", "target"],
+        table,
+        f"A 12 MP JPEG ({len(photo) / 1e6:.1f} MB) as w=200 ({size[0]}×{size[1]} {fmt}); first {FIRST_RUNS} runs, "
+        f"cached {CACHED_RUNS}.",
+    )
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
+from _results import publish
 from PIL import Image
 
 from cfvariants.emulator import DEV_ACCOUNT_HASH, DEV_ACCOUNT_ID, DEV_API_TOKEN
@@ -92,6 +93,13 @@ def main() -> None:
     print(f"floor: one decoded master     {master / MIB:8.0f} MiB")
     print(f"peak RSS (VmHWM)              {peak / MIB:8.0f} MiB  = idle + {(peak - idle) / master:.2f} masters")
     verdict = "meets" if peak <= TARGET else "MISSES"
+    publish(
+        "emulator_memory",
+        [f"{CONCURRENT} concurrent renders of a {SIDE * SIDE / 1e6:.0f} MP PNG", "MiB", "target"],
+        [["idle server (floor)", f"{idle / MIB:.0f}", ""], ["one decoded master", f"{master / MIB:.0f}", ""],
+         ["peak resident (VmHWM)", f"{peak / MIB:.0f}", f"≤ {TARGET / MIB:.0f}"]],
+        f"The PNG is {len(data) / 1024:.1f} KiB on disk; the renders took {seconds:.1f} s in all.",
+    )  # fmt: skip
     print(f"target <= {TARGET / MIB:.0f} MiB: {verdict}")
     if any(status != 200 for status in statuses):
         raise SystemExit("a render failed")

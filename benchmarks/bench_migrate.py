@@ -38,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 import imagegen
+from _results import publish
 
 from cfvariants.client import RateLimit
 from cfvariants.emulator import DEV_ACCOUNT_ID, DEV_API_TOKEN, EmulatorConfig, EmulatorServer, create_app
@@ -199,9 +200,13 @@ def main() -> None:
           f"steady state {steady:.1f} requests/s after a burst of {budget.burst_size} (5 % headroom)")  # fmt: skip
 
     small_rss = 0.0
+    table = [[f"{small} files, no limit (floor)", f"{floor['files_per_s']:.1f}", "", "", "", f"+{floor['rss_mb']:.1f}"]]
     for count in (small, files):
         result = run(count, window, concurrency=args.concurrency)
         ideal = max(0.0, (count - budget.burst_size) / steady)
+        table.append([f"{count:,} files at the limit", f"{result['files_per_s']:.1f}",
+                      f"{result['files_per_s'] / steady:.2f}", str(result["throttled"]),
+                      f"{result['busiest']:,}/{REQUESTS:,}", f"+{result['rss_mb']:.1f}"])  # fmt: skip
         print(
             f"{count:>6} files at the limit: {result['seconds']:.1f} s (ideal {ideal:.1f} s), "
             f"{result['files_per_s']:.1f} files/s = {result['files_per_s'] / steady:.2f} x the steady budget; "
@@ -215,6 +220,13 @@ def main() -> None:
                   f"({result['rss_mb'] / small_rss:.2f} x for {count // small} x the files)")  # fmt: skip
             print(f"real-time equivalent: {count} files in {result['seconds'] * REAL_WINDOW / window / 60:.0f} min "
                   f"at 1,200 requests / 5 min (one request per new file with --id-from-path)")  # fmt: skip
+    publish(
+        "migrate",
+        ["cfvariants migrate", "files/s", "÷ steady budget", "429s", "busiest window", "resident MB"],
+        table,
+        f"Against the emulator in its own process enforcing {REQUESTS:,} requests per sliding window of {window:g} s "
+        f"(Cloudflare's 300 s compressed {REAL_WINDOW / window:.0f}×), -j {args.concurrency}.",
+    )
 
 
 if __name__ == "__main__":

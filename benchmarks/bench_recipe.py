@@ -29,6 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
+from _results import publish
 from recipe_harness import Deployment, photos
 
 from cfvariants.client import ImagesClient
@@ -89,14 +90,23 @@ def main() -> None:
             print(f"  floor, straight to the emulator (8 threads): {floor:6.1f} uploads/s")
             deployment.start_consumer()
             deployment.start_consumer()
+            table = [["straight to the emulator, 8 threads (floor)", f"{floor:.1f} uploads/s", ""]]
             for label in ("cold", "warm"):
                 rate, accepted = recipe_rate(deployment, items)
+                table.append([f"the recipe, {label}", f"{rate:.1f} uploads/s end to end ({rate / floor:.2f}× floor)",
+                              f"web accepted {accepted:.1f} POST/s"])  # fmt: skip
                 print(f"  recipe, {label}: {rate:6.1f} uploads/s end to end ({rate / floor:.2f}x floor); "
                       f"web accepted {accepted:6.1f} POST/s")  # fmt: skip
             for how in (signal.SIGTERM, signal.SIGKILL):
                 times = stranded(deployment, items[: max(40, count // 2)], how)
                 print(f"  {how.name} to the consumer mid-run: {len(times)} uploads held; stranded median "
                       f"{statistics.median(times):5.1f} s, max {max(times):5.1f} s")  # fmt: skip
+                median = f"stranded median {statistics.median(times):.1f} s"
+                table.append([f"{how.name} to the only consumer mid-run", median,
+                              f"max {max(times):.1f} s ({len(times)} uploads held)"])  # fmt: skip
+            publish("recipe", [f"{count} camera-like uploads ({megabytes:.0f} MB)", "measured", ""], table,
+                    "gunicorn -w 2, Redis with AOF, 2 `cfvariants-worker` consumers × 4 threads, the emulator as "
+                    "Cloudflare.")  # fmt: skip
         finally:
             deployment.close()
 

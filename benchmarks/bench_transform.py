@@ -22,6 +22,7 @@ import sys
 import time
 from collections.abc import Callable
 
+from _results import publish
 from PIL import Image
 
 from cfvariants.emulator.imaging import inspect_image
@@ -93,13 +94,22 @@ def main() -> None:
     print("-" * len(header))
     for name, value in (("floor: full decode", floor_decode), ("floor: Pillow thumbnail + JPEG", floor_thumb)):
         print(f"{name:46s} {value[0]:8.1f} {value[1]:8.1f}")
+    table = [[name, f"{value[0]:.1f}", f"{value[1]:.1f}", "", ""] for name, value in
+             (("floor: full decode", floor_decode), ("floor: Pillow thumbnail + JPEG save", floor_thumb))]  # fmt: skip
     for name, fn in cases:
         p50, p95 = timings(fn)
+        table.append([name, f"{p50:.1f}", f"{p95:.1f}", f"{p50 / floor_thumb[0]:.2f}", f"{p50 / floor_decode[0]:.2f}"])
         target = ""
         if name.startswith("render w=200 "):
             target = "ok" if p50 <= TARGET_MS else "MISSED"
         ratios = f"{p50 / floor_thumb[0]:11.2f} {p50 / floor_decode[0]:8.2f}"
         print(f"{name:46s} {p50:8.1f} {p95:8.1f} {ratios} {target:>8s}")
+    publish(
+        "transform",
+        ["12 MP photo JPEG", "p50 ms", "p95 ms", "÷ Pillow thumbnail", "÷ full decode"],
+        table,
+        f"{info.width}×{info.height} JPEG of {len(data) / 1e6:.1f} MB, {RUNS} runs per case.",
+    )
 
 
 if __name__ == "__main__":

@@ -30,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 import imagegen
+from _results import publish
 from huey_helpers import running_consumer
 
 from cfvariants.client import ImagesClient, RetryPolicy
@@ -131,14 +132,21 @@ def main() -> None:
         try:
             print(f"{count} uploads through the queue, API latency {args.latency * 1000:.0f} ms per call")
             base = None
+            table = []
             for workers in (1, 2, 4):
                 rate = throughput(server.url, account, workers, count, work)
                 base = base or rate
+                table.append([f"{count} uploads through the queue, {workers} worker(s)", f"{rate:.1f} uploads/s",
+                              f"{rate / base:.2f}× one worker"])  # fmt: skip
                 print(f"  {workers} worker(s): {rate:6.1f} uploads/s  ({rate / base:.2f}x one worker)")
             print("\ntime in the upload view (p50), reference app vs a bare view reading the same upload")
             sizes = [10_000, 1_000_000, 8_000_000]
             for size, ours, floor in view_times(server.url, account, sizes, 5 if args.quick else 15, work):
                 print(f"  {size / 1e6:5.2f} MB: {ours:7.2f} ms  (floor {floor:6.2f} ms, +{ours - floor:5.2f} ms)")
+                table.append([f"time in the upload view, {size / 1e6:g} MB", f"{ours:.1f} ms",
+                              f"bare view reading the upload {floor:.1f} ms"])  # fmt: skip
+            publish("uploads", ["background uploads", "measured", "against"], table,
+                    f"Every API call answered after {args.latency * 1000:.0f} ms (the emulator, slowed).")  # fmt: skip
             print(f"  (the API answers after {args.latency * 1000:.0f} ms; the view never waits for it)")
         finally:
             server.stop()
