@@ -65,7 +65,7 @@ SCRIPT = Path(__file__).resolve().parent / "static" / "cfvariants" / "direct-upl
 """The browser side (vanilla JavaScript, no framework), served by the Django and Flask routes."""
 
 
-class DirectUploadError(CFVariantsError):
+class DirectUploadError(CFVariantsError, ValueError):
     """An upload that cannot be accepted; ``reason`` is safe to show to the user, ``status`` is the HTTP
     status a view should answer with (400 for bad input, 403 for a ticket that is not theirs)."""
 

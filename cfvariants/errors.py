@@ -1,14 +1,60 @@
-"""The exceptions of the core, one tree so callers can catch exactly what they mean.
+"""One tree of exceptions: every error cfvariants raises derives from ``CFVariantsError``.
 
-Every error here is also a ``ValueError`` (bad input is a bad value), so code that already guards with
-``except ValueError`` keeps working. Messages name the bad part and never contain a secret.
+``except CFVariantsError`` catches anything the library raises on purpose; each branch names what a caller
+handles differently. Errors about a bad value (options, ids, settings, a declaration, an upload Cloudflare
+would refuse) are also ``ValueError``, so ``except ValueError`` keeps working for them; failures of the
+service or the network (``APIError``, ``TransportError``) are not. Messages name the bad part and never contain
+a secret (a token, a signing key, a webhook secret).
+
+The tree (class, the package that defines it, other bases; ``tests/test_errors_tree.py`` keeps it true)::
+
+    CFVariantsError                     cfvariants
+    ├── OptionsError                    cfvariants            also ValueError
+    ├── VariantError                    cfvariants            also ValueError
+    ├── ImageIdError                    cfvariants            also ValueError
+    ├── URLError                        cfvariants            also ValueError
+    ├── SigningError                    cfvariants            also ValueError
+    ├── SettingsError                   cfvariants            also ValueError
+    │   └── ConfigurationError          cfvariants.django     also ImproperlyConfigured
+    ├── LayoutError                     cfvariants            also ValueError
+    ├── ThumbHashError                  cfvariants            also ValueError
+    ├── NoZoneError                     cfvariants            also ValueError
+    ├── TemplateFilterError             cfvariants            also ValueError
+    ├── VariantsError                   cfvariants            also ValueError
+    ├── DirectUploadError               cfvariants            also ValueError
+    ├── MigrationSetupError             cfvariants.migrate    also ValueError
+    ├── UploadsError                    cfvariants.uploads    also ValueError
+    │   ├── StorageFull                 cfvariants.uploads
+    │   ├── UploadTooLarge              cfvariants.uploads
+    │   └── UploadRejected              cfvariants.uploads
+    ├── ImageRejected                   cfvariants.emulator
+    ├── SVGError                        cfvariants.emulator   also ValueError
+    ├── CloudflareImagesError           cfvariants.client
+    │   ├── ValidationError             cfvariants.client     also ValueError
+    │   ├── APIError                    cfvariants.client
+    │   │   ├── AuthenticationError     cfvariants.client
+    │   │   ├── NotFoundError           cfvariants.client
+    │   │   ├── ConflictError           cfvariants.client
+    │   │   └── RateLimitError          cfvariants.client
+    │   └── TransportError              cfvariants.client
+    ├── EmulatorError                   cfvariants
+    │   ├── ApiError                    cfvariants.emulator
+    │   ├── DeliveryError               cfvariants.emulator
+    │   └── DuplicateError              cfvariants.emulator
+    ├── Unreachable                     cfvariants.cli
+    ├── UsageLine                       cfvariants.cli        also UsageError
+    └── CLIError                        cfvariants.cli        also ClickException
+        ├── ConfigurationError          cfvariants.cli
+        └── Interrupted                 cfvariants.cli
 """
 
 from __future__ import annotations
 
 __all__ = [
     "CFVariantsError",
+    "EmulatorError",
     "ImageIdError",
+    "LayoutError",
     "OptionsError",
     "SettingsError",
     "SigningError",
@@ -17,11 +63,11 @@ __all__ = [
 ]
 
 
-class CFVariantsError(ValueError):
+class CFVariantsError(Exception):
     """Base of every error raised by cfvariants."""
 
 
-class OptionsError(CFVariantsError):
+class OptionsError(CFVariantsError, ValueError):
     """A flexible-variant option string or keyword is invalid.
 
     ``part`` is the offending ``name=value`` piece (or the keyword), ``options`` the whole input when it was a
@@ -59,21 +105,31 @@ def _rebuild_options_error(reason: str, part: str | None, options: str | None) -
     return OptionsError(reason, part=part, options=options)
 
 
-class VariantError(CFVariantsError):
+class VariantError(CFVariantsError, ValueError):
     """A variant name or a variant/option combination is not allowed (e.g. srcset of a named variant)."""
 
 
-class ImageIdError(CFVariantsError):
+class ImageIdError(CFVariantsError, ValueError):
     """An image id cannot be put into a delivery URL (empty segment, ``..``, leading ``/``...)."""
 
 
-class URLError(CFVariantsError):
+class URLError(CFVariantsError, ValueError):
     """A string is not a Cloudflare Images delivery URL."""
 
 
-class SigningError(CFVariantsError):
+class SigningError(CFVariantsError, ValueError):
     """A signed URL cannot be produced (no key, flexible options, bad expiry)."""
 
 
-class SettingsError(CFVariantsError):
+class SettingsError(CFVariantsError, ValueError):
     """Configuration is missing or unusable (the message names the environment variable)."""
+
+
+class LayoutError(CFVariantsError, ValueError):
+    """A layout's arguments cannot describe an image (unknown layout, a size that is not a positive integer,
+    widths with ``layout='fixed'``...)."""
+
+
+class EmulatorError(CFVariantsError):
+    """Base of the local emulator's errors: what it answers a request with (an HTTP status and Cloudflare's
+    numeric code), raised inside the emulator and turned into a response there."""

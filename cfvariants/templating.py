@@ -65,11 +65,11 @@ TransformationsSource = Transformations | Callable[[], Transformations | None] |
 _MAYBE_REMOTE = ("/", "http", "HTTP")  # a str starting otherwise is an image id: straight to Delivery
 
 
-class NoZoneError(CFVariantsError):
+class NoZoneError(CFVariantsError, ValueError):
     """An image outside Cloudflare Images met templates configured without a zone for Image Transformations."""
 
 
-class TemplateFilterError(CFVariantsError):
+class TemplateFilterError(CFVariantsError, ValueError):
     """A template filter or tag could not produce its URL or markup; the message names the filter, the template
     value and the arguments, and the original error is kept as ``__cause__``."""
 

@@ -35,7 +35,7 @@ _PI = math.pi
 _cos = math.cos
 
 
-class ThumbHashError(CFVariantsError):
+class ThumbHashError(CFVariantsError, ValueError):
     """Not a ThumbHash (bad base64, too short), or an image ``encode`` cannot take."""
 
 

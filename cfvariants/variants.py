@@ -59,7 +59,7 @@ NamedMetadata = Literal["keep", "copyright", "none"]
 _DEFAULT_METADATA: NamedMetadata = "none"
 
 
-class VariantsError(CFVariantsError):
+class VariantsError(CFVariantsError, ValueError):
     """A declaration file or module is missing, malformed, or declares an invalid variant."""
 
 

@@ -103,8 +103,9 @@ def runtime(ctx: click.Context | None = None) -> Runtime:
 # -- errors ------------------------------------------------------------------------------------------------------
 
 
-class CLIError(click.ClickException):
-    """A failure shown as one ``Error: ...`` line, exit code 1 (``EXIT_FAILED``)."""
+class CLIError(CFVariantsError, click.ClickException):
+    """A failure shown as one ``Error: ...`` line, exit code 1 (``EXIT_FAILED``); also a Click exception, so
+    Click prints it and exits with ``exit_code``."""
 
     exit_code = EXIT_FAILED
 
@@ -149,7 +150,7 @@ def as_cli_error(exc: BaseException) -> CLIError:
     return CLIError(f"unexpected {type(exc).__name__}: {exc} (set {_TRACEBACK_ENV}=1 to see where)")
 
 
-class UsageLine(click.UsageError):
+class UsageLine(CFVariantsError, click.UsageError):
     """A usage error (bad option value, missing argument) as one line with exit code 2, not click's three lines
     of usage, hint and error: ``Error: Invalid value for '--expires-at': ... (see 'cfvariants sign --help')``."""
 

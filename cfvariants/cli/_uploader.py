@@ -38,6 +38,7 @@ from cfvariants.client import (
     NotFoundError,
     TransportError,
 )
+from cfvariants.errors import CFVariantsError
 from cfvariants.imaging import with_placeholder_metadata
 
 from ._common import one_line
@@ -67,7 +68,7 @@ UNREACHABLE_LIMIT = 3
 """Files in a row that got no answer at all (each after the client's own retries) that stop the run."""
 
 
-class Unreachable(Exception):
+class Unreachable(CFVariantsError):
     """The API could not be reached for ``UNREACHABLE_LIMIT`` files in a row; ``error`` is the last failure."""
 
     def __init__(self, error: TransportError) -> None:

@@ -1,6 +1,7 @@
-"""The client's exceptions: one small tree, separate from the core's ``CFVariantsError``.
+"""The client's exceptions: the ``CloudflareImagesError`` branch of the one tree under ``CFVariantsError``.
 
-``CloudflareImagesError`` is the base of everything the API client raises. ``APIError`` means Cloudflare (or
+``CloudflareImagesError`` is the base of everything the API client raises (``except CFVariantsError`` catches
+it too). ``APIError`` means Cloudflare (or
 something in front of it) answered with a failure; its subclasses name the failures callers handle differently.
 ``ValidationError`` is raised before any byte is sent, for input Cloudflare is known to refuse; it is also a
 ``ValueError``. ``TransportError`` means no usable answer arrived (connection refused or dropped, timeout).
@@ -14,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from cfvariants.errors import CFVariantsError
 
 __all__ = [
     "APIError",
@@ -39,7 +42,7 @@ class ErrorDetail:
         return self.message if self.code is None else f"[{self.code}] {self.message}"
 
 
-class CloudflareImagesError(Exception):
+class CloudflareImagesError(CFVariantsError):
     """Base of every error raised by ``cfvariants.client``."""
 
 

@@ -14,6 +14,8 @@ choice. Delivery codes are Cloudflare's documented 9xxx codes (reference §5 tab
 
 from __future__ import annotations
 
+from cfvariants.errors import EmulatorError
+
 __all__ = [
     "ApiError",
     "DeliveryError",
@@ -52,7 +54,7 @@ FLEXIBLE_DISABLED = 9429
 DELIVERY_NOT_FOUND = 9431
 
 
-class ApiError(Exception):
+class ApiError(EmulatorError):
     """A REST API failure: ``status`` (HTTP), ``code`` (Cloudflare's numeric code) and ``message``."""
 
     def __init__(self, status: int, code: int, message: str) -> None:
@@ -65,7 +67,7 @@ class ApiError(Exception):
         return f"ApiError({self.status}, {self.code}, {self.message!r})"
 
 
-class DeliveryError(Exception):
+class DeliveryError(EmulatorError):
     """A delivery failure: answered with ``status``, ``Cf-Resized: err=<code>`` and ``message`` as text."""
 
     def __init__(self, status: int, code: int, message: str) -> None:

@@ -29,6 +29,8 @@ from dataclasses import dataclass
 
 from PIL import Image
 
+from cfvariants.errors import CFVariantsError
+
 from .svg import SVGError, looks_like_svg, sanitize_svg, svg_size
 
 __all__ = [
@@ -69,7 +71,7 @@ _HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"hevm", b
 _ORIENTATION = 0x0112
 
 
-class ImageRejected(Exception):
+class ImageRejected(CFVariantsError):
     """Input Cloudflare would refuse, with the code/status Cloudflare would answer.
 
     Upload checks use 5xxx codes (see the module docstring); delivery uses Cloudflare's 9xxx codes (9412 not an

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from cfvariants._sqlite import connect
+from cfvariants.errors import EmulatorError
 
 from .imaging import ImageInfo
 from .records import AccountSettings, ImageRecord, SigningKeyRecord, VariantRecord
@@ -71,7 +72,7 @@ _IMAGE_COLUMNS = "seq, id, filename, meta, require_signed, creator, uploaded_ns,
 _VARIANT_COLUMNS = "id, fit, width, height, metadata, never_require_signed, browser_ttl"
 
 
-class DuplicateError(Exception):
+class DuplicateError(EmulatorError):
     """An insert hit an existing primary key (an image or variant id already taken)."""
 
 

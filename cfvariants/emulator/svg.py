@@ -35,6 +35,8 @@ import re
 from dataclasses import dataclass, field
 from xml.parsers import expat
 
+from cfvariants.errors import CFVariantsError
+
 __all__ = ["SVGError", "active_content", "looks_like_svg", "sanitize_svg", "svg_size"]
 
 SVG_NS = "http://www.w3.org/2000/svg"
@@ -77,7 +79,7 @@ _SNIFF = re.compile(
 )
 
 
-class SVGError(ValueError):
+class SVGError(CFVariantsError, ValueError):
     """The document cannot be made into a safe SVG: not well-formed XML, not SVG, or uses entity declarations."""
 
 

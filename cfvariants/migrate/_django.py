@@ -32,7 +32,7 @@ __all__ = ["FieldSource", "MigrationSetupError", "Row", "StorageSource", "Stored
 _CHUNK = 500  # rows read per query: memory stays flat however big the table is
 
 
-class MigrationSetupError(CFVariantsError):
+class MigrationSetupError(CFVariantsError, ValueError):
     """The migration cannot start: a bad ``app.Model.field``, a field that is not a file field, a source
     storage that is already Cloudflare Images."""
 

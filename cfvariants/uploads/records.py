@@ -38,7 +38,7 @@ __all__ = ["Block", "StorageFull", "UploadRecord", "UploadRecords", "UploadState
 _CHUNK = 1 << 20
 
 
-class UploadsError(CFVariantsError):
+class UploadsError(CFVariantsError, ValueError):
     """An upload cannot be staged or found; the message says why in words a person can act on."""
 
 
