@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 from pydantic import SecretStr
 
-from .errors import CFVariantsError, SigningError, VariantError
+from .errors import ArgumentError, SigningError, VariantError
 from .html import ImageMarkup, srcset_candidates, srcset_value
 from .layouts import Original
 from .memo import SCALAR_TYPES, Memo, remember
@@ -139,7 +139,7 @@ class Delivery(ImageMarkup):
         else:
             origin, path_prefix, shown_domain = f"https://{DELIVERY_HOST}", f"/{account_hash}/", None
         if isinstance(cache_size, bool) or not isinstance(cache_size, int) or cache_size < 0:
-            raise CFVariantsError(f"cache_size must be a non-negative integer, not {type(cache_size).__name__}")
+            raise ArgumentError(f"cache_size must be a non-negative integer, not {type(cache_size).__name__}")
         key = None if signing_key is None else _signing_key(signing_key)
         fields: dict[str, object] = {
             "_account_hash": account_hash,

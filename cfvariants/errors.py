@@ -9,6 +9,7 @@ a secret (a token, a signing key, a webhook secret).
 The tree (class, the package that defines it, other bases; ``tests/test_errors_tree.py`` keeps it true)::
 
     CFVariantsError                     cfvariants
+    ├── ArgumentError                   cfvariants            also ValueError
     ├── OptionsError                    cfvariants            also ValueError
     ├── VariantError                    cfvariants            also ValueError
     ├── ImageIdError                    cfvariants            also ValueError
@@ -16,7 +17,6 @@ The tree (class, the package that defines it, other bases; ``tests/test_errors_t
     ├── SigningError                    cfvariants            also ValueError
     ├── SettingsError                   cfvariants            also ValueError
     │   └── ConfigurationError          cfvariants.django     also ImproperlyConfigured
-    ├── LayoutError                     cfvariants            also ValueError
     ├── ThumbHashError                  cfvariants            also ValueError
     ├── NoZoneError                     cfvariants            also ValueError
     ├── TemplateFilterError             cfvariants            also ValueError
@@ -51,10 +51,10 @@ The tree (class, the package that defines it, other bases; ``tests/test_errors_t
 from __future__ import annotations
 
 __all__ = [
+    "ArgumentError",
     "CFVariantsError",
     "EmulatorError",
     "ImageIdError",
-    "LayoutError",
     "OptionsError",
     "SettingsError",
     "SigningError",
@@ -125,9 +125,9 @@ class SettingsError(CFVariantsError, ValueError):
     """Configuration is missing or unusable (the message names the environment variable)."""
 
 
-class LayoutError(CFVariantsError, ValueError):
-    """A layout's arguments cannot describe an image (unknown layout, a size that is not a positive integer,
-    widths with ``layout='fixed'``...)."""
+class ArgumentError(CFVariantsError, ValueError):
+    """An argument is not a value the call accepts (a size that is not a positive integer, an unknown layout,
+    alt text that is not a string...); the message names the argument."""
 
 
 class EmulatorError(CFVariantsError):

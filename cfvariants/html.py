@@ -19,7 +19,7 @@ from typing import Any, Protocol
 from markupsafe import Markup, escape
 
 from . import thumbhash
-from .errors import CFVariantsError, VariantError, shown
+from .errors import ArgumentError, VariantError, shown
 from .layouts import LayoutPlan, Original, plan_layout
 from .memo import remember
 from .options import MAX_INT, Options
@@ -370,7 +370,7 @@ def attr_name(name: str) -> str:
         name = name[:-1]
     name = name.replace("_", "-")
     if not _ATTR_NAME.fullmatch(name):
-        raise CFVariantsError(f"{name!r} is not a valid HTML attribute name")
+        raise ArgumentError(f"{name!r} is not a valid HTML attribute name")
     return name
 
 
@@ -438,7 +438,7 @@ def _sized(
             if sizing.widths is not None:
                 out["sizes"] = sizing.sizes if sizing.sizes is not None else ("auto, 100vw" if lazy else "100vw")
         elif sizing.sizes is not None:
-            raise CFVariantsError("sizes only applies with widths (width descriptors) or a layout")
+            raise ArgumentError("sizes only applies with widths (width descriptors) or a layout")
         size = known_size(options)
         out["width"], out["height"] = size if size else (None, None)
         if sizing.width is not None:  # without a layout these are plain attributes, as given
@@ -484,12 +484,12 @@ def _img_attrs(
     attrs: Mapping[str, Any],
 ) -> dict[str, Any]:
     if not isinstance(alt, str):
-        raise CFVariantsError("alt must be a string (use alt='' for a purely decorative image)")
+        raise ArgumentError("alt must be a string (use alt='' for a purely decorative image)")
     if placeholder not in PLACEHOLDERS:
         choices = ", ".join(map(repr, PLACEHOLDERS))
-        raise CFVariantsError(f"placeholder must be one of {choices}, not {shown(placeholder)}")
+        raise ArgumentError(f"placeholder must be one of {choices}, not {shown(placeholder)}")
     if not isinstance(priority, bool):
-        raise CFVariantsError(f"priority must be True or False, not {priority!r}")
+        raise ArgumentError(f"priority must be True or False, not {priority!r}")
     extra = {attr_name(name): value for name, value in attrs.items()}
     lazy = not priority and extra.get("loading", "lazy") == "lazy"
     out, options, plan = _sized(builder, image, variant, sizing, lazy=lazy)
@@ -633,7 +633,7 @@ def picture_tag(
     parts = ["<picture>"]
     for source in sources:
         if not isinstance(source, Source):
-            raise CFVariantsError(f"sources must be cfvariants.html.Source objects, not {type(source).__name__}")
+            raise ArgumentError(f"sources must be cfvariants.html.Source objects, not {type(source).__name__}")
         parts.append(_source_tag(builder, image, source.variant, source.media, Responsive(
             widths=source.widths, densities=source.densities, sizes=source.sizes), None, lazy=False))  # fmt: skip
     formats = tuple(formats)
@@ -645,9 +645,7 @@ def picture_tag(
     lazy = not priority and (attrs or {}).get("loading", "lazy") == "lazy"
     for fmt in formats:
         if not isinstance(fmt, str) or fmt not in _FORMAT_TYPES:
-            raise CFVariantsError(
-                f"format {fmt!r} has no MIME type for <source>; use one of {', '.join(_FORMAT_TYPES)}"
-            )
+            raise ArgumentError(f"format {fmt!r} has no MIME type for <source>; use one of {', '.join(_FORMAT_TYPES)}")
         with_format = merge_options(options, {"format": fmt})
         parts.append(_source_tag(builder, image, with_format, None, sizing, _FORMAT_TYPES[fmt], lazy=lazy))
     parts.append(

@@ -28,7 +28,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal, cast
 
-from .errors import LayoutError, VariantError, shown
+from .errors import ArgumentError, VariantError, shown
 from .options import MAX_INT, Options
 
 __all__ = [
@@ -92,9 +92,9 @@ class Original:
             if value is not None and (
                 isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_INT
             ):
-                raise LayoutError(f"the original's {name} must be a positive integer, not {shown(value)}")
+                raise ArgumentError(f"the original's {name} must be a positive integer, not {shown(value)}")
         if self.thumbhash is not None and not isinstance(self.thumbhash, str):
-            raise LayoutError(f"the original's thumbhash must be a base64 string, not {shown(self.thumbhash)}")
+            raise ArgumentError(f"the original's thumbhash must be a base64 string, not {shown(self.thumbhash)}")
 
     @property
     def size(self) -> tuple[int, int] | None:
@@ -102,16 +102,16 @@ class Original:
 
     @classmethod
     def of(cls, value: object) -> Original | None:
-        """``value`` as an ``Original`` (``None`` stays ``None``); raises ``CFVariantsError`` naming what is wrong."""
+        """``value`` as an ``Original`` (``None`` stays ``None``); raises ``ArgumentError`` naming what is wrong."""
         if value is None or isinstance(value, Original):
             return value
         if isinstance(value, tuple | list):
             if len(value) != 2:
-                raise LayoutError(f"original must be (width, height), not {shown(value)}")
+                raise ArgumentError(f"original must be (width, height), not {shown(value)}")
             return cls(_int(value[0], "width"), _int(value[1], "height"))
         meta = value if isinstance(value, Mapping) else getattr(value, "meta", None)
         if not isinstance(meta, Mapping):
-            raise LayoutError(
+            raise ArgumentError(
                 f"original must be (width, height), an Original or the image's metadata (a mapping with "
                 f"{WIDTH_KEY}/{HEIGHT_KEY}/{THUMBHASH_KEY}), not {type(value).__name__}"
             )
@@ -128,7 +128,7 @@ def _int(value: object, name: str) -> int:
     if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_INT:
-        raise LayoutError(f"{name} must be a positive integer (pixels), not {shown(value)}")
+        raise ArgumentError(f"{name} must be a positive integer (pixels), not {shown(value)}")
     return value
 
 
@@ -178,14 +178,14 @@ def plan_layout(
     """
     # Checked before the cache, whose keys do not tell True from 1 (and cannot hold a list).
     if not isinstance(layout, str) or layout not in LAYOUTS:
-        raise LayoutError(f"layout must be one of {', '.join(map(repr, LAYOUTS))}, not {shown(layout)}")
+        raise ArgumentError(f"layout must be one of {', '.join(map(repr, LAYOUTS))}, not {shown(layout)}")
     if options is not None and not isinstance(options, Options):
         raise VariantError(f"a layout's options must be Options, not {type(options).__name__}")
     if original is not None and not isinstance(original, Original):
-        raise LayoutError(f"original must be an Original here, not {type(original).__name__}")
+        raise ArgumentError(f"original must be an Original here, not {type(original).__name__}")
     for name, value in (("width", width), ("height", height)):
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_INT):
-            raise LayoutError(f"{name} must be a positive integer (CSS pixels), not {shown(value)}")
+            raise ArgumentError(f"{name} must be a positive integer (CSS pixels), not {shown(value)}")
     return _plan(
         options,
         layout,
@@ -215,12 +215,12 @@ def _plan(
             f"{'/'.join(taken)} in the variant ({base})"
         )
     if widths is not None and layout == "fixed":
-        raise LayoutError("widths do not apply to layout='fixed' (1x/2x of its width); use densities=")
+        raise ArgumentError("widths do not apply to layout='fixed' (1x/2x of its width); use densities=")
     if densities is not None and layout != "fixed":
-        raise LayoutError(f"densities only apply to layout='fixed'; layout={layout!r} uses width descriptors")
+        raise ArgumentError(f"densities only apply to layout='fixed'; layout={layout!r} uses width descriptors")
     source = _source_size(base, original)
     if layout != "full-width" and width is None:
-        raise LayoutError(f"layout={layout!r} needs width= (the {_WIDTH_MEANING[layout]} in CSS pixels)")
+        raise ArgumentError(f"layout={layout!r} needs width= (the {_WIDTH_MEANING[layout]} in CSS pixels)")
     ratio = _aspect(width, height, source, layout)
     cropped = width is not None and height is not None
     if cropped and base.fit is None:
@@ -258,8 +258,8 @@ def _aspect(
     if source is not None:
         return source
     if height is not None:
-        raise LayoutError(f"layout={layout!r} with height= needs width= too (or the original's size)")
-    raise LayoutError(
+        raise ArgumentError(f"layout={layout!r} with height= needs width= too (or the original's size)")
+    raise ArgumentError(
         f"layout={layout!r} needs the image's aspect ratio to reserve its box before it loads: give "
         "width= and height=, or the original's size (original=image.meta, recorded at upload, or (width, height))"
     )
@@ -358,8 +358,8 @@ def _densities(values: Iterable[float]) -> tuple[float, ...]:
     out = []
     for value in values:
         if isinstance(value, bool) or not isinstance(value, int | float) or not 1 <= value <= MAX_DENSITY:
-            raise LayoutError(f"densities must be numbers from 1 to {MAX_DENSITY} (1x, 2x...), not {shown(value)}")
+            raise ArgumentError(f"densities must be numbers from 1 to {MAX_DENSITY} (1x, 2x...), not {shown(value)}")
         out.append(float(value))
     if not out:
-        raise LayoutError("densities is empty")
+        raise ArgumentError("densities is empty")
     return tuple(sorted(set(out)))

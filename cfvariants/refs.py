@@ -14,7 +14,7 @@ from __future__ import annotations
 import sys
 from typing import Any, NoReturn
 
-from .errors import CFVariantsError
+from .errors import ArgumentError
 from .layouts import Original
 from .urls import is_remote_source, is_url
 
@@ -85,7 +85,7 @@ def image_ref(value: object) -> str | None:
     6. ``value.url``, then ``value.image_url`` (the first that is set): a delivery URL, or the URL or path of an
        image outside Cloudflare Images (a ``RemoteImage``); both empty means no image.
 
-    Anything else raises ``CFVariantsError`` naming the type.
+    Anything else raises ``ArgumentError`` naming the type.
     """
     if value is None:
         return None
@@ -121,7 +121,7 @@ def image_ref(value: object) -> str | None:
             if is_remote_source(checked):
                 return checked if checked.__class__ is RemoteImage else RemoteImage(checked)
             if not is_url(checked):
-                raise CFVariantsError(
+                raise ArgumentError(
                     f"{type(value).__name__}.{name} is {_show(checked)}, not a URL (a delivery URL, or the http(s) "
                     "URL or /path of an image outside Cloudflare Images)"
                 )
@@ -162,13 +162,13 @@ def _checked(owner: object, name: str, ref: object) -> str | None:
         return None
     if isinstance(ref, str):
         return ref if ref.__class__ in (LocalImage, RemoteImage) else str(ref)
-    raise CFVariantsError(
+    raise ArgumentError(
         f"{type(owner).__name__}.{name} is of type {type(ref).__name__}, not an image id or delivery URL (str) or None"
     )
 
 
 def _not_an_image(value: object) -> NoReturn:
-    raise CFVariantsError(
+    raise ArgumentError(
         f"{type(value).__name__} is not an image: pass an image id or a delivery URL (str), or an object with "
         f"{REF_ATTRIBUTE}, image_id, a Django file (.name and .storage), url or image_url "
         "(.id and .pk are database keys, not image ids, so they are never used)"

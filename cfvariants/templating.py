@@ -32,7 +32,7 @@ from typing import Any, Literal
 from markupsafe import Markup
 
 from .delivery import Delivery, Variant
-from .errors import CFVariantsError, SettingsError
+from .errors import ArgumentError, CFVariantsError, SettingsError
 from .html import ImageMarkup, Source, attr_name, render_attrs
 from .refs import LocalImage, RemoteImage, image_original, image_ref
 from .segments import keyword_options
@@ -256,7 +256,7 @@ class ImageFilters:
             builder, target = self._target(ref)
             if isinstance(builder, Transformations):
                 if signed:
-                    raise CFVariantsError(
+                    raise ArgumentError(
                         "an image outside Cloudflare Images cannot get a signed URL: Cloudflare signs hosted images "
                         "only (control access to the source itself)"
                     )
@@ -548,14 +548,14 @@ def _pixels(value: object, name: str) -> Any:
     if isinstance(value, str):
         text = value.strip().removesuffix("px")
         if not (text.isascii() and text.isdigit()):
-            raise CFVariantsError(f"{name} {value!r} is not a size in pixels such as 640")
+            raise ArgumentError(f"{name} {value!r} is not a size in pixels such as 640")
         return int(text)
     return value
 
 
 def _alt_text(label: str, alt: object) -> str:
     if alt is None:
-        raise CFVariantsError(f"{label} needs alt text: alt=... (alt='' for a purely decorative image)")
+        raise ArgumentError(f"{label} needs alt text: alt=... (alt='' for a purely decorative image)")
     return alt if isinstance(alt, str) else str(alt)  # lazy translations, numbers, Undefined ("")
 
 
@@ -595,7 +595,7 @@ def parse_descriptors(text: str) -> tuple[str, tuple[float, ...]]:
         pass
     parts = _parts(text)
     if not parts:
-        raise CFVariantsError(f"{text!r} lists no srcset widths or densities (e.g. '320,640' or '1x,2x')")
+        raise ArgumentError(f"{text!r} lists no srcset widths or densities (e.g. '320,640' or '1x,2x')")
     if all(part.lower().endswith("x") for part in parts):
         parsed: tuple[str, tuple[float, ...]] = ("densities", tuple(_float_from_text(part) for part in parts))
     else:
@@ -639,11 +639,11 @@ def _int_from_text(text: str) -> int:
     try:
         return int(text.strip().removesuffix("w"))
     except ValueError:
-        raise CFVariantsError(f"srcset width {text!r} is not a width in pixels such as 640") from None
+        raise ArgumentError(f"srcset width {text!r} is not a width in pixels such as 640") from None
 
 
 def _float_from_text(text: str) -> float:
     try:
         return float(text.strip().lower().removesuffix("x"))
     except ValueError:
-        raise CFVariantsError(f"srcset density {text!r} is not a density such as 2x") from None
+        raise ArgumentError(f"srcset density {text!r} is not a density such as 2x") from None

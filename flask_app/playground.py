@@ -12,7 +12,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request, send_from_directory
 
 from cfvariants import Options
-from cfvariants.errors import CFVariantsError
+from cfvariants.errors import ArgumentError, CFVariantsError
 from cfvariants.flask import get_state
 from cfvariants.uploads import UploadQueue, UploadRecord, UploadState
 
@@ -91,7 +91,7 @@ def compute(source: Source, form: dict[str, str]) -> dict[str, Any]:
     try:
         options = Options(**given)
         if not str(options):
-            raise CFVariantsError("choose at least one option, e.g. a width")
+            raise ArgumentError("choose at least one option, e.g. a width")
         url = get_state().filters.variant(source.ref, str(options))
     except CFVariantsError as exc:
         return {"ok": False, "error": str(exc)}
