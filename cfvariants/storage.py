@@ -37,12 +37,12 @@ from datetime import datetime, timedelta
 from typing import IO, Any
 
 from .client import APIError, ConflictError, Image, ImagesClient, NotFoundError
-from .client._checks import is_uuid
 from .client.errors import ValidationError
 from .delivery import Delivery, Variant
 from .errors import SettingsError
 from .imaging import with_placeholder_metadata
 from .layouts import HEIGHT_KEY, WIDTH_KEY  # the original's pixel size in metadata: layouts read what we record
+from .limits import MAX_UPLOAD_BYTES, is_uuid
 from .segments import keyword_options
 from .templating import DEFAULT_SIGNED_EXPIRES_IN
 
@@ -349,7 +349,7 @@ class _Sized:
         while chunk := file.read(_COPY_CHUNK):
             spool.write(chunk)
             size += len(chunk)
-            if size > 11 * 1024 * 1024:  # past Cloudflare's limit: the client refuses it by size, no need for more
+            if size > MAX_UPLOAD_BYTES:  # past Cloudflare's limit: the client refuses it by size, no need for more
                 break
         spool.seek(0)
         return spool, size

@@ -36,6 +36,7 @@ from typing import Any, Literal, cast
 from .delivery import Delivery
 from .errors import CFVariantsError, OptionsError, SigningError, VariantError
 from .layouts import Original
+from .limits import VARIANT_ID_PATTERN
 from .segments import DEFAULT_VARIANT, merge_options
 from .templating import ImageFilters, TemplateFilterError, looks_like_descriptors, parse_descriptors
 from .transformations import Transformations
@@ -78,7 +79,7 @@ _JINJA_EXTENSIONS = (".jinja", ".jinja2", ".j2")
 _MENTIONS = re.compile(r"variant|srcset|cf_(?:img|picture|url|srcset|preload)")
 _SKIPPED_DIRS = frozenset({"node_modules", "__pycache__", "site-packages"})
 _MAX_COMBINATIONS = 16
-_VARIANT_NAME = re.compile(r"[A-Za-z0-9]{1,99}")
+_VARIANT_NAME = VARIANT_ID_PATTERN
 
 
 # -- results ----------------------------------------------------------------------------------------------------

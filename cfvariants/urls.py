@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from .errors import ImageIdError, URLError, VariantError
+from .limits import MAX_CUSTOM_ID_LENGTH, VARIANT_ID_PATTERN
 from .options import Options
 
 __all__ = [
@@ -48,7 +49,7 @@ TRANSFORM_PREFIX = "/cdn-cgi/image/"
 """The fixed path prefix of Image Transformations URLs: ``https://<zone>/cdn-cgi/image/<options>/<source>``."""
 URL_PREFIXES = ("https://", "http://", DOMAIN_PREFIX + "/")
 """What a delivery URL (as opposed to an image id) starts with; an image id can never start with '/'."""
-MAX_ID_LENGTH = 1024
+MAX_ID_LENGTH = MAX_CUSTOM_ID_LENGTH
 MAX_EXP = 253_402_300_799
 """The last second of year 9999 (UTC): the latest ``exp`` signed or read (``datetime`` ends there too)."""
 
@@ -58,7 +59,7 @@ MAX_EXP = 253_402_300_799
 _PATH_SAFE = "/!$&'()*+,;=:@[]|~"
 _ID_PLAIN = re.compile(r"[A-Za-z0-9_.~!$&'()*+,;=:@|\[\]-]+(?:/[A-Za-z0-9_.~!$&'()*+,;=:@|\[\]-]+)*")
 _ACCOUNT_HASH = re.compile(r"[A-Za-z0-9_-]{1,64}")
-_VARIANT_NAME = re.compile(r"[A-Za-z0-9]{1,99}")
+_VARIANT_NAME = VARIANT_ID_PATTERN
 _HOST_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
 _DOT_SEGMENTS = frozenset({".", "%2e", "%2E"})
 _DOUBLE_DOT_SEGMENTS = frozenset({"..", ".%2e", ".%2E", "%2e.", "%2E.", "%2e%2e", "%2E%2E", "%2e%2E", "%2E%2e"})

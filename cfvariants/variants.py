@@ -22,7 +22,6 @@ from __future__ import annotations
 import difflib
 import importlib
 import json
-import re
 import tomllib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -32,6 +31,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, get_args
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .errors import CFVariantsError
+from .limits import VARIANT_ID_PATTERN
 from .options import Options
 
 if TYPE_CHECKING:
@@ -53,7 +53,7 @@ __all__ = [
 
 PROTECTED_VARIANTS = frozenset({"public"})
 NamedFit = Literal["scale-down", "contain", "cover", "crop", "pad"]
-_VARIANT_ID = re.compile(r"[A-Za-z0-9]{1,99}")
+_VARIANT_ID = VARIANT_ID_PATTERN
 _DEFAULT_FIT: NamedFit = "scale-down"
 NamedMetadata = Literal["keep", "copyright", "none"]
 _DEFAULT_METADATA: NamedMetadata = "none"

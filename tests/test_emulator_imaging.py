@@ -12,7 +12,8 @@ import pytest
 from imagegen import avif, decode, gif_animated, jpeg, png, webp
 from PIL import Image
 
-from cfvariants.emulator.imaging import MAX_FILE_BYTES, ImageInfo, ImageRejected, inspect_image
+from cfvariants.emulator.imaging import ImageInfo, ImageRejected, inspect_image
+from cfvariants.limits import MAX_UPLOAD_BYTES
 
 
 def png_header_only(width: int, height: int) -> bytes:
@@ -88,7 +89,7 @@ def test_empty_file() -> None:
 
 
 def test_over_ten_megabytes() -> None:
-    data = jpeg(16, 16) + b"\0" * MAX_FILE_BYTES
+    data = jpeg(16, 16) + b"\0" * MAX_UPLOAD_BYTES
     error = rejected(data)
     assert (error.code, error.status) == (5413, 413)
     assert "10 MB" in error.message

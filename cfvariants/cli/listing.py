@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from cfvariants.client import Image, MetaFilter
+from cfvariants.limits import PER_PAGE_RANGE
 
 from ._common import CFCommand, ConfigurationError, api_options, json_option, parse_json_value, sync_client
 
@@ -54,7 +55,12 @@ Examples:
   cfvariants list --limit 20 --sort asc
 """,
 )
-@click.option("--per-page", type=click.IntRange(10, 10_000), default=None, help="Images per request (10-10000).")
+@click.option(
+    "--per-page",
+    type=click.IntRange(*PER_PAGE_RANGE),
+    default=None,
+    help="Images per request ({}-{}).".format(*PER_PAGE_RANGE),
+)
 @click.option("--creator", default=None, help="Only images with this creator ('' for images without one).")
 @click.option(
     "--meta",

@@ -10,8 +10,9 @@ Both clients share one request-building/response-parsing layer and one retry loo
 only in how they send and sleep.
 """
 
+from cfvariants.limits import MAX_METADATA_BYTES, MAX_UPLOAD_BYTES
+
 from ._base import BATCH_API_BASE, DEFAULT_API_BASE
-from ._checks import MAX_METADATA_BYTES, MAX_UPLOAD_BYTES
 from ._uploads import MARKER_KEY as UPLOAD_MARKER_KEY
 from .aio import AsyncImagesClient
 from .errors import (

@@ -10,19 +10,26 @@ custom ids, sizes, ranges) lives here.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cfvariants.errors import CFVariantsError
+from cfvariants.limits import (
+    BROWSER_TTL_RANGE,
+    DIRECT_UPLOAD_EXPIRY_MAX,
+    DIRECT_UPLOAD_EXPIRY_MIN,
+    MAX_METADATA_BYTES,
+    MAX_UPLOAD_BYTES,
+    PER_PAGE_RANGE,
+    is_key_name,
+    is_uuid,
+)
 from cfvariants.urls import check_variant_name, encode_image_id
 
 from .errors import ValidationError
 
 __all__ = [
-    "MAX_METADATA_BYTES",
-    "MAX_UPLOAD_BYTES",
     "check_browser_ttl",
     "check_custom_id",
     "check_direct_upload_expiry",
@@ -33,25 +40,10 @@ __all__ = [
     "check_variant_id",
     "check_variant_options",
     "encode_metadata",
-    "is_uuid",
 ]
 
-#: Cloudflare's upload limit is "10 MB"; read as 10 MiB so a valid file is never refused here [U: 10^7 or 2^20].
-MAX_UPLOAD_BYTES = 10 * 1024 * 1024
-MAX_METADATA_BYTES = 1024
-MIN_EXPIRY = timedelta(minutes=2)
-MAX_EXPIRY = timedelta(hours=6)
-PER_PAGE_RANGE = (10, 10_000)
-BROWSER_TTL_RANGE = (3_600, 31_536_000)  # one hour to one year
 VARIANT_FITS = frozenset({"scale-down", "contain", "cover", "crop", "pad"})
 VARIANT_METADATA = frozenset({"keep", "copyright", "none"})
-_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
-_KEY_NAME = re.compile(r"[A-Za-z0-9]{1,20}")
-
-
-def is_uuid(text: str) -> bool:
-    """Whether ``text`` has the 8-4-4-4-12 hex shape of the ids Cloudflare generates."""
-    return _UUID.fullmatch(text) is not None
 
 
 def _shown(text: str, limit: int = 60) -> str:
@@ -134,7 +126,7 @@ def check_direct_upload_expiry(expiry: object, now: datetime | None = None) -> s
         raise ValidationError(f"expiry must be a datetime or a timedelta, not {type(expiry).__name__}")
     when = when.astimezone(UTC).replace(microsecond=0)
     ahead = when - now.replace(microsecond=0)
-    if not MIN_EXPIRY <= ahead <= MAX_EXPIRY:
+    if not DIRECT_UPLOAD_EXPIRY_MIN <= ahead <= DIRECT_UPLOAD_EXPIRY_MAX:
         raise ValidationError(
             f"expiry {when:%Y-%m-%dT%H:%M:%SZ} is {ahead.total_seconds():,.0f} s from now; Cloudflare accepts "
             "2 minutes to 6 hours"
@@ -167,7 +159,7 @@ def check_variant_options(options: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def check_key_name(name: object) -> str:
-    if not isinstance(name, str) or not _KEY_NAME.fullmatch(name):
+    if not isinstance(name, str) or not is_key_name(name):
         raise ValidationError(f"signing key name {name!r} is not valid: letters and digits only, at most 20")
     return name
 

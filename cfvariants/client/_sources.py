@@ -18,7 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import IO, Any
 
-from ._checks import MAX_UPLOAD_BYTES, check_upload_size
+from cfvariants.limits import MAX_UPLOAD_BYTES
+
+from ._checks import check_upload_size
 from .errors import ValidationError
 
 __all__ = ["FileInput", "UploadSource", "check_content_type", "open_source"]

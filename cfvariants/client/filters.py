@@ -15,6 +15,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from cfvariants.limits import MAX_FILTER_DEPTH, MAX_FILTER_IN_VALUES, MAX_FILTERS
+
 from .errors import ValidationError
 
 __all__ = ["MetaFilter", "MetaFilters", "meta_query"]
@@ -26,9 +28,6 @@ OPERATORS = frozenset(
         "in", "in:string", "in:number",
     }
 )  # fmt: skip
-MAX_FILTERS = 5
-MAX_DEPTH = 5
-MAX_IN_VALUES = 10
 _FIELD_PART = re.compile(r"[^.\[\]=&|#?\s]+")
 
 Scalar = str | int | float | bool
@@ -48,15 +47,19 @@ class MetaFilter:
         parts = self.field.split(".") if isinstance(self.field, str) else []
         if not parts or not all(_FIELD_PART.fullmatch(part) for part in parts):
             raise ValidationError(f"metadata filter field {self.field!r} is not a dotted path of metadata keys")
-        if len(parts) > MAX_DEPTH:
-            raise ValidationError(f"metadata filter field {self.field!r} nests {len(parts)} levels; at most 5")
+        if len(parts) > MAX_FILTER_DEPTH:
+            raise ValidationError(
+                f"metadata filter field {self.field!r} nests {len(parts)} levels; at most {MAX_FILTER_DEPTH}"
+            )
         if self.op not in OPERATORS:
             raise ValidationError(f"metadata filter operator {self.op!r} is not one of {', '.join(sorted(OPERATORS))}")
         base = self.op.split(":", 1)[0]
         if base == "in":
             values = self.value if isinstance(self.value, list | tuple) else [self.value]
-            if not 1 <= len(values) <= MAX_IN_VALUES:
-                raise ValidationError(f"metadata filter {self.field!r} [in] takes 1 to 10 values, not {len(values)}")
+            if not 1 <= len(values) <= MAX_FILTER_IN_VALUES:
+                raise ValidationError(
+                    f"metadata filter {self.field!r} [in] takes 1 to {MAX_FILTER_IN_VALUES} values, not {len(values)}"
+                )
             text = "|".join(_render(self.field, value, in_list=True) for value in values)
         else:
             if isinstance(self.value, list | tuple):

@@ -44,9 +44,9 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from cfvariants.client import ConflictError, ImagesClient, NotFoundError
-from cfvariants.client._checks import is_uuid
 from cfvariants.delivery import Delivery, Variant
 from cfvariants.errors import SettingsError
+from cfvariants.limits import MAX_CUSTOM_ID_LENGTH, is_uuid
 from cfvariants.refs import LocalImage
 from cfvariants.storage import HEIGHT_KEY, SIZE_KEY, WIDTH_KEY, ImageStore
 from cfvariants.uploads import UploadRecord, UploadState, custom_id_for
@@ -64,7 +64,6 @@ __all__ = [
     "select_storage",
 ]
 
-MAX_ID_LENGTH = 1024  # Cloudflare's limit on custom ids
 _CONF_OPTIONS = (
     "account_id", "api_token", "account_hash", "signing_key", "domain", "api_base", "signed_expires_in", "dev",
 )  # fmt: skip
@@ -184,7 +183,7 @@ class CloudflareImagesStorage(Storage):
         name = str(name).replace("\\", "/")
         if not self.store.custom_ids:
             return name
-        limit = min(max_length, MAX_ID_LENGTH) if max_length else MAX_ID_LENGTH
+        limit = min(max_length, MAX_CUSTOM_ID_LENGTH) if max_length else MAX_CUSTOM_ID_LENGTH
         if not HAS_IS_NAME_AVAILABLE:
             return available_name(self, name, limit)
         return super().get_available_name(name, max_length=limit)

@@ -21,11 +21,11 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils.deconstruct import deconstructible
 
+from cfvariants.limits import MAX_UPLOAD_BYTES
 from cfvariants.uploads.validation import ACCEPTED_FORMATS, UploadRejected, check_image_bytes
 
-__all__ = ["MAX_FILE_BYTES", "CloudflareImageValidator", "ImageFacts", "image_facts"]
+__all__ = ["CloudflareImageValidator", "ImageFacts", "image_facts"]
 
-MAX_FILE_BYTES = 10 * 1024 * 1024  # Cloudflare's 10 MB, read as MiB like the API layer
 _FACTS = "_cfvariants_facts"
 
 
@@ -43,7 +43,7 @@ class ImageFacts:
 class CloudflareImageValidator:
     """Refuse a new file Cloudflare Images would refuse, with a message that names the limit."""
 
-    def __init__(self, formats: tuple[str, ...] = ACCEPTED_FORMATS, max_bytes: int = MAX_FILE_BYTES) -> None:
+    def __init__(self, formats: tuple[str, ...] = ACCEPTED_FORMATS, max_bytes: int = MAX_UPLOAD_BYTES) -> None:
         self.formats = tuple(formats)
         self.max_bytes = max_bytes
 

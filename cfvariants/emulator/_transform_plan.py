@@ -29,9 +29,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cfvariants.limits import MAX_AREA
 from cfvariants.options import Options
 
-from .imaging import MAX_AREA, ImageRejected
+from .imaging import ImageRejected
 
 __all__ = [
     "MAX_ENLARGED_SIDE",

@@ -12,12 +12,14 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
+from cfvariants.limits import BROWSER_TTL_RANGE, MAX_VARIANTS
+
 from .config import EmulatorConfig
 from .errors import NOT_FOUND, SERVICE_LIMIT, ApiError, bad_request, conflict, variant_not_found
 from .files import VariantCache
 from .records import AccountSettings, SigningKeyRecord, VariantRecord
 from .representation import variant_object
-from .rules import MAX_VARIANTS, check_key_name, check_variant_id, check_variant_options
+from .rules import check_key_name, check_variant_id, check_variant_options
 from .store import Database, DuplicateError
 from .unset import UNSET, Unset
 
@@ -56,11 +58,12 @@ class AccountMixin:
         preserve_content_credentials: bool | None = None,
     ) -> AccountSettings:
         """``PATCH /images/v1/config``: only the given settings change."""
+        low, high = BROWSER_TTL_RANGE
         if browser_ttl is not None and (
-            isinstance(browser_ttl, bool) or not isinstance(browser_ttl, int) or not 3600 <= browser_ttl <= 31_536_000
+            isinstance(browser_ttl, bool) or not isinstance(browser_ttl, int) or not low <= browser_ttl <= high
         ):
             raise bad_request(
-                f"browser_ttl must be a whole number of seconds from 3600 to 31536000, not {browser_ttl!r}"
+                f"browser_ttl must be a whole number of seconds from {low} to {high}, not {browser_ttl!r}"
             )
         with self.db.write() as tx:
             for name, value in (

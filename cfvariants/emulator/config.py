@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cfvariants.limits import BROWSER_TTL_DEFAULT, BROWSER_TTL_RANGE
 from cfvariants.urls import check_account_hash
 
 __all__ = [
@@ -36,7 +37,7 @@ DEV_AUTH_KEY = "cfvariants-emulator-dev-global-key"
 DEV_SIGNING_KEY = "cfvariants-emulator-dev-signing-key"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8787
-DEFAULT_BROWSER_TTL = 2 * 24 * 3600  # reference §6: two days
+DEFAULT_BROWSER_TTL = BROWSER_TTL_DEFAULT
 DEFAULT_ALLOWED_FETCH_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 Fetcher = Callable[[str], tuple[bytes, str | None]]
@@ -119,8 +120,9 @@ class EmulatorConfig:
                 raise ValueError(f"rate_limit must be (requests >= 1, window seconds > 0), not {self.rate_limit!r}")
         if self.webhook_url is not None and not self.webhook_url.startswith(("http://", "https://")):
             raise ValueError(f"webhook_url {self.webhook_url!r} must start with http:// or https://")
-        if not 3600 <= self.browser_ttl <= 31_536_000:
-            raise ValueError("browser_ttl must be between 3600 (1 hour) and 31536000 (1 year) seconds")
+        low, high = BROWSER_TTL_RANGE
+        if not low <= self.browser_ttl <= high:
+            raise ValueError(f"browser_ttl must be between {low} (1 hour) and {high} (1 year) seconds")
 
     @property
     def initial_flexible_variants(self) -> bool:

@@ -17,6 +17,7 @@ from dataclasses import replace
 from typing import Any
 
 from cfvariants.errors import CFVariantsError
+from cfvariants.limits import PER_PAGE_RANGE, is_uuid
 from cfvariants.urls import encode_image_id
 
 from .account import PUBLIC_VARIANT, AccountMixin, new_key_value
@@ -30,13 +31,7 @@ from .listing import MetaFilter, decode_token, encode_token
 from .ratelimit import WindowLimiter
 from .records import ImageRecord
 from .representation import image_object
-from .rules import (
-    check_custom_id,
-    check_filename,
-    check_metadata,
-    is_uuid,
-    parse_expiry,
-)
+from .rules import check_custom_id, check_filename, check_metadata, parse_expiry
 from .store import Database, DuplicateError, Transaction
 from .unset import UNSET, Unset
 from .webhooks import WebhookSender
@@ -214,7 +209,7 @@ class Emulator(AccountMixin):
         """``GET /images/v1`` (deprecated list): oldest first, so pages stay stable while images are added.
         ``creator=""`` lists images without a creator."""
         _check_int("page", page, 1, 10**9)
-        _check_int("per_page", per_page, 10, 10_000)
+        _check_int("per_page", per_page, *PER_PAGE_RANGE)
         return self.db.read().page_images(offset=(page - 1) * per_page, limit=per_page, ascending=True, creator=creator)
 
     def list_images_v2(
@@ -227,7 +222,7 @@ class Emulator(AccountMixin):
         filters: Iterable[MetaFilter] = (),
     ) -> tuple[list[ImageRecord], str | None]:
         """``GET /images/v2``: a page by upload time and the token for the next one (``None`` on the last)."""
-        _check_int("per_page", per_page, 10, 10_000)
+        _check_int("per_page", per_page, *PER_PAGE_RANGE)
         if sort_order not in ("asc", "desc"):
             raise bad_request(f"sort_order must be asc or desc, not {sort_order!r}")
         filters = list(filters)

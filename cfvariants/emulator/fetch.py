@@ -14,10 +14,10 @@ from urllib.parse import unquote, urlsplit
 
 import httpx
 
+from cfvariants.limits import MAX_UPLOAD_BYTES
 from cfvariants.urls import redact_userinfo
 
 from .errors import TOO_LARGE, ApiError, bad_request
-from .rules import MAX_FILE_BYTES
 
 __all__ = ["LocalFetcher", "check_url"]
 
@@ -65,7 +65,7 @@ class LocalFetcher:
                 body = bytearray()
                 for chunk in response.iter_bytes():
                     body += chunk
-                    if len(body) > MAX_FILE_BYTES:
+                    if len(body) > MAX_UPLOAD_BYTES:
                         raise ApiError(413, TOO_LARGE, "url: the image at the URL is larger than 10 MB")
         except httpx.HTTPError as exc:
             raise bad_request(f"url: could not fetch {_shown(url)}: {type(exc).__name__}") from None

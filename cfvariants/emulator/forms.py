@@ -18,8 +18,9 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Request
 
+from cfvariants.limits import MAX_UPLOAD_BYTES
+
 from .errors import NOT_A_FORM, TOO_LARGE, ApiError, bad_request
-from .rules import MAX_FILE_BYTES
 
 __all__ = [
     "form_bool",
@@ -112,7 +113,7 @@ def read_upload_file(form: MultiDict[str, str], files: MultiDict[str, Any]) -> t
     """The ``file`` field's bytes and file name (a text field named ``file`` counts as its UTF-8 bytes)."""
     storage = files.get("file")
     if storage is not None:
-        data = storage.stream.read(MAX_FILE_BYTES + 1)
+        data = storage.stream.read(MAX_UPLOAD_BYTES + 1)
         return data, storage.filename
     text = form.get("file")
     return (None, None) if text is None else (text.encode("utf-8"), None)

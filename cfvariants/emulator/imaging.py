@@ -30,14 +30,12 @@ from dataclasses import dataclass
 from PIL import Image
 
 from cfvariants.errors import CFVariantsError
+from cfvariants.limits import MAX_AREA, MAX_SIDE, MAX_SIDE_EXEMPT_FORMATS, MAX_UPLOAD_BYTES
 
 from .svg import SVGError, looks_like_svg, sanitize_svg, svg_size
 
 __all__ = [
     "CONTENT_TYPES",
-    "MAX_AREA",
-    "MAX_FILE_BYTES",
-    "MAX_SIDE",
     "ImageInfo",
     "ImageRejected",
     "exif_orientation",
@@ -48,9 +46,6 @@ __all__ = [
     "sniff_format",
 ]
 
-MAX_FILE_BYTES = 10 * 1024 * 1024  # "10 MB"; read as MiB, like the API layer
-MAX_AREA = 100_000_000  # 100 megapixels (animations: all frames together)
-MAX_SIDE = 12_000  # longest side, except WebP and AVIF
 FULL_DECODE_AREA = 25_000_000  # PNGs up to this area are fully decoded at upload; larger ones are CRC-checked
 
 UPLOAD_BAD = 5400
@@ -127,7 +122,7 @@ def _unsupported(what: str, extra: str = "") -> ImageRejected:
     )
 
 
-def inspect_image(data: bytes, *, max_bytes: int = MAX_FILE_BYTES) -> tuple[ImageInfo, bytes]:
+def inspect_image(data: bytes, *, max_bytes: int = MAX_UPLOAD_BYTES) -> tuple[ImageInfo, bytes]:
     """Validate an upload (reference §6) and describe it; returns the info and the bytes to store (SVG:
     sanitised; others: unchanged). Raises ``ImageRejected`` with a message naming the problem. ``max_bytes``:
     the file-size limit (10 MB for uploads; Image Transformations sources may be larger)."""
@@ -136,7 +131,7 @@ def inspect_image(data: bytes, *, max_bytes: int = MAX_FILE_BYTES) -> tuple[Imag
     if len(data) > max_bytes:
         raise ImageRejected(
             f"The file is {len(data):,} bytes; the limit is {max_bytes:,} bytes"
-            + (" (Cloudflare Images accepts at most 10 MB)" if max_bytes == MAX_FILE_BYTES else ""),
+            + (" (Cloudflare Images accepts at most 10 MB)" if max_bytes == MAX_UPLOAD_BYTES else ""),
             code=UPLOAD_TOO_LARGE,
             status=413,
         )
@@ -285,7 +280,7 @@ def _inspect_raster(data: bytes, kind: str) -> ImageInfo:
                 f"The image is {width}×{height} = {area / 1e6:.1f} megapixels; "
                 f"Cloudflare Images accepts at most {MAX_AREA // 1_000_000} megapixels"
             )
-        if kind not in ("webp", "avif") and max(width, height) > MAX_SIDE:
+        if kind not in MAX_SIDE_EXEMPT_FORMATS and max(width, height) > MAX_SIDE:
             raise _bad(
                 f"The image is {width}×{height}; Cloudflare Images accepts at most {MAX_SIDE:,} px on a side "
                 "(WebP and AVIF excepted)"

@@ -21,13 +21,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from cfvariants.limits import MAX_FILTER_DEPTH, MAX_FILTER_IN_VALUES, MAX_FILTERS
+
 from .errors import bad_request
 
 __all__ = ["MetaFilter", "decode_token", "encode_token", "parse_filters"]
 
-MAX_FILTERS = 5
-MAX_DEPTH = 5
-MAX_IN_VALUES = 10
 _FILTER = re.compile(r"meta\.([^\[\]]+)\[([a-z:]+)\]")
 _OPERATORS = frozenset(
     {
@@ -71,8 +70,10 @@ def parse_filters(params: Iterable[tuple[str, str]]) -> list[MetaFilter]:
             raise bad_request(
                 f"metadata filter {name!r}: unknown operator {op!r}; use one of {', '.join(sorted(_OPERATORS))}"
             )
-        if len(path) > MAX_DEPTH or "" in path:
-            raise bad_request(f"metadata filter {name!r}: the field path must have 1 to {MAX_DEPTH} non-empty levels")
+        if len(path) > MAX_FILTER_DEPTH or "" in path:
+            raise bad_request(
+                f"metadata filter {name!r}: the field path must have 1 to {MAX_FILTER_DEPTH} non-empty levels"
+            )
         filters.append(MetaFilter(path, op, _test(name, op, value)))
     if len(filters) > MAX_FILTERS:
         raise bad_request(f"at most {MAX_FILTERS} metadata filters are allowed, got {len(filters)}")
@@ -108,8 +109,8 @@ def _test(name: str, op: str, text: str) -> Callable[[Any], bool]:
     base, _, kind = op.partition(":")
     if base == "in":
         values = text.split("|")
-        if len(values) > MAX_IN_VALUES:
-            raise bad_request(f"metadata filter {name}: at most {MAX_IN_VALUES} values, got {len(values)}")
+        if len(values) > MAX_FILTER_IN_VALUES:
+            raise bad_request(f"metadata filter {name}: at most {MAX_FILTER_IN_VALUES} values, got {len(values)}")
         if kind == "number":
             numbers = {_number(name, v) for v in values}
             return lambda value: _is_number(value) and float(value) in numbers

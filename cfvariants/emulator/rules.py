@@ -12,47 +12,40 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from cfvariants.limits import (
+    BROWSER_TTL_RANGE,
+    DIRECT_UPLOAD_EXPIRY_DEFAULT,
+    DIRECT_UPLOAD_EXPIRY_MAX,
+    DIRECT_UPLOAD_EXPIRY_MIN,
+    MAX_CUSTOM_ID_LENGTH,
+    MAX_FILENAME_LENGTH,
+    MAX_METADATA_BYTES,
+    is_key_name,
+    is_uuid,
+    is_variant_id,
+)
 from cfvariants.options import MAX_INT
 
 from .errors import bad_request
 
 __all__ = [
-    "MAX_FILE_BYTES",
-    "MAX_METADATA_BYTES",
-    "MAX_VARIANTS",
     "check_custom_id",
     "check_key_name",
     "check_metadata",
     "check_variant_id",
     "check_variant_options",
-    "is_uuid",
     "metadata_bytes",
     "parse_expiry",
 ]
 
-MAX_FILE_BYTES = 10 * 1024 * 1024
-MAX_METADATA_BYTES = 1024
-MAX_CUSTOM_ID = 1024
-MAX_VARIANTS = 100
-MAX_FILENAME = 255
 VARIANT_FITS = ("scale-down", "contain", "cover", "crop", "pad")
 VARIANT_METADATA = ("keep", "copyright", "none")
-EXPIRY_MIN = timedelta(minutes=2)
-EXPIRY_MAX = timedelta(hours=6)
-EXPIRY_DEFAULT = timedelta(minutes=30)
 EXPIRY_SLACK = timedelta(seconds=10)  # a client computing "now + 2 minutes" must not fail on latency
 
-_UUID = re.compile(r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_VARIANT_ID = re.compile(r"[A-Za-z0-9]{1,99}")
-_KEY_NAME = re.compile(r"[A-Za-z0-9]{1,20}")
 # Words that are API routes under /images/v1/: an id equal to one (or starting with "keys/" or "variants/",
 # or ending in "/blob") would be routed to that endpoint when a client sends its slashes unencoded.
 _ROUTE_WORDS = frozenset({"keys", "variants", "stats", "config", "batch_token"})
-
-
-def is_uuid(text: str) -> bool:
-    return _UUID.fullmatch(text) is not None
 
 
 def check_custom_id(image_id: object) -> str:
@@ -63,8 +56,8 @@ def check_custom_id(image_id: object) -> str:
     if not isinstance(image_id, str) or not image_id:
         raise bad_request("id: a custom image id must be a non-empty string")
     shown = _show(image_id)
-    if len(image_id) > MAX_CUSTOM_ID:
-        raise bad_request(f"id: custom id {shown} is longer than {MAX_CUSTOM_ID} characters")
+    if len(image_id) > MAX_CUSTOM_ID_LENGTH:
+        raise bad_request(f"id: custom id {shown} is longer than {MAX_CUSTOM_ID_LENGTH} characters")
     if is_uuid(image_id):
         raise bad_request(f"id: custom id {shown} is a UUID, which Cloudflare reserves for its own ids")
     if image_id.startswith("/") or image_id.endswith("/"):
@@ -104,17 +97,17 @@ def check_filename(filename: str | None) -> str:
     """File names are informational (``filename`` in the image object): kept to 255 characters."""
     if not filename:
         return ""
-    return filename[:MAX_FILENAME]
+    return filename[:MAX_FILENAME_LENGTH]
 
 
 def check_variant_id(variant_id: object) -> str:
-    if not isinstance(variant_id, str) or not _VARIANT_ID.fullmatch(variant_id):
+    if not isinstance(variant_id, str) or not is_variant_id(variant_id):
         raise bad_request(f"id: variant id {_show(str(variant_id))} must be 1 to 99 letters or digits")
     return variant_id
 
 
 def check_key_name(name: str) -> str:
-    if not _KEY_NAME.fullmatch(name):
+    if not is_key_name(name):
         raise bad_request(f"signing key name {_show(name)} must be 1 to 20 letters or digits")
     return name
 
@@ -138,7 +131,7 @@ def check_variant_options(options: object) -> dict[str, Any]:
     for name in ("width", "height"):
         out[name] = _whole_number(f"options.{name}", options[name], 1)
     if options.get("browser_ttl") is not None:
-        out["browser_ttl"] = _whole_number("options.browser_ttl", options["browser_ttl"], 3600, 31_536_000)
+        out["browser_ttl"] = _whole_number("options.browser_ttl", options["browser_ttl"], *BROWSER_TTL_RANGE)
     return out
 
 
@@ -158,7 +151,7 @@ def parse_expiry(value: object, now: float) -> float:
     """A direct upload's ``expiry`` (RFC 3339; a time without offset is taken as UTC): between now + 2 minutes
     and now + 6 hours (reference §5), default now + 30 minutes. Returns unix seconds."""
     if value is None or value == "":
-        return now + EXPIRY_DEFAULT.total_seconds()
+        return now + DIRECT_UPLOAD_EXPIRY_DEFAULT.total_seconds()
     if not isinstance(value, str):
         raise bad_request(f"expiry must be an RFC 3339 date-time string, not {type(value).__name__}")
     try:
@@ -168,8 +161,8 @@ def parse_expiry(value: object, now: float) -> float:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     seconds = when.timestamp()
-    earliest = now + (EXPIRY_MIN - EXPIRY_SLACK).total_seconds()
-    latest = now + (EXPIRY_MAX + EXPIRY_SLACK).total_seconds()
+    earliest = now + (DIRECT_UPLOAD_EXPIRY_MIN - EXPIRY_SLACK).total_seconds()
+    latest = now + (DIRECT_UPLOAD_EXPIRY_MAX + EXPIRY_SLACK).total_seconds()
     if not earliest <= seconds <= latest:
         raise bad_request(
             f"expiry {_show(value)} must be between 2 minutes and 6 hours from now "

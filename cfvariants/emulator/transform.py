@@ -42,6 +42,7 @@ from dataclasses import dataclass
 from PIL import Image
 
 from cfvariants.colors import color_to_rgba
+from cfvariants.limits import ANIMATION_TRANSFORM_AREA, AVIF_MAX_SIDE
 from cfvariants.options import Options
 
 from . import _transform_ops as ops
@@ -63,9 +64,7 @@ OUTPUT_FORMATS: dict[str, str] = {
     "svg": "image/svg+xml",
     "json": "application/json",
 }
-AVIF_MAX_SIDE = 1200
 WEBP_MAX_SIDE = 16383
-ANIMATION_PASSTHROUGH_AREA = 50_000_000
 _RASTER_REQUESTS = ("jpeg", "baseline-jpeg", "webp", "avif")
 _ALPHA_OUTPUTS = ("png", "webp", "avif", "gif")
 _WHITE = (255, 255, 255, 255)
@@ -162,7 +161,7 @@ def _longest_output_side(options: Options | None, info: ImageInfo) -> int:
 def _passthrough(options: Options | None, info: ImageInfo) -> bool:
     """Animations over 50 megapixels in total are delivered without transformations (reference §6)."""
     keeps_animation = not (options and options.anim is False)
-    return info.animated and keeps_animation and info.frames * info.width * info.height > ANIMATION_PASSTHROUGH_AREA
+    return info.animated and keeps_animation and info.frames * info.width * info.height > ANIMATION_TRANSFORM_AREA
 
 
 # ---------------------------------------------------------------------------------------------------------------

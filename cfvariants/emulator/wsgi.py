@@ -21,13 +21,14 @@ from typing import TYPE_CHECKING, Any
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
+from cfvariants.limits import MAX_UPLOAD_BYTES
+
 from .api import error_response, handle_account_api, handle_batch_api
 from .config import EmulatorConfig
 from .direct_upload import handle_upload
 from .emulator import Emulator
 from .errors import INTERNAL, TOO_LARGE, ApiError
 from .paths import request_path
-from .rules import MAX_FILE_BYTES
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -61,7 +62,7 @@ class EmulatorApp:
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         _latin1_paths(environ)
         request = Request(environ)
-        request.max_content_length = MAX_FILE_BYTES + _FORM_OVERHEAD
+        request.max_content_length = MAX_UPLOAD_BYTES + _FORM_OVERHEAD
         try:
             response = self.dispatch(request)
         except RequestEntityTooLarge:  # a JSON body over the limit (forms are handled where they are parsed)

@@ -32,6 +32,8 @@ from typing import IO, TYPE_CHECKING, Any
 
 from huey import crontab, signals
 
+from cfvariants.limits import MAX_UPLOAD_BYTES
+
 from . import control
 from .control import UploadStats, duration
 from .identity import check_worker, fingerprint_key, web_identity
@@ -48,7 +50,6 @@ if TYPE_CHECKING:
 __all__ = ["ReconcileReport", "UploadQueue"]
 
 log = logging.getLogger("cfvariants.uploads")
-MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 
 
 @dataclass(frozen=True)
