@@ -25,8 +25,8 @@ from collections.abc import Callable
 from _results import publish
 from PIL import Image
 
-from cfvariants.emulator.imaging import inspect_image
 from cfvariants.emulator.transform import render
+from cfvariants.imaging import inspect_image
 from cfvariants.options import Options
 
 QUICK = "--quick" in sys.argv

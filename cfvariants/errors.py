@@ -27,8 +27,8 @@ The tree (class, the package that defines it, other bases; ``tests/test_errors_t
     │   ├── StorageFull                 cfvariants.uploads
     │   ├── UploadTooLarge              cfvariants.uploads
     │   └── UploadRejected              cfvariants.uploads
-    ├── ImageRejected                   cfvariants.emulator
-    ├── SVGError                        cfvariants.emulator   also ValueError
+    ├── ImageRejected                   cfvariants.imaging
+    ├── SVGError                        cfvariants.imaging    also ValueError
     ├── CloudflareImagesError           cfvariants.client
     │   ├── ValidationError             cfvariants.client     also ValueError
     │   ├── APIError                    cfvariants.client

@@ -12,7 +12,7 @@ import pytest
 from imagegen import avif, decode, gif_animated, jpeg, png, webp
 from PIL import Image
 
-from cfvariants.emulator.imaging import ImageInfo, ImageRejected, inspect_image
+from cfvariants.imaging import ImageInfo, ImageRejected, inspect_image
 from cfvariants.limits import MAX_UPLOAD_BYTES
 
 

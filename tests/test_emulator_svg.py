@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from cfvariants.emulator.svg import SVGError, looks_like_svg, sanitize_svg, svg_size
+from cfvariants.imaging import SVGError, looks_like_svg, sanitize_svg, svg_size
 
 NS = "http://www.w3.org/2000/svg"
 HEAD = '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="100" height="50">'
@@ -249,13 +249,13 @@ def test_sniffing(data: bytes, expected: bool) -> None:
     ],
 )
 def test_active_content_names_what_would_be_removed(document: bytes, found: str) -> None:
-    from cfvariants.emulator.svg import active_content
+    from cfvariants.imaging import active_content
 
     assert any(found in item for item in active_content(document)), active_content(document)
 
 
 def test_a_plain_drawing_has_no_active_content() -> None:
-    from cfvariants.emulator.svg import active_content
+    from cfvariants.imaging import active_content
 
     drawing = (
         b'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" viewBox="0 0 10 10">'

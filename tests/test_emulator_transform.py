@@ -22,8 +22,8 @@ from imagegen import (
 )
 from PIL import Image, ImageStat
 
-from cfvariants.emulator.imaging import ImageInfo, ImageRejected, inspect_image
 from cfvariants.emulator.transform import Rendered, output_format, render
+from cfvariants.imaging import ImageInfo, ImageRejected, inspect_image
 from cfvariants.options import FITS, Options
 
 BROWSER = "image/avif,image/webp,image/apng,image/*,*/*;q=0.8"

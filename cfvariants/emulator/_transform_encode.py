@@ -19,7 +19,7 @@ import io
 
 from PIL import Image
 
-from .imaging import ImageRejected
+from cfvariants.imaging import ImageRejected
 
 __all__ = ["DEFAULT_QUALITY", "QUALITY_LEVELS", "encode", "exif_for_output", "quality_number"]
 

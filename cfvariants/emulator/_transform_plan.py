@@ -29,10 +29,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cfvariants.imaging import ImageRejected
 from cfvariants.limits import MAX_AREA
 from cfvariants.options import Options
-
-from .imaging import ImageRejected
 
 __all__ = [
     "MAX_ENLARGED_SIDE",

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, unquote
 
 from cfvariants.errors import OptionsError, VariantError
+from cfvariants.imaging import ImageRejected
 from cfvariants.options import Options
 from cfvariants.urls import DOMAIN_PREFIX, check_variant_name
 
@@ -36,7 +37,6 @@ from .errors import (
     DeliveryError,
 )
 from .files import CachedVariant
-from .imaging import ImageRejected
 from .records import ImageRecord, VariantRecord
 from .transform import output_format, render
 

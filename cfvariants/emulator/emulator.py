@@ -17,6 +17,7 @@ from dataclasses import replace
 from typing import Any
 
 from cfvariants.errors import CFVariantsError
+from cfvariants.imaging import ImageInfo, ImageRejected, inspect_image
 from cfvariants.limits import PER_PAGE_RANGE, is_uuid
 from cfvariants.urls import encode_image_id
 
@@ -26,7 +27,6 @@ from .delivery import DeliveryResponse, deliver
 from .errors import ApiError, bad_request, conflict, image_not_found
 from .fetch import LocalFetcher, check_url
 from .files import Originals, VariantCache
-from .imaging import ImageInfo, ImageRejected, inspect_image
 from .listing import MetaFilter, decode_token, encode_token
 from .ratelimit import WindowLimiter
 from .records import ImageRecord

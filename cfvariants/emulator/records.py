@@ -6,9 +6,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from cfvariants.imaging import ImageInfo
 from cfvariants.options import Options
-
-from .imaging import ImageInfo
 
 __all__ = ["AccountSettings", "ImageRecord", "SigningKeyRecord", "VariantRecord", "iso_time"]
 

@@ -22,8 +22,8 @@ from typing import Any
 
 from cfvariants._sqlite import connect
 from cfvariants.errors import EmulatorError
+from cfvariants.imaging import ImageInfo
 
-from .imaging import ImageInfo
 from .records import AccountSettings, ImageRecord, SigningKeyRecord, VariantRecord
 
 __all__ = ["Database", "DuplicateError", "Transaction"]

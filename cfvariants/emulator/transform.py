@@ -42,6 +42,7 @@ from dataclasses import dataclass
 from PIL import Image
 
 from cfvariants.colors import color_to_rgba
+from cfvariants.imaging import ImageInfo, ImageRejected, SVGError, exif_orientation, open_raster, sanitize_svg
 from cfvariants.limits import ANIMATION_TRANSFORM_AREA, AVIF_MAX_SIDE
 from cfvariants.options import Options
 
@@ -49,8 +50,6 @@ from . import _transform_ops as ops
 from ._masters import is_large, large_render, shared_master
 from ._transform_encode import encode, exif_for_output, quality_number
 from ._transform_plan import Plan, check_animation, explicit_trim, focal_point, plan_geometry
-from .imaging import ImageInfo, ImageRejected, exif_orientation, open_raster
-from .svg import SVGError, sanitize_svg
 
 __all__ = ["OUTPUT_FORMATS", "Rendered", "output_format", "render"]
 

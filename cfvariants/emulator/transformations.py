@@ -36,12 +36,12 @@ from urllib.parse import unquote, urlsplit
 import httpx
 
 from cfvariants.errors import CFVariantsError
+from cfvariants.imaging import ImageRejected, inspect_image
 from cfvariants.options import Options
 from cfvariants.urls import TRANSFORM_PREFIX
 
 from .delivery import DeliveryResponse, error_response
 from .errors import BAD_OPTIONS, NOT_AN_IMAGE, SIZE_EXCEEDED, DeliveryError
-from .imaging import ImageRejected, inspect_image
 from .paths import request_path
 from .transform import output_format, render
 

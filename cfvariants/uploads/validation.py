@@ -3,18 +3,16 @@
 The file type comes from the bytes (never from the name or the browser's content type), the image is decoded
 far enough to catch truncated and corrupt files, Cloudflare's limits apply (10 MB, 100 megapixels, 12,000 px),
 and an SVG that carries scripts, event handlers or external references is refused rather than silently changed.
-The checks are the emulator's (``cfvariants.emulator.imaging``), so dev and production refuse the same files.
+The checks are ``cfvariants.imaging``'s, which the emulator uses too, so dev and production refuse the same files.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+
+from cfvariants.imaging import ImageInfo, ImageRejected, SVGError, active_content, inspect_image
 
 from .records import UploadsError
-
-if TYPE_CHECKING:
-    from cfvariants.emulator.imaging import ImageInfo
 
 __all__ = ["ACCEPTED_FORMATS", "UploadRejected", "check_image_bytes", "check_image_content_type", "check_image_file"]
 
@@ -34,9 +32,6 @@ def check_image_file(path: str | Path, *, formats: tuple[str, ...] = ACCEPTED_FO
 def check_image_bytes(data: bytes, *, formats: tuple[str, ...] = ACCEPTED_FORMATS) -> ImageInfo:
     """Check an image in memory; returns what it is (format, content type, width, height...) or raises
     ``UploadRejected``."""
-    from cfvariants.emulator.imaging import ImageRejected, inspect_image  # noqa: PLC0415 - Pillow only when used
-    from cfvariants.emulator.svg import SVGError, active_content  # noqa: PLC0415
-
     if not data:
         raise UploadRejected("The file is empty.")
     try:

@@ -1,19 +1,22 @@
-"""Upload inspection: is this file an image Cloudflare Images would store, and what is it?
+"""Image inspection: is this file an image Cloudflare Images would store, and what is it?
 
-``inspect_image`` applies the hosted-image rules of reference §6 in cheapest-first order, so a hostile file is
-refused before any pixel is decoded: size in bytes, the format from its magic bytes (supported: JPEG, PNG, GIF,
-WebP, AVIF, SVG; TIFF, HEIC/HEIF, BMP, ICO, PSD, JPEG 2000 and JPEG XL are named and refused), then the
-dimensions from the header (100 megapixels, 12,000 px per side except WebP/AVIF; animations: total area of all
-frames), and only then a decode check: JPEG is decoded at 1/8 scale (libjpeg's DCT scaling still reads every
-byte, so truncation and corruption show), PNG chunk CRCs are verified (and small PNGs fully decoded), GIF/WebP/AVIF
-have their first frame decoded. SVG is parsed and stored sanitised (``svg.sanitize_svg``).
+One implementation for every place that asks: upload validation (web forms, Django validators, the background
+worker), the storage, and the emulator, so development and production refuse the same files.
+
+``inspect_image`` applies Cloudflare's hosted-image limits (``cfvariants.limits``) in cheapest-first order, so a
+hostile file is refused before any pixel is decoded: size in bytes, the format from its magic bytes (supported:
+JPEG, PNG, GIF, WebP, AVIF, SVG; TIFF, HEIC/HEIF, BMP, ICO, PSD, JPEG 2000 and JPEG XL are named and refused), then
+the dimensions from the header (100 megapixels, 12,000 px per side except WebP/AVIF; animations: total area of all
+frames), and only then a decode check: JPEG is decoded at 1/8 scale (libjpeg's DCT scaling still reads every byte,
+so truncation and corruption show), PNG chunk CRCs are verified (and small PNGs fully decoded), GIF/WebP/AVIF have
+their first frame decoded. SVG is parsed and returned sanitised (``sanitize_svg``).
 
 Pillow's own decompression-bomb guard (``Image.MAX_IMAGE_PIXELS``) is not changed: images above twice its value
 raise ``DecompressionBombError`` in ``Image.open``, which we turn into the 100-megapixel refusal; its warning for
 images between its value (~89 MP) and ours (100 MP) is silenced locally around the open call.
 
-Upload error codes: reference §5 says Cloudflare publishes no list; we use the codes the emulator's API layer uses
-(``emulator/errors.py``): 5400 (400) for empty/corrupt/not-an-image/over-limit images, 5413 (413) for files over
+Upload error codes: Cloudflare publishes no list of Images API codes; ``ImageRejected`` carries the ones the
+emulator answers with: 5400 (400) for empty/corrupt/not-an-image/over-limit images, 5413 (413) for files over
 10 MB, 5455 (415) for image formats Cloudflare does not accept.
 """
 
@@ -26,13 +29,15 @@ import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-
-from PIL import Image
+from typing import TYPE_CHECKING
 
 from cfvariants.errors import CFVariantsError
 from cfvariants.limits import MAX_AREA, MAX_SIDE, MAX_SIDE_EXEMPT_FORMATS, MAX_UPLOAD_BYTES
 
-from .svg import SVGError, looks_like_svg, sanitize_svg, svg_size
+from ._svg import SVGError, looks_like_svg, sanitize_svg, svg_size
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 __all__ = [
     "CONTENT_TYPES",
@@ -92,7 +97,7 @@ def _rebuild(message: str, code: int, status: int) -> ImageRejected:
 
 @dataclass(frozen=True)
 class ImageInfo:
-    """What the emulator records about a stored original.
+    """What an image is, as Cloudflare would record it.
 
     ``width``/``height`` are as displayed: EXIF orientation 5-8 swaps the stored axes (Cloudflare applies EXIF
     rotation on delivery). ``alpha`` says the image has transparency (an alpha channel or a transparent palette
@@ -217,6 +222,8 @@ def open_raster(data: bytes, kind: str, *, code: int = UPLOAD_BAD, status: int =
 
     ``warnings.catch_warnings`` restores the filters on exit; on Python 3.11 it is not thread-safe, so a warning
     raised by another thread during an open may be silenced too (only ``DecompressionBombWarning`` is filtered)."""
+    from PIL import Image  # noqa: PLC0415 - Pillow only when a raster image is inspected
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
@@ -269,6 +276,8 @@ def has_alpha(image: Image.Image) -> bool:
 
 
 def _inspect_raster(data: bytes, kind: str) -> ImageInfo:
+    from PIL import Image  # noqa: PLC0415 - Pillow only when a raster image is inspected
+
     with open_raster(data, kind) as image:
         width, height = image.size
         name = kind.upper()
@@ -303,6 +312,8 @@ def _inspect_raster(data: bytes, kind: str) -> ImageInfo:
 def _frame_count(image: Image.Image, kind: str) -> int:
     """Animation frames for GIF/WebP/AVIF. An animated PNG (APNG) counts as one frame: Cloudflare does not list
     APNG animation, so only its default image is used."""
+    from PIL import Image  # noqa: PLC0415 - Pillow only when a raster image is inspected
+
     if kind == "png":
         return 1
     try:

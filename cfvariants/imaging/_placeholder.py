@@ -19,9 +19,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any
 
-from .layouts import HEIGHT_KEY, THUMBHASH_KEY, WIDTH_KEY
-from .limits import MAX_METADATA_BYTES
-from .thumbhash import encode
+from cfvariants.layouts import HEIGHT_KEY, THUMBHASH_KEY, WIDTH_KEY
+from cfvariants.limits import MAX_METADATA_BYTES
+from cfvariants.thumbhash import encode
 
 __all__ = ["PLACEHOLDER_KEYS", "THUMBNAIL_SIDE", "placeholder_metadata", "with_placeholder_metadata"]
 
