@@ -21,11 +21,20 @@ from pydantic import SecretStr
 from .errors import ArgumentError, SigningError, VariantError
 from .html import ImageMarkup, srcset_candidates, srcset_value
 from .layouts import Original
-from .memo import SCALAR_TYPES, Memo, remember
+from .memo import Memo, remember
 from .options import Options
-from .segments import DEFAULT_VARIANT, Segment, Variant, exact, keyword_options, resolve_variant
+from .segments import (
+    DEFAULT_VARIANT,
+    KeywordKey,
+    Segment,
+    Variant,
+    exact,
+    keyword_options,
+    resolve_variant,
+)
 from .settings import Settings
 from .signing import SigningKey, expiry
+from .srcset_memo import SrcsetRow, as_tuple, remember_row, request_key
 from .urls import (
     DELIVERY_HOST,
     DOMAIN_PREFIX,
@@ -49,15 +58,15 @@ _MAX_ROWS = 1024  # distinct variants / keyword sets / srcset requests remembere
 
 
 class _Row(Memo[str, _V]):
-    """What one ``Delivery`` made for one variant (or keyword set, or srcset request), by image id, with the
-    resolved segment that every value of the row ends with."""
+    """What one ``Delivery`` made for one variant (or keyword set), by image id, with the resolved segment that
+    every value of the row ends with."""
 
     __slots__ = ("segment", "tail")
 
-    def __init__(self, limit: int, segment: Segment, tail: str) -> None:
+    def __init__(self, limit: int, segment: Segment) -> None:
         super().__init__(limit)
         self.segment = segment
-        self.tail = tail  # "/" + the segment: what follows the image id in a URL
+        self.tail = f"/{segment.text}"  # what follows the image id in a URL
 
 
 @dataclass(slots=True)
@@ -68,17 +77,6 @@ class _Signable:
     origin: str
     path: str
     last: tuple[int, str] = (0, "")  # (exp, signed URL); replaced whole, so threads never see a torn pair
-
-
-class _SrcsetRow(Memo[str, str]):
-    """The srcsets one ``Delivery`` made for one srcset request, by image id, with the ``(segment, descriptor)``
-    candidates the request resolved to."""
-
-    __slots__ = ("candidates",)
-
-    def __init__(self, limit: int, candidates: tuple[tuple[str, str], ...]) -> None:
-        super().__init__(limit)
-        self.candidates = candidates
 
 
 _FAST_EXPIRES_IN = 10**10  # longer lifetimes take expiry(), which refuses an exp after year 9999
@@ -120,9 +118,9 @@ class Delivery(ImageMarkup):
     _cache_size: int
     # At most _MAX_ROWS rows each (plain dicts: a hit is two dict lookups), each row a Memo of cache_size images.
     _urls: dict[Variant, _Row[str]]  # variant argument -> image -> URL
-    _keyword_urls: dict[tuple[object, ...], _Row[str]]  # keyword_key -> image -> URL
+    _keyword_urls: dict[KeywordKey, _Row[str]]  # keyword_key -> image -> URL
     _signing: dict[Variant, _Row[_Signable]]  # named variant -> image -> where it points, what a signature covers
-    _srcsets: dict[tuple[object, ...], _SrcsetRow]  # srcset request -> image -> srcset
+    _srcsets: dict[tuple[object, ...], SrcsetRow]  # srcset request -> image -> srcset
 
     def __init__(
         self,
@@ -233,36 +231,27 @@ class Delivery(ImageMarkup):
             url = row.entries.get(image)
             if url is not None:
                 return url
-            # The first sight of this image: an id of ASCII letters, digits, - and _ goes into the URL as it is.
-            if len(image) <= MAX_ID_LENGTH and image.isascii() and image.encode().translate(PLAIN_ID_BYTES).isalnum():
+            # The first sight of this image: an id of ASCII letters, digits, - and _ goes into the URL as it is
+            # (PLAIN_ID_BYTES maps every other byte, UTF-8 ones included, to one that isalnum refuses).
+            if len(image) <= MAX_ID_LENGTH and image.encode().translate(PLAIN_ID_BYTES).isalnum():
                 url = f"{self._prefix}{image}{row.tail}"
             else:
-                url = f"{self._image_base(image)}{row.segment.text}"
-        except (TypeError, AttributeError):  # an unhashable variant or keyword value, an image that is no string
+                url = f"{_image_base(self._prefix, image)}{row.segment.text}"
+        except (TypeError, AttributeError, UnicodeEncodeError):  # unhashable, not a string, a lone surrogate
             return self._uncached_url(image, variant, options)
         return row.keep(image, url) if row.limit else url
 
     def _row(self, variant: Variant) -> _Row[Any]:
-        segment = resolve_variant(variant)
-        return _Row(self._cache_size, segment, f"/{segment.text}")
+        return _Row(self._cache_size, resolve_variant(variant))
 
-    def _keyword_row(self, key: tuple[object, ...], variant: Variant, options: dict[str, Any]) -> _Row[str]:
+    def _keyword_row(self, key: KeywordKey, variant: Variant, options: dict[str, Any]) -> _Row[str]:
         row = self._row(keyword_options(variant, options, key))
         return remember(self._keyword_urls, _MAX_ROWS, key, row) if exact(options) else row
 
     def _uncached_url(self, image: str, variant: Variant, options: dict[str, Any]) -> str:
         """The URL computed without any memo; raises the error that explains an unusable argument."""
         segment = resolve_variant(keyword_options(variant, options) if options else variant)
-        return f"{self._image_base(image)}{segment.text}"
-
-    def _image_base(self, image: str) -> str:
-        """Everything up to and including the ``/`` before the variant segment."""
-        if is_plain_id(image):
-            return f"{self._prefix}{image}/"
-        if isinstance(image, str) and image.startswith(URL_PREFIXES):
-            split = split_delivery_url(image)
-            return f"{split.origin}{split.prefix}/{split.account_hash}/{split.encoded_id}/"
-        return f"{self._prefix}{encode_image_id(image)}/"
+        return f"{_image_base(self._prefix, image)}{segment.text}"
 
     def path(self, image: str, variant: Variant = None) -> str:
         """The URL path (what Cloudflare signs): ``/<hash>/<id>/<variant>`` or with the custom-domain prefix."""
@@ -299,11 +288,7 @@ class Delivery(ImageMarkup):
                 row = remember(self._signing, _MAX_ROWS, variant, self._signing_row(variant))
             start = row.entries.get(image) if row.limit else None
             if start is None:  # the first signature for this image: where it points, what the signature covers
-                if (
-                    len(image) <= MAX_ID_LENGTH
-                    and image.isascii()
-                    and image.encode().translate(PLAIN_ID_BYTES).isalnum()
-                ):
+                if len(image) <= MAX_ID_LENGTH and image.encode().translate(PLAIN_ID_BYTES).isalnum():
                     origin, path = self._origin, f"{self._path_prefix}{image}{row.tail}"
                 else:
                     origin, path = self._origin_and_path(image, row.segment)
@@ -314,7 +299,7 @@ class Delivery(ImageMarkup):
                 if last_exp == exp:
                     return last_url
                 origin, path = start.origin, start.path
-        except (TypeError, AttributeError):  # an unhashable variant, an image that is no string
+        except (TypeError, AttributeError, UnicodeEncodeError):  # unhashable, not a string, a lone surrogate
             return self._uncached_signed_url(image, variant, exp)
         # HMAC-SHA256 of the message, from the key's prekeyed inner and outer states (what hmac.new would compute
         # after hashing the padded key twice), inline because this is the hot path of a page of private images.
@@ -371,37 +356,47 @@ class Delivery(ImageMarkup):
         are its CSS size and ``original`` (``image.meta``, ``(width, height)``) caps them at the original's size.
         A named variant has a fixed size and cannot be resized, so it raises ``VariantError``.
         """
-        widths, densities = _hashable(widths, "srcset widths"), _hashable(densities, "densities")
-        # The request, and the type of every value in it (True == 1 == 1.0, yet only 1 is a width).
-        values = (*(widths or ()), *(densities or ()), min_width, max_width, tolerance, *options.values())
-        kinds = tuple(map(type, values))
+        if widths is not None and type(widths) is not tuple:
+            widths = as_tuple(widths, "srcset widths")
+        if densities is not None and type(densities) is not tuple:
+            densities = as_tuple(densities, "densities")
         if original is not None:
             original = Original.of(original)
-        key = (variant, widths, densities, min_width, max_width, tolerance, layout, original, *options.items(), kinds)
         try:
+            key = request_key(variant, widths, densities, min_width, max_width, tolerance, layout, original, options)
             row = self._srcsets.get(key)
-        except TypeError:  # an unhashable variant or option value
-            row = None
-        if row is None:
-            size: dict[str, Any] = {}
-            if layout is not None:  # width/height are the layout's CSS size, not options
-                size = {"width": options.pop("width", None), "height": options.pop("height", None)}
-            candidates = srcset_candidates(
-                self._variant_for_srcset(variant, options),
-                widths=widths, densities=densities, min_width=min_width, max_width=max_width, tolerance=tolerance,
-                layout=layout, original=original, **size,
-            )  # fmt: skip
-            row = _SrcsetRow(self._cache_size, candidates)
-            if SCALAR_TYPES.issuperset(kinds):
-                remember(self._srcsets, _MAX_ROWS, key, row)
-        try:
+            if row is None or not (
+                (row.widths is widths and row.densities is densities) or row.made_from(widths, densities)
+            ):
+                request = (widths, densities, min_width, max_width, tolerance, layout, original)
+                row = remember_row(
+                    self._srcsets,
+                    key,
+                    self._srcset_row(variant, request, options),
+                    (min_width, max_width, tolerance, layout, *options.values()),
+                )
             value = row.entries.get(image)
-        except TypeError:  # an unhashable image: _image_base explains
-            value = None
-        if value is None:
-            base = self._image_base(image)
-            value = row.keep(image, srcset_value(row.candidates, base))
+            if value is None:
+                value = row.keep(image, srcset_value(row.candidates, _image_base(self._prefix, image)))
+        except TypeError:  # unhashable: computed without a memo, which explains a bad argument
+            request = (widths, densities, min_width, max_width, tolerance, layout, original)
+            row = self._srcset_row(variant, request, options)
+            return srcset_value(row.candidates, _image_base(self._prefix, image))
         return value
+
+    def _srcset_row(self, variant: Variant, request: tuple[Any, ...], options: dict[str, Any]) -> SrcsetRow:
+        """The candidates of a srcset request (validating it), as a row of srcsets by image."""
+        widths, densities, min_width, max_width, tolerance, layout, original = request
+        size: dict[str, Any] = {}
+        if layout is not None:  # width/height are the layout's CSS size, not options
+            options = dict(options)
+            size = {"width": options.pop("width", None), "height": options.pop("height", None)}
+        candidates = srcset_candidates(
+            self._variant_for_srcset(variant, options),
+            widths=widths, densities=densities, min_width=min_width, max_width=max_width, tolerance=tolerance,
+            layout=layout, original=original, **size,
+        )  # fmt: skip
+        return SrcsetRow(self._cache_size, candidates, widths, densities)
 
     def _variant_for_srcset(self, variant: Variant, options: Mapping[str, Any]) -> Options:
         if variant is not None and resolve_variant(variant).named:
@@ -420,13 +415,15 @@ class Delivery(ImageMarkup):
         return resolve_variant(variant).options
 
 
-def _hashable(values: Iterable[Any] | None, name: str) -> tuple[Any, ...] | None:
-    """``values`` as a tuple (a generator is read once, here, and the tuple used from then on)."""
-    if values is None or isinstance(values, tuple):
-        return values
-    if isinstance(values, str | bytes) or not isinstance(values, Iterable):
-        raise VariantError(f"{name} must be a list of numbers, not {type(values).__name__}")
-    return tuple(values)
+def _image_base(prefix: str, image: str) -> str:
+    """Everything up to and including the ``/`` before the variant segment: ``prefix`` and the encoded id, or the
+    same part of a delivery URL given as the image."""
+    if is_plain_id(image):
+        return f"{prefix}{image}/"
+    if isinstance(image, str) and image.startswith(URL_PREFIXES):
+        split = split_delivery_url(image)
+        return f"{split.origin}{split.prefix}/{split.account_hash}/{split.encoded_id}/"
+    return f"{prefix}{encode_image_id(image)}/"
 
 
 def _signing_key(key: str | bytes | SecretStr | SigningKey) -> SigningKey:
