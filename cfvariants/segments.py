@@ -89,7 +89,7 @@ def merge_options(variant: Variant, options: Mapping[str, Any]) -> Options:
 KeywordKey = tuple[object, ...]
 
 
-def keyword_key(variant: Variant, options: Mapping[str, Any]) -> KeywordKey:
+def keyword_key(variant: object, options: Mapping[str, Any]) -> KeywordKey:
     """What a keyword call depends on: the variant, the names, the values and the values' types (``width=True``
     must fail even after ``width=1`` succeeded, though ``True == 1``). Flat, because a tuple per item costs more
     to build than the rest of a remembered call."""

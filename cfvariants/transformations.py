@@ -16,12 +16,12 @@ Sources are a path on the zone (``/media/cat.jpg``) or an absolute http(s) URL, 
 it: not percent-encoded beyond what a URL path cannot hold (spaces, non-ASCII, ``\\``, ``"<>`{}^``), existing
 escapes and the query kept. Sources a browser would rewrite (``.``/``..`` segments, also percent-encoded) are
 refused: the URL would point at a different image than it names. Pure and cheap, like ``Delivery``: no network,
-no disk; finished URLs are memoised per instance.
+no disk; finished URLs and srcsets are remembered per instance in ``Memo`` rows (``cfvariants.memo``), the same
+structure and the same exact keys as ``Delivery``'s.
 """
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -29,8 +29,11 @@ from urllib.parse import quote, urlsplit
 from .errors import OptionsError, URLError, VariantError
 from .html import ImageMarkup, srcset_candidates, srcset_value
 from .layouts import Original
+from .memo import Memo, remember
 from .options import Options
+from .segments import KeywordKey, exact, keyword_key
 from .settings import Settings
+from .srcset_memo import SrcsetRow, as_tuple, remember_row, request_key
 from .urls import DELIVERY_HOST, DOMAIN_PREFIX, TRANSFORM_PREFIX, parse_origin
 
 __all__ = ["Transformations", "encode_source"]
@@ -41,18 +44,21 @@ defaults only)."""
 
 _SOURCE_SAFE = "/!$&'()*+,;=:@[]|~%?#"  # what a path keeps as it is, plus existing escapes, the query, a fragment
 _DOTS = frozenset({".", "..", "%2e", ".%2e", "%2e.", "%2e%2e"})
-_MAX_ROWS = 1024
+_MAX_ROWS = 1024  # distinct options arguments / keyword sets remembered per Transformations
 
 
 def encode_source(source: str) -> str:
     """The ``/<source>`` part of a transformation URL: ``/media/cat.jpg`` or ``/https://host/cat.jpg``
-    (validated, and cached per distinct source)."""
+    (validated, and remembered per distinct source: an absolute URL costs a parse)."""
     if not isinstance(source, str):
         raise URLError(f"the source image must be a path or a URL (str), not {type(source).__name__}")
-    return _encode_source(source)
+    encoded = _sources.entries.get(source)
+    return encoded if encoded is not None else _sources.keep(source, _encode_source(source))
 
 
-@functools.lru_cache(maxsize=8192)
+_sources: Memo[str, str] = Memo(8192)
+
+
 def _encode_source(source: str) -> str:
     shown = repr(source if len(source) <= 80 else source[:80] + "...")
     lowered = source[:8].lower()
@@ -94,6 +100,18 @@ def _encode_source(source: str) -> str:
     return lead + quote(source, safe=_SOURCE_SAFE)
 
 
+class _Row(Memo[str, str]):
+    """The URLs one ``Transformations`` made with one options argument (or keyword set), by source: the merged
+    options, and ``head``, everything before the source."""
+
+    __slots__ = ("head", "options")
+
+    def __init__(self, limit: int, head: str, options: Options) -> None:
+        super().__init__(limit)
+        self.head = head
+        self.options = options
+
+
 class Transformations(ImageMarkup):
     """Builds Image Transformations URLs on one zone: ``https://<zone>/cdn-cgi/image/<options>/<source>``.
 
@@ -107,16 +125,17 @@ class Transformations(ImageMarkup):
     'https://www.example.com/cdn-cgi/image/w=200/media/cat.jpg'
     """
 
-    __slots__ = ("_cache_size", "_defaults", "_origin", "_prefix", "_resolved", "_texts", "_urls", "_zone")
+    __slots__ = ("_cache_size", "_defaults", "_keyword_urls", "_origin", "_prefix", "_srcsets", "_urls", "_zone")
 
     _cache_size: int
     _defaults: Options | None
     _origin: str
     _prefix: str
     _zone: str
-    _urls: dict[Any, dict[Any, str]]
-    _resolved: dict[Any, Options]
-    _texts: dict[Any, str]
+    # At most _MAX_ROWS rows each (plain dicts: a hit is two dict lookups), each row a Memo of cache_size sources.
+    _urls: dict[OptionsArg, _Row]  # options argument -> source -> URL
+    _keyword_urls: dict[KeywordKey, _Row]  # keyword_key -> source -> URL
+    _srcsets: dict[tuple[object, ...], SrcsetRow]  # srcset request -> source -> srcset
 
     def __init__(self, zone: str, *, defaults: OptionsArg = None, cache_size: int = 8192) -> None:
         if not isinstance(zone, str) or not zone.strip():
@@ -132,7 +151,7 @@ class Transformations(ImageMarkup):
         setattr_(self, "_prefix", origin + TRANSFORM_PREFIX)
         setattr_(self, "_cache_size", cache_size)
         setattr_(self, "_defaults", None)
-        for table in ("_urls", "_resolved", "_texts"):
+        for table in ("_urls", "_keyword_urls", "_srcsets"):
             setattr_(self, table, {})
         if defaults is not None:
             given = _given(defaults)
@@ -185,85 +204,39 @@ class Transformations(ImageMarkup):
     def url(self, source: str, options: OptionsArg = None, **keywords: Any) -> str:
         """The transformation URL of ``source`` (a path on the zone or an absolute http(s) URL) with ``options``
         (a string, an ``Options``, a mapping) and/or keyword options, laid over the defaults."""
-        if keywords:
-            return self._url_with_keywords(source, options, keywords)
         try:
-            return self._urls[options][source]
-        except (KeyError, TypeError):
-            pass
-        url = f"{self._prefix}{self._segment(options)}{encode_source(source)}"
-        self._remember(options, source, url)
+            if keywords:
+                key = keyword_key(options, keywords)
+                row = self._keyword_urls.get(key)
+                if row is None:
+                    row = self._keyword_row(key, options, keywords)
+            else:
+                row = self._urls.get(options)
+                if row is None:  # this instance's first URL with these options
+                    row = self._row(options)
+            url = row.entries.get(source)
+            if url is None:
+                url = row.keep(source, f"{row.head}{encode_source(source)}")
+        except TypeError:  # an unhashable options argument, keyword value or source: computed without a memo
+            return f"{self._prefix}{self._finish(_given(options), keywords)}{encode_source(source)}"
         return url
 
-    def _segment(self, options: OptionsArg) -> str:
-        """The canonical options text for ``options`` (cached per value: ``str(Options)`` is not free)."""
-        try:
-            return self._texts[options]
-        except KeyError:
-            pass
-        except TypeError:
-            return str(self.options_of(options))
-        text = str(self.options_of(options))
-        if len(self._texts) >= _MAX_ROWS:
-            self._texts.clear()
-        self._texts[options] = text
-        return text
+    def _row(self, options: OptionsArg) -> _Row:
+        merged = self._finish(_given(options), {})
+        return remember(self._urls, _MAX_ROWS, options, _Row(self._cache_size, f"{self._prefix}{merged}", merged))
 
-    def _remember(self, options: object, source: str, url: str) -> None:
-        try:
-            row = self._urls.get(options)
-            if row is None:
-                if len(self._urls) >= _MAX_ROWS:
-                    self._urls.clear()
-                row = self._urls[options] = {}
-            if len(row) >= self._cache_size:
-                row.clear()
-            if self._cache_size:
-                row[source] = url
-        except TypeError:  # an unhashable mapping of options: built, not remembered
-            pass
-
-    def _url_with_keywords(self, source: str, options: OptionsArg, keywords: dict[str, Any]) -> str:
-        try:
-            key = (options, *((name, value, type(value)) for name, value in keywords.items()))
-            text = self._texts[key]
-        except KeyError:
-            text = str(self._keyword_options(options, keywords))
-            if len(self._texts) >= _MAX_ROWS:
-                self._texts.clear()
-            self._texts[key] = text
-        except TypeError:
-            text = str(self._keyword_options(options, keywords))
-        return f"{self._prefix}{text}{encode_source(source)}"
-
-    def _keyword_options(self, options: OptionsArg, keywords: Mapping[str, Any]) -> Options:
-        try:
-            key = (options, *((name, value, type(value)) for name, value in keywords.items()))
-            return self._resolved[key]
-        except KeyError:
-            pass
-        except TypeError:  # an unhashable value (a list for trim): validated, not cached
-            return self._finish(_given(options), keywords)
+    def _keyword_row(self, key: KeywordKey, options: OptionsArg, keywords: dict[str, Any]) -> _Row:
         merged = self._finish(_given(options), keywords)
-        self._cache_resolved(key, merged)
-        return merged
+        row = _Row(self._cache_size, f"{self._prefix}{merged}", merged)
+        return remember(self._keyword_urls, _MAX_ROWS, key, row) if exact(keywords) else row
 
     def options_of(self, variant: OptionsArg) -> Options:
-        """The options a URL gets for ``variant`` (defaults included), validated for this form; cached."""
+        """The options a URL gets for ``variant`` (defaults included), validated for this form; remembered."""
         try:
-            return self._resolved[variant]
-        except KeyError:
-            pass
-        except TypeError:
+            row = self._urls.get(variant)
+            return (row if row is not None else self._row(variant)).options
+        except TypeError:  # an unhashable mapping of options
             return self._finish(_given(variant), {})
-        merged = self._finish(_given(variant), {})
-        self._cache_resolved(variant, merged)
-        return merged
-
-    def _cache_resolved(self, key: object, options: Options) -> None:
-        if len(self._resolved) >= _MAX_ROWS:
-            self._resolved.clear()
-        self._resolved[key] = options
 
     def srcset_options(self, variant: OptionsArg) -> Options:
         """The options every srcset candidate starts from (defaults included; may be empty: each candidate
@@ -304,16 +277,39 @@ class Transformations(ImageMarkup):
         """A ``srcset`` value, with the same descriptors, layouts and rules as ``Delivery.srcset``. Every
         candidate is a distinct transformation, billed as such: keep the widths few (layouts snap them to
         ``cfvariants.layouts.WIDTH_LADDER``)."""
+        if widths is not None and type(widths) is not tuple:
+            widths = as_tuple(widths, "srcset widths")
+        if densities is not None and type(densities) is not tuple:
+            densities = as_tuple(densities, "densities")
+        if original is not None:
+            original = Original.of(original)
+        request = (widths, densities, min_width, max_width, tolerance, layout, original)
+        try:
+            key = request_key(options, widths, densities, min_width, max_width, tolerance, layout, original, keywords)
+            row = self._srcsets.get(key)
+            if row is None or not row.made_from(widths, densities):
+                scalars = (min_width, max_width, tolerance, layout, *keywords.values())
+                row = remember_row(self._srcsets, key, self._srcset_row(options, request, keywords), scalars)
+            value = row.entries.get(source)
+            if value is None:
+                value = row.keep(source, srcset_value(row.candidates, self._prefix, encode_source(source)))
+        except TypeError:  # unhashable: computed without a memo, which explains a bad argument
+            row = self._srcset_row(options, request, keywords)
+            return srcset_value(row.candidates, self._prefix, encode_source(source))
+        return value
+
+    def _srcset_row(self, options: OptionsArg, request: tuple[Any, ...], keywords: dict[str, Any]) -> SrcsetRow:
+        """The candidates of a srcset request (validating it), as a row of srcsets by source."""
+        widths, densities, min_width, max_width, tolerance, layout, original = request
         size: dict[str, Any] = {}
         if layout is not None:  # width/height are the layout's CSS size, not options
             keywords = dict(keywords)
             size = {"width": keywords.pop("width", None), "height": keywords.pop("height", None)}
-        resolved = self._finish(_given(options), keywords, empty=True)
         candidates = srcset_candidates(
-            resolved, widths=widths, densities=densities, min_width=min_width, max_width=max_width,
-            tolerance=tolerance, layout=layout, original=Original.of(original), **size,
+            self._finish(_given(options), keywords, empty=True), widths=widths, densities=densities,
+            min_width=min_width, max_width=max_width, tolerance=tolerance, layout=layout, original=original, **size,
         )  # fmt: skip
-        return srcset_value(candidates, self._prefix, encode_source(source))
+        return SrcsetRow(self._cache_size, candidates, widths, densities)
 
 
 def _given(options: OptionsArg) -> Options | None:

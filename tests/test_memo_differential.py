@@ -1,5 +1,6 @@
 """Caches change nothing a user can see: every sequence of calls gives the same URLs and the same errors through a
-``Delivery`` that remembers (a small cache, so it also fills up and forgets) as through one that remembers nothing.
+``Delivery`` (or ``Transformations``) that remembers (a small cache, so it also fills up and forgets) as through a
+fresh one for each call that remembers no URL.
 
 The arguments are drawn to collide in memo keys: values equal under ``==`` but not the same to validation
 (``True``/``1``/``1.0``, ``(1, 2, 3, 4)``/``(True, 2, 3, 4)``), one argument changed between two calls, unhashable
@@ -8,12 +9,13 @@ values, ids that need encoding and stored URLs standing in for ids.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cfvariants import Delivery, Options
+from cfvariants import Delivery, Options, Transformations
 
 HASH = "ZWd9g1K7eljCn_KDTu_MWA"
 KEY = "differential-signing-key"
@@ -54,6 +56,11 @@ keywords = st.dictionaries(st.sampled_from(sorted(keyword_values)), st.none(), m
 )
 widths = st.sampled_from([None, (320, 640), [320, 640], (1, 2), (True, 2), (1.0, 2), (), (640, 320, 320)])
 densities = st.sampled_from([None, (1, 2), (1.0, 2.0), (True, 2), (1, 1.5)])
+srcset_extras = st.sampled_from([
+    {}, {"min_width": 100}, {"min_width": True, "max_width": 400}, {"max_width": 400.0}, {"tolerance": 0.1},
+    {"tolerance": 1}, {"layout": "constrained", "width": 300}, {"layout": "fixed", "width": True},
+    {"original": (800, 600)}, {"layout": "full-width", "original": (True, 600)},
+])  # fmt: skip
 expiries = st.sampled_from([2_000_000_000, 2_000_000_001, 2_000_000_000.0, True, 1, 0, -5])
 
 
@@ -67,14 +74,14 @@ def calls(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
     elif kind == "signed":
         args["expires_at"] = draw(expiries)
     elif kind == "srcset":
-        args.update(widths=draw(widths), densities=draw(densities), **draw(keywords))
+        args.update(widths=draw(widths), densities=draw(densities), **draw(srcset_extras), **draw(keywords))
     return kind, args
 
 
-def outcome(delivery: Delivery, kind: str, args: dict[str, Any]) -> tuple[str, str]:
+def outcome(builder: Delivery | Transformations, kind: str, args: dict[str, Any]) -> tuple[str, object]:
     """What a user sees: the value, or the error's type and message."""
     try:
-        return "value", getattr(delivery, kind)(**args)
+        return "value", getattr(builder, kind)(**args)
     except Exception as exc:  # every outcome is compared, errors included
         return type(exc).__name__, str(exc)
 
@@ -114,9 +121,9 @@ def test_a_remembering_delivery_answers_like_one_that_remembers_nothing(
     sequence: list[tuple[str, dict[str, Any]]], domain: str | None
 ) -> None:
     remembering = Delivery(HASH, signing_key=KEY, domain=domain, cache_size=3)
-    forgetting = Delivery(HASH, signing_key=KEY, domain=domain, cache_size=0)
     for kind, args in variations(sequence) * 2:  # twice: the second round answers from the memo
-        assert outcome(remembering, kind, args) == outcome(forgetting, kind, args), (kind, args)
+        fresh = Delivery(HASH, signing_key=KEY, domain=domain, cache_size=0)  # no row of its own seen before
+        assert outcome(remembering, kind, args) == outcome(fresh, kind, args), (kind, args)
 
 
 def test_a_value_equal_to_a_valid_one_is_still_refused_after_it() -> None:
@@ -131,3 +138,70 @@ def test_a_value_equal_to_a_valid_one_is_still_refused_after_it() -> None:
     assert outcome(cf, "srcset", {"image": image, "widths": (True, 2)})[0] == "VariantError"
     assert cf.url(image, anim=True).endswith("/anim=true")
     assert outcome(cf, "url", {"image": image, "anim": 1})[0] == "OptionsError"
+
+
+sources = st.sampled_from([
+    "/media/cat.jpg", "/media/cat.jpg?v=2", "https://cdn.example.com/a b.png", "/a/../b.jpg", "media/cat.jpg",
+    "/cdn-cgi/image/w=1/x.jpg", 7, ["list"],
+])  # fmt: skip
+transformation_options = st.sampled_from([
+    None, "w=200", "w=200,fit=cover", "fit=cover,w=200", "onerror=redirect", "avatar", "w=abc",
+    Options(width=100), {"width": 100}, {"width": True}, 1,
+])  # fmt: skip
+
+
+@st.composite
+def transformation_calls(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
+    kind = draw(st.sampled_from(["url", "url", "srcset", "options_of"]))
+    args: dict[str, Any] = {"options": draw(transformation_options)}
+    if kind == "options_of":
+        return kind, {"variant": args["options"]}
+    args.update(source=draw(sources), **draw(keywords))
+    if kind == "srcset":
+        args.update(widths=draw(widths), densities=draw(densities), **draw(srcset_extras))
+    return kind, args
+
+
+@given(st.lists(transformation_calls(), min_size=1, max_size=25), st.sampled_from([None, "format=auto"]))
+def test_a_remembering_transformations_answers_like_one_that_remembers_nothing(
+    sequence: list[tuple[str, dict[str, Any]]], defaults: str | None
+) -> None:
+    remembering = Transformations("www.example.com", defaults=defaults, cache_size=3)
+    changed = []
+    for kind, args in sequence:
+        changed.append((kind, args))
+        for name, value in args.items():
+            if twin(value) is not value:
+                changed.append((kind, dict(args, **{name: twin(value)})))
+    for kind, args in changed * 2:  # twice: the second round answers from the memo
+        fresh = Transformations("www.example.com", defaults=defaults, cache_size=0)
+        assert outcome(remembering, kind, args) == outcome(fresh, kind, args), (kind, args)
+
+
+srcset_requests = st.fixed_dictionaries(
+    {
+        "widths": widths,
+        "densities": densities,
+        "fit": st.sampled_from(["cover", 1]),
+        "quality": st.sampled_from([1, 80]),
+    }
+).flatmap(lambda base: st.just(base) | srcset_extras.map(lambda extras: {**base, **extras}))
+
+
+@given(st.lists(srcset_requests, min_size=1, max_size=10))
+def test_srcsets_of_equal_but_different_requests_are_each_validated(requests: list[dict[str, Any]]) -> None:
+    """Valid images and options, so that the widths, densities and extras decide (a srcset memo keyed too coarsely
+    answers a refused request with the srcset of its valid twin)."""
+    changed = []
+    for args in requests:
+        changed.append(args)
+        changed.extend(dict(args, **{name: twin(value)}) for name, value in args.items() if twin(value) is not value)
+    builders: list[tuple[Callable[[int], Delivery | Transformations], str]] = [
+        (lambda size: Delivery(HASH, cache_size=size), "image"),
+        (lambda size: Transformations("www.example.com", cache_size=size), "source"),
+    ]
+    for make, image in builders:
+        remembering = make(3)
+        for args in changed * 2:
+            call = {image: "083eb7b2-5392-4565-b69e-aff66acddd00" if image == "image" else "/a.jpg", **args}
+            assert outcome(remembering, "srcset", call) == outcome(make(0), "srcset", call), call
