@@ -56,7 +56,7 @@ keywords = st.dictionaries(st.sampled_from(sorted(keyword_values)), st.none(), m
 )
 widths = st.sampled_from([None, (320, 640), [320, 640], (1, 2), (True, 2), (1.0, 2), (), (640, 320, 320)])
 densities = st.sampled_from([None, (1, 2), (1.0, 2.0), (True, 2), (1, 1.5)])
-srcset_extras = st.sampled_from([
+srcset_extras: st.SearchStrategy[dict[str, Any]] = st.sampled_from([
     {}, {"min_width": 100}, {"min_width": True, "max_width": 400}, {"max_width": 400.0}, {"tolerance": 0.1},
     {"tolerance": 1}, {"layout": "constrained", "width": 300}, {"layout": "fixed", "width": True},
     {"original": (800, 600)}, {"layout": "full-width", "original": (True, 600)},
