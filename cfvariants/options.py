@@ -15,7 +15,6 @@ templates that repeat ``'w=200'`` pay for validation once.
 from __future__ import annotations
 
 import difflib
-import functools
 import math
 import re
 from collections.abc import Callable, Mapping
@@ -27,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, PrivateAttr, model_validator
 
 from .colors import canonical_color, color_to_url
 from .errors import OptionsError, shown
+from .memo import Memo
 
 __all__ = [
     "FITS",
@@ -503,7 +503,8 @@ class Options(BaseModel):
         """
         if not isinstance(text, str):
             raise OptionsError(f"options must be a string like 'w=200,fit=cover', not {type(text).__name__}")
-        return _parse_cached(text)
+        parsed = _parsed.entries.get(text) if type(text) is str else None  # a str subclass: parsed every time
+        return parsed if parsed is not None else _parsed.keep(text, _parse(text))
 
     @classmethod
     def coerce(cls, value: Options | str | Mapping[str, Any]) -> Options:
@@ -591,8 +592,10 @@ def _split_parts(text: str) -> list[str]:
     return parts
 
 
-@functools.lru_cache(maxsize=4096)
-def _parse_cached(text: str) -> Options:
+_parsed: Memo[str, Options] = Memo(4096)
+
+
+def _parse(text: str) -> Options:
     if not text:
         raise OptionsError("no options given; write name=value pairs such as 'w=200,fit=cover'", options=text)
     out: dict[str, object] = {}
