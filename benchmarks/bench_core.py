@@ -98,14 +98,14 @@ class Case:
     cold: Job  # through Delivery(cache_size=0)
     warm: Job  # through a default Delivery
     goal_first: float  # the first call's ratio must be at most this
-    goal_warm: float  # the warm ratio's target before the first-call redesign (it must not get slower)
+    goal_warm: float  # the warm ratio before the first-call redesign (issue 14's table): it must not get slower
     peers: dict[str, Job] = field(default_factory=dict)
 
 
 def main() -> None:
     cases = core_cases(Delivery(HASH, signing_key=KEY), Delivery(HASH, signing_key=KEY, cache_size=0))
     print(
-        f"{'operation':30s} {'floor':>18s} {'ns':>6s} {'warm':>6s} {'first':>6s} {'goal':>5s} "
+        f"{'operation':30s} {'floor':>18s} {'ns':>6s} {'warm':>6s} {'goal':>5s} {'first':>6s} {'goal':>5s} "
         + " ".join(f"{name:>17s}" for name in PEERS)
     )
     missed = []
@@ -116,18 +116,22 @@ def main() -> None:
         warms = warm_ns({"floor": case.floor, "cfvariants": case.warm})
         warm = warms["cfvariants"] / warms["floor"]
         peers = {name: firsts[name] / floor for name in case.peers}
-        ok = first <= case.goal_first and warm <= case.goal_warm
-        if not ok:
-            missed.append(case.name)
+        failed = [
+            what for what, ok in (("warm", warm <= case.goal_warm), ("first", first <= case.goal_first)) if not ok
+        ]
+        if failed:
+            missed.append(f"{case.name} ({' and '.join(failed)})")
         shown = " ".join(f"{peers[name]:16.2f}x" if name in peers else f"{'-':>17s}" for name in PEERS)
         print(
-            f"{case.name:30s} {case.floor_name:>18s} {floor:6.0f} {warm:5.2f}x {first:5.2f}x {case.goal_first:4.1f}x "
-            f"{shown}  {'ok' if ok else 'MISSED'}"
+            f"{case.name:30s} {case.floor_name:>18s} {floor:6.0f} {warm:5.2f}x {case.goal_warm:4.2f}x {first:5.2f}x "
+            f"{case.goal_first:4.1f}x "
+            f"{shown}  {'MISSED ' + ' and '.join(failed) if failed else 'ok'}"
         )
     print(
-        f"\nns: floor per call. warm: the same {PAGE_IDS} ids again through a default Delivery. first: {FIRST_IDS} "
-        "never-seen ids through Delivery(cache_size=0), goal = at most. Peers: first pass over never-seen ids, same "
-        "floor. Every ratio is time per call / floor per call, both timed in this run."
+        f"\nns: floor per call. warm: the same {PAGE_IDS} ids again through a default Delivery; its goal is the warm "
+        f"ratio before the first-call redesign (issue 14), at most. first: {FIRST_IDS} never-seen ids through "
+        "Delivery(cache_size=0), goal = at most. Peers: first pass over never-seen ids, same floor. Every ratio is "
+        "time per call / floor per call, both timed in this run."
     )
     if missing_peers:
         print(f"peers not installed (pip install -e '.[bench]'): {', '.join(missing_peers)}")
@@ -269,16 +273,16 @@ def core_cases(warm_cf: Delivery, cold_cf: Delivery) -> list[Case]:
 
     five = {"w": 200, "h": 100, "fit": "crop", "q": 80, "fm": "webp"}
     return [
-        Case("url(id, 'avatar')", "f-string", Job(floor_named), named(cold_cf), named(warm_cf), 3.0, 1.5,
+        Case("url(id, 'avatar')", "f-string", Job(floor_named), named(cold_cf), named(warm_cf), 3.0, 1.31,
              _present([("cloudflare-images", _each(cfi and (lambda i: cfi.url(i, "avatar"))))])),
-        Case("url(id, 'w=200')", "f-string", Job(floor_flexible), flexible(cold_cf), flexible(warm_cf), 3.0, 1.5,
+        Case("url(id, 'w=200')", "f-string", Job(floor_flexible), flexible(cold_cf), flexible(warm_cf), 3.0, 1.02,
              _present([
                  ("cloudflare-images", _each(cfi and (lambda i: cfi.url(i, "w=200")))),
                  ("imgix", _each(ix and (lambda i: ix.create_url(i, {"w": 200})))),
                  ("libthumbor", _each(unsafe and (lambda i: _unsafe_thumbor_url(image_url=i, width=200)))),
              ])),
         Case("url(id, five keywords)", "5-value f-string", Job(floor_five), keywords(cold_cf), keywords(warm_cf),
-             5.0, 3.0,
+             5.0, 1.8,
              _present([
                  ("cloudflare-images", cfi and five_string(cfi)),
                  ("imgix", _each(ix and (lambda i: ix.create_url(i, five)))),
@@ -286,13 +290,13 @@ def core_cases(warm_cf: Delivery, cold_cf: Delivery) -> list[Case]:
                      image_url=i, width=200, height=100, smart=True, filters=["quality(80)", "format(webp)"])))),
              ])),
         Case("signed_url(id, 'thumb', exp)", "hmac.new", Job(floor_hmac, messages), signed(cold_cf), signed(warm_cf),
-             0.8, 0.6,
+             0.8, 0.18,
              _present([
                  ("imgix", _each(ix_signed and (lambda i: ix_signed.create_url(i, {"expires": EXP})))),
                  ("libthumbor", _each(thumbor and (lambda i: thumbor.generate(image_url=i, width=200)))),
              ])),
         Case("srcset(id, 5 widths)", "5 joined f-strings", Job(floor_srcset), srcset(cold_cf), srcset(warm_cf),
-             2.0, 2.0,
+             2.0, 0.40,
              _present([("imgix", _each(ix and (lambda i: ix.create_srcset(i, {"fit": "crop"}, widths=[*WIDTHS]))))])),
         jinja_case(warm_cf, cold_cf, cfi, ix),
     ]  # fmt: skip
@@ -347,7 +351,7 @@ def jinja_case(warm_cf: Delivery, cold_cf: Delivery, cfi: Any, ix: Any) -> Case:
     if ix is not None:
         peers["imgix"] = pages(lambda i, v: ix.create_url(i, {"w": 200}))
     return Case("Jinja page, 1,000 |variant", "precomputed page", pages(None, PLAIN), pages(cold_cf.url),
-                pages(warm_cf.url), 1.8, 1.5, peers)  # fmt: skip
+                pages(warm_cf.url), 1.8, 1.38, peers)  # fmt: skip
 
 
 if __name__ == "__main__":
