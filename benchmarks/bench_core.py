@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from _results import publish
 from jinja2 import Environment
 
 from cfvariants import Delivery
@@ -109,6 +110,7 @@ def main() -> None:
         + " ".join(f"{name:>17s}" for name in PEERS)
     )
     missed = []
+    rows = []
     for case in cases:
         firsts = first_call_ns({"floor": case.floor, "cfvariants": case.cold, **case.peers})
         floor = firsts["floor"]
@@ -127,6 +129,12 @@ def main() -> None:
             f"{case.goal_first:4.1f}x "
             f"{shown}  {'MISSED ' + ' and '.join(failed) if failed else 'ok'}"
         )
+        rows.append([
+            f"`{case.name}`", f"{case.floor_name} {_duration(floor)}",
+            f"{warm:.2f}", f"≤ {case.goal_warm:.2f}" + (" (missed)" if "warm" in failed else ""),
+            f"{first:.2f}", f"≤ {case.goal_first:.1f}" + (" (missed)" if "first" in failed else ""),
+            ", ".join(f"{name} {ratio:.2f}" for name, ratio in peers.items()) or "-",
+        ])  # fmt: skip
     print(
         f"\nns: floor per call. warm: the same {PAGE_IDS} ids again through a default Delivery; its goal is the warm "
         f"ratio before the first-call redesign (issue 14), at most. first: {FIRST_IDS} never-seen ids through "
@@ -137,6 +145,17 @@ def main() -> None:
         print(f"peers not installed (pip install -e '.[bench]'): {', '.join(missing_peers)}")
     if missed:
         print(f"MISSED: {', '.join(missed)}")
+    publish(
+        "core",
+        ["operation", "floor (same run)", "warm", "warm goal", "first call", "first-call goal", "peers, first call"],
+        rows,
+        f"Ratios to the floor, thread CPU time, best of {PASSES}. Warm goal: the warm ratio before the first-call "
+        "redesign (issue 14), which must not get worse.",
+    )
+
+
+def _duration(ns: float) -> str:
+    return f"{ns / 1000:.1f} µs" if ns >= 1000 else f"{ns:.0f} ns"
 
 
 # --- peers -----------------------------------------------------------------------------------------------------
