@@ -73,6 +73,8 @@ def fingerprint() -> str:
         path = ROOT / name
         if path.exists():
             digest.update(path.read_bytes())
+    version = re.search(r"^__version__ = .*$", (ROOT / "cfvariants" / "__init__.py").read_text(), re.MULTILINE)
+    digest.update(version.group(0).encode() if version else b"")  # the metadata holds the version: reinstall
     digest.update(sys.version.encode())
     return digest.hexdigest()
 

@@ -22,6 +22,9 @@ from .transformations import Transformations
 from .urls import ParsedURL, TransformationURL, encode_image_id, parse_url
 
 __version__ = "0.1.0"
+"""The version, written only here: the package metadata reads it (pyproject.toml, ``dynamic``).
+
+Keep it a plain string literal: setuptools reads it without importing cfvariants."""
 
 __all__ = [
     "DEFAULT_VARIANT",
