@@ -4,8 +4,10 @@ signature warns, a closed pipe is quiet, an interruption is reported once, the b
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import httpx
@@ -101,6 +103,27 @@ def test_a_closed_pipe_is_quiet(tmp_path: Path) -> None:
     finally:
         os.close(write_end)
     assert result.stderr == ""  # no "Error: Broken pipe", no "Exception ignored"
+
+
+def test_an_interrupted_migrate_says_so_once(cli: CLI) -> None:
+    (cli.cwd / "media").mkdir()
+    for index in range(3):
+        (cli.cwd / "media" / f"p{index}.jpg").write_bytes(imagegen.jpeg(64 + index, 48, "noise"))
+
+    pressed = threading.Event()
+
+    def ctrl_c(request: httpx.Request) -> httpx.Response:  # uploads run on a second thread: Ctrl-C reaches the main
+        if not pressed.is_set():
+            pressed.set()
+            signal.raise_signal(signal.SIGINT)
+        return httpx.Response(503, json={"success": False, "errors": [], "messages": [], "result": None})
+
+    result = cli(
+        "migrate", "media", "-j", "1", "--retries", "0", runtime=cli.with_transport(httpx.MockTransport(ctrl_c))
+    )
+    assert result.exit_code == 130
+    assert result.output.lower().count("interrupted") == 1  # the summary's "Interrupted: ...", no "Error: interrupted"
+    assert "Interrupted: 0 migrated" in result.output
 
 
 def test_an_interrupted_upload_says_so_once(cli: CLI) -> None:

@@ -106,6 +106,8 @@ def test_production_flow_with_run_huey(tmp_path: Path, cloudflare: str) -> None:
         assert decode(client.get(sources["avatar"]).content).size == (240, 240)
     log = (tmp_path / "huey.log").read_text()
     assert "stored as image avatars/" in log  # the worker's own log line reached its output
+    assert "the same as the web app" in log  # the web process left its fingerprint on its first request
+    assert "No web app has used this queue" not in log
 
 
 def test_development_flow_needs_no_account(tmp_path: Path) -> None:

@@ -337,6 +337,27 @@ def test_a_good_configuration_passes_the_system_check() -> None:
     assert check_settings() == []
 
 
+@pytest.mark.parametrize(
+    ("config", "check_id", "message"),
+    [
+        ({"TRANSFORM_DEFAULTS": "f=auto"}, "cfvariants.E007", "TRANSFORM_DEFAULTS'] is set, but no zone"),
+        ({"ZONE": "not a host"}, "cfvariants.E008", "zone 'not a host' is not a host name"),
+        ({"ZONE": "https://www.example.com/media"}, "cfvariants.E008", "ZONE']"),
+    ],
+)
+def test_a_setting_that_needs_a_zone_is_a_system_check_error(
+    config: dict[str, str], check_id: str, message: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CF_IMG_ZONE", raising=False)
+    with override_settings(CFVARIANTS={"ACCOUNT_HASH": HASH, **config}):
+        problems = check_settings()
+    assert [problem.id for problem in problems] == [check_id]
+    assert message in problems[0].msg
+    good = {"ACCOUNT_HASH": HASH, "TRANSFORM_DEFAULTS": "f=auto", "ZONE": "www.example.com"}
+    with override_settings(CFVARIANTS=good):
+        assert check_settings() == []
+
+
 def test_manage_py_check_runs_the_check() -> None:
     with override_settings(CFVARIANTS={"ACCOUNT_HASH": "not a hash!"}), pytest.raises(SystemCheckError) as caught:
         call_command("check", stdout=io.StringIO(), stderr=io.StringIO())

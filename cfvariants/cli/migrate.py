@@ -12,6 +12,7 @@ from cfvariants.client import BATCH_TOKEN_LIMIT, DEFAULT_LIMIT, RateLimit
 
 from ._common import (
     EXIT_FAILED,
+    EXIT_INTERRUPTED,
     CFCommand,
     ConfigurationError,
     api_options,
@@ -115,6 +116,8 @@ def migrate(
         )  # fmt: skip
     except Unreachable as exc:
         raise unreachable_error(exc) from None
+    except KeyboardInterrupt:  # the reporter printed "Interrupted: ..." already; say it once
+        raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
     if not as_json:
         if report.throttled or report.waited >= 1:
             budget = rate_limit or (BATCH_TOKEN_LIMIT if batch else DEFAULT_LIMIT)

@@ -1,6 +1,7 @@
 """The app config: ``INSTALLED_APPS = [..., "cfvariants.django"]`` makes ``{% load cfvariants %}`` available,
-registers the system checks (``cfvariants.E0xx``/``W0xx``), and gives every file field stored on Cloudflare
-Images what ``CloudflareImageField`` has:
+registers the system checks (``cfvariants.E0xx``/``W0xx``), on a web process's first request leaves the
+fingerprint the upload worker checks at start (``cfvariants.django.uploads.announce_web``), and gives every
+file field stored on Cloudflare Images what ``CloudflareImageField`` has:
 
 * ``CloudflareImageValidator`` (Cloudflare's limits as form errors), added to the field's validators as
   Django built them, so migrations do not change;
@@ -16,6 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.apps import AppConfig, apps
+from django.core.signals import request_started
 from django.db import models
 from django.db.models.fields.files import ImageFieldFile
 from django.db.models.signals import class_prepared
@@ -30,6 +32,18 @@ class CFVariantsConfig(AppConfig):
         from . import checks  # noqa: F401, PLC0415 - registers the system checks
 
         upgrade_fields()
+        request_started.connect(_first_request, dispatch_uid=_FIRST_REQUEST)
+
+
+_FIRST_REQUEST = "cfvariants.announce_web"
+
+
+def _first_request(**kwargs: Any) -> None:
+    """A web process's first request: leave the queue fingerprint the upload worker checks at start (once)."""
+    request_started.disconnect(dispatch_uid=_FIRST_REQUEST)
+    from .uploads import announce_web  # noqa: PLC0415 - huey is imported only when background uploads are on
+
+    announce_web()
 
 
 def upgrade_fields() -> int:

@@ -11,6 +11,8 @@ E003     a Cloudflare value is still a 1Password reference (``op://...``) outsid
 E004     ``select_storage()`` has no storage to select (``STORAGES`` lacks the alias)
 E005     a ``CloudflareImagesStorage`` in ``STORAGES`` has bad ``OPTIONS``
 E006     a Cloudflare storage is configured but ``CF_ACCT_ID``/``CF_IMG_TOKEN`` are missing (production)
+E007     ``TRANSFORM_DEFAULTS`` is set but no zone (``ZONE``/``CF_IMG_ZONE``) serves Image Transformations
+E008     the zone (``ZONE``/``CF_IMG_ZONE``) cannot build Image Transformations URLs
 E010     background uploads are on but huey is not set up for Django (``HUEY``, ``huey.contrib.djhuey``)
 E011     ``HUEY`` is a dict without ``huey_class`` (djhuey then wants Redis) and redis is not installed
 E020     ``CFVARIANTS["VARIANTS_FILE"]`` cannot be read or declares invalid variants
@@ -53,6 +55,8 @@ def check_settings(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
     problems += _check_storages(config)
     problems += _check_variants_file(config)
     problems += _check_background(config)
+    if not config.dev:
+        problems += _check_zone(config)
     if config.dev:
         return _unique(problems + _check_dev_routes())
     if config.settings.account_hash is None:
@@ -85,6 +89,8 @@ def _unique(problems: list[checks.CheckMessage]) -> list[checks.CheckMessage]:
 
 
 def _settings_error(message: str) -> checks.CheckMessage:
+    if message.startswith((f"{conf.SETTING_NAME}['ZONE']", "CF_IMG_ZONE")):
+        return _zone_error(message)
     if "1Password secret reference" in message:
         return checks.Error(
             message,
@@ -93,6 +99,36 @@ def _settings_error(message: str) -> checks.CheckMessage:
             id="cfvariants.E003",
         )
     return checks.Error(message, hint="see cfvariants.django.conf for the keys and values", id="cfvariants.E001")
+
+
+# -- Image Transformations -----------------------------------------------------------------------------------------
+
+
+def _check_zone(config: conf.Config) -> list[checks.CheckMessage]:
+    """Outside development a zone is needed once a setting asks for Image Transformations, and must be usable."""
+    try:
+        config.transformations()
+    except conf.ConfigurationError as exc:
+        return [_zone_error(str(exc))]
+    if config.transform_defaults is not None and not config.settings.zone:
+        return [
+            checks.Error(
+                f"{conf.SETTING_NAME}['TRANSFORM_DEFAULTS'] is set, but no zone serves Image Transformations: images "
+                "outside Cloudflare Images get no URL",
+                hint=f"set {conf.SETTING_NAME}['ZONE'] or CF_IMG_ZONE to the site's Cloudflare zone (e.g. "
+                "'www.example.com'), or '/' for root-relative /cdn-cgi/image/ URLs",
+                id="cfvariants.E007",
+            )
+        ]
+    return []
+
+
+def _zone_error(message: str) -> checks.CheckMessage:
+    return checks.Error(
+        message,
+        hint="a host name such as 'www.example.com' (optionally https:// and a port), or '/' for root-relative URLs",
+        id="cfvariants.E008",
+    )
 
 
 # -- storages ------------------------------------------------------------------------------------------------------
@@ -220,24 +256,10 @@ def _check_variants_file(config: conf.Config) -> list[checks.CheckMessage]:
 # -- background uploads --------------------------------------------------------------------------------------------
 
 
-def _background_on(config: conf.Config) -> bool:
-    from django.core.files.storage import storages  # noqa: PLC0415
-
-    from .storage import CloudflareImagesStorage  # noqa: PLC0415
-
-    for alias in _cloudflare_aliases():
-        try:
-            if storages[alias].background:  # type: ignore[attr-defined]
-                return True
-        except (conf.ConfigurationError, TypeError):
-            continue
-    return any(
-        isinstance(field.storage, CloudflareImagesStorage) and field.storage.background for field in _file_fields()
-    )
-
-
 def _check_background(config: conf.Config) -> list[checks.CheckMessage]:
-    if not _background_on(config):
+    from .uploads import background_in_use  # noqa: PLC0415 - huey is imported only when background uploads are on
+
+    if not background_in_use():
         return []
     problems: list[checks.CheckMessage] = []
     huey = getattr(django_settings, "HUEY", None)

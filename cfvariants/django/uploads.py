@@ -20,6 +20,7 @@ there; with ``CFVARIANTS["UPLOADS_URL"] = "redis://..."`` both live in Redis, fo
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -41,6 +42,8 @@ __all__ = [
     "DEFAULT_DIR_NAME",
     "ROW_KEY",
     "adopt",
+    "announce_web",
+    "background_in_use",
     "get_queue",
     "get_store",
     "preview_url",
@@ -111,6 +114,48 @@ def get_queue() -> UploadQueue:
             if built.queue is None:
                 built.queue = UploadQueue(_huey(), built.store, _worker_client, on_ready=adopt)
     return built.queue
+
+
+def background_in_use() -> bool:
+    """Whether a Cloudflare storage of ``STORAGES`` or of a model field has ``background=True``."""
+    from django.apps import apps  # noqa: PLC0415
+    from django.core.files.storage import storages  # noqa: PLC0415
+    from django.db import models  # noqa: PLC0415
+
+    from .storage import CloudflareImagesStorage  # noqa: PLC0415 - storage imports this module
+
+    for alias in getattr(django_settings, "STORAGES", None) or {}:
+        try:
+            storage = storages[alias]
+        except Exception:  # noqa: S112 - an unusable entry is the system checks' to report
+            continue
+        if isinstance(storage, CloudflareImagesStorage) and _background(storage):
+            return True
+    return any(
+        isinstance(field, models.FileField) and isinstance(field.storage, CloudflareImagesStorage)
+        and _background(field.storage)
+        for model in apps.get_models() for field in model._meta.get_fields()
+    )  # fmt: skip
+
+
+def _background(storage: Any) -> bool:
+    try:
+        return bool(storage.background)
+    except (conf.ConfigurationError, TypeError):  # bad OPTIONS: the system checks report them
+        return False
+
+
+def announce_web() -> None:
+    """In a web process (the first request, see ``cfvariants.django.apps``): when background uploads are on,
+    leave the queue's fingerprint (``UploadQueue.announce_web``: queue, store, account; never a secret) that the
+    ``run_huey`` worker checks at start, as the Flask reference app does at start-up. Without it the worker
+    would warn that no web app has used its queue."""
+    try:
+        if not background_in_use():
+            return
+        log.info("web app (pid %d) %s", os.getpid(), get_queue().announce_web())
+    except Exception as exc:  # e.g. huey not set up (the system checks say so): never fail the request
+        log.warning("background uploads: could not leave the web app's fingerprint for the worker (%s)", exc)
 
 
 def _huey() -> Any:
