@@ -1,98 +1,127 @@
-"""Layouts and placeholders: ``img`` with a layout and a ThumbHash placeholder against the plain ``img``.
+"""Layouts and placeholders: ``img`` with a layout (and a placeholder) against the plain ``img``.
 
-    python3 dev.py bench layouts     (or: .venv/bin/python benchmarks/bench_layouts.py [--quick])
+    python3 dev.py bench layouts     (or: .venv/bin/python benchmarks/bench_layouts.py [--quick] [--profile])
 
-A page of 1,000 distinct images, each with its own ThumbHash (as recorded at upload). The floor is the plain
-``cf.img(id, "w=800", alt=...)`` of the same images in the same run; the target is at most 3x it for
-``layout="constrained"`` with a placeholder, warm: a server's steady state (the Delivery's memo and the layout tags
-remembered per image answer). Cold: ``cache_size=0`` and nothing remembered (the floor too), and for the last row
-ThumbHashes never decoded before, so every placeholder is decoded and PNG-encoded (about 1 ms each, once per image
-per process). Best of several repeats.
+A gallery page of 1,000 distinct images, each with its own original size (camera-like sizes and aspect ratios,
+landscape and portrait, as recorded at upload) and its own ThumbHash. The floor is the plain
+``cf.img(id, "w=800", alt=...)`` of the same images in the same run; the target is at most 3x it for every layout
+with a placeholder, cold and warm.
+
+- warm: a server's steady state (the Delivery's memo and the layout tags remembered per image answer);
+- cold: the first page a fresh process renders: ``cache_size=0`` (the floor too) and every cache of the layouts,
+  the tags and the placeholders forgotten before each page, so every image is seen for the first time and every
+  ThumbHash is decoded and PNG-encoded on that page;
+- cold, decoded before: the same, but each ThumbHash's placeholder was decoded once before (the process rendered
+  the image on another page, or decoded its hashes at start): the decoding is once per hash per process.
+
+Best of several repeats, in CPU time of the thread. ``--profile`` prints a cProfile of one cold page of
+``constrained`` + ``thumbhash``.
 """
 
 from __future__ import annotations
 
 import base64
+import cProfile
+import pstats
 import random
 import sys
-import timeit
+import time
 import uuid
 from collections.abc import Callable
 
 from bench_templates import Row
 
 from cfvariants import Delivery
-from cfvariants.html import _LAYOUT_TAGS, _thumbhash_style
+from cfvariants.html import forget_rendered
 from cfvariants.layouts import Original
-from cfvariants.thumbhash import encode
+from cfvariants.thumbhash import data_uri, encode
 
 HASH = "ZWd9g1K7eljCn_KDTu_MWA"
 QUICK = "--quick" in sys.argv
 REPEAT = 3 if QUICK else 7
 NUMBER = 1 if QUICK else 3
 IDS = [str(uuid.uuid4()) for _ in range(1000)]
+# Aspect ratios of real uploads (camera, phone, screenshots, squares), landscape and portrait.
+RATIOS = ((4, 3), (3, 2), (16, 9), (3, 4), (2, 3), (9, 16), (1, 1), (5, 4))
+# (layout, keywords): the layouts as a gallery uses them.
+LAYOUTS: tuple[tuple[str, dict[str, int]], ...] = (
+    ("fixed", {"width": 300, "height": 200}),
+    ("constrained", {"width": 800}),
+    ("full-width", {}),
+)
+PLACEHOLDERS = (None, "dominant-color", "thumbhash")
 
 
-def thumbhashes(seed: int) -> list[str]:
-    """One ThumbHash per image, of a random 8x6 picture (distinct, like real ones)."""
+def originals(seed: int) -> list[Original]:
+    """One original per image: a camera-like size (1,200-6,000 px wide, a few pixels off the exact ratio, as
+    crops and phones give) and the ThumbHash of a random 8x6 picture (distinct, like real ones)."""
     rng = random.Random(seed)
-    return [base64.b64encode(encode(8, 6, _opaque(rng))).decode() for _ in IDS]
+    out = []
+    for _ in IDS:
+        rx, ry = rng.choice(RATIOS)
+        width = rng.randrange(1200, 6000)
+        height = max(1, round(width * ry / rx) + rng.randrange(-3, 4))
+        out.append(Original(width, height, base64.b64encode(encode(8, 6, _opaque(rng))).decode()))
+    return out
 
 
 def _opaque(rng: random.Random) -> bytes:
     return b"".join(bytes((rng.randrange(256), rng.randrange(256), rng.randrange(256), 255)) for _ in range(48))
 
 
-def per_page(render: Callable[[], object], *, before: Callable[[], object] | None = None) -> float:
-    """Best-of-REPEAT microseconds per page; ``before`` runs untimed ahead of each page (a cold start)."""
+def per_page(render: Callable[[], object], *, cold: bool, before: Callable[[], object] | None = None) -> float:
+    """Best-of-REPEAT microseconds of CPU time per page (the thread's: the wall clock of a shared machine
+    measures the neighbours); a cold page forgets everything first, then runs ``before`` (both untimed)."""
     best = float("inf")
     for _ in range(REPEAT):
-        total = 0.0
+        total = 0
         for _ in range(NUMBER):
+            if cold:
+                forget_rendered()
             if before is not None:
                 before()
-            total += timeit.timeit(render, number=1)
+            start = time.thread_time_ns()
+            render()
+            total += time.thread_time_ns() - start
         best = min(best, total / NUMBER)
-    return best * 1e6
-
-
-def _forget() -> None:
-    """A process that has never rendered these images: no remembered tags, no decoded placeholders."""
-    _LAYOUT_TAGS.clear()
-    _thumbhash_style.cache_clear()
+    return best / 1e3
 
 
 def main() -> None:
     warm, cold = Delivery(HASH), Delivery(HASH, cache_size=0)
-    originals = [Original(4000, 3000, text) for text in thumbhashes(1)]
-    images = list(zip(IDS, originals, strict=True))
+    images = list(zip(IDS, originals(1), strict=True))
 
     def plain(cf: Delivery) -> Callable[[], list[str]]:
         return lambda: [cf.img(i, "w=800", alt="a photo") for i, _ in images]
 
-    def layout(cf: Delivery) -> Callable[[], list[str]]:
-        return lambda: [cf.img(i, alt="a photo", layout="constrained", width=800, original=o) for i, o in images]
-
-    def placeholder(cf: Delivery, which: str = "thumbhash") -> Callable[[], list[str]]:
+    def page(cf: Delivery, layout: str, size: dict[str, int], which: str | None) -> Callable[[], list[str]]:
         return lambda: [
-            cf.img(i, alt="a photo", layout="constrained", width=800, original=o, placeholder=which) for i, o in images
+            cf.img(i, alt="a photo", layout=layout, original=o, placeholder=which, **size) for i, o in images
         ]
 
-    page = placeholder(warm)()
-    assert all("data:image/png;base64," in tag for tag in page) and len(set(page)) == len(IDS)
-    warm_floor, cold_floor = per_page(plain(warm)), per_page(plain(cold))
-    rows = [
-        Row("layout (warm)", per_page(layout(warm)), warm_floor, None),
-        Row("layout + thumbhash (warm)", per_page(placeholder(warm)), warm_floor, 3.0),
-        Row("layout + dominant-color (warm)", per_page(placeholder(warm, "dominant-color")), warm_floor, 3.0),
-        Row("layout (cold)", per_page(layout(cold), before=_LAYOUT_TAGS.clear), cold_floor, None),
-        Row("layout + dominant-color (cold)", per_page(placeholder(cold, "dominant-color"), before=_forget),
-            cold_floor, None),
-        Row("layout + thumbhash (cold, hashes decoded before)", per_page(placeholder(cold), before=_LAYOUT_TAGS.clear),
-            cold_floor, None),
-        Row("layout + thumbhash (cold, never-seen hashes)", per_page(placeholder(cold), before=_forget),
-            cold_floor, None),
-    ]  # fmt: skip
+    if "--profile" in sys.argv:
+        render = page(cold, "constrained", {"width": 800}, "thumbhash")
+        forget_rendered()
+        profile = cProfile.Profile()
+        profile.runcall(render)
+        pstats.Stats(profile).sort_stats("tottime").print_stats(25)
+        return
+
+    def decode_all() -> None:  # every placeholder decoded once already (another page, or a warm-up at start)
+        for _, original in images:
+            data_uri(original.thumbhash or "")
+
+    tags = page(warm, "constrained", {"width": 800}, "thumbhash")()
+    assert all("data:image/png;base64," in tag for tag in tags) and len(set(tags)) == len(IDS)
+    warm_floor, cold_floor = per_page(plain(warm), cold=False), per_page(plain(cold), cold=True)
+    rows = []
+    for layout, size in LAYOUTS:
+        for which in PLACEHOLDERS:
+            name = f"{layout} + {which or 'no placeholder'}"
+            rows.append(Row(f"{name} (warm)", per_page(page(warm, layout, size, which), cold=False), warm_floor, 3.0))
+            rows.append(Row(f"{name} (cold)", per_page(page(cold, layout, size, which), cold=True), cold_floor, 3.0))
+        decoded = per_page(page(cold, layout, size, "thumbhash"), cold=True, before=decode_all)
+        rows.append(Row(f"{layout} + thumbhash (cold, decoded before)", decoded, cold_floor, 3.0))
     print(f"1,000 images per page, best of {REPEAT} x {NUMBER}; floor = cf.img(id, 'w=800', alt=...) in the same run")
     print(f"plain img: {warm_floor:.0f} us/page warm, {cold_floor:.0f} us/page cold (cache_size=0)")
     print(f"{'case':42s} {'us/page':>10s} {'floor us':>10s} {'ratio':>7s} {'target':>7s}")

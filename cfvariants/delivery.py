@@ -410,6 +410,10 @@ class Delivery(ImageMarkup):
         """The options every srcset candidate starts from (``VariantError`` for a named variant)."""
         return self._variant_for_srcset(variant, {})
 
+    def srcset_affixes(self, image: str) -> tuple[str, str]:
+        """What comes before and after a candidate's options in ``image``'s srcset URLs (``srcset_value``)."""
+        return self._image_base(image), ""
+
     def options_of(self, variant: Variant) -> Options | None:
         """The flexible options ``variant`` stands for; ``None`` for a named variant (``None`` is ``public``)."""
         return resolve_variant(variant).options

@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 from markupsafe import Markup, escape
 
-from . import thumbhash
+from . import layouts, thumbhash
 from .errors import ArgumentError, VariantError, shown
 from .layouts import LayoutPlan, Original, plan_layout
 from .memo import remember
@@ -238,6 +238,10 @@ class MarkupBuilder(Protocol):
         """The options every resized candidate starts from; raises ``VariantError`` for a named variant."""
         ...
 
+    def srcset_affixes(self, image: str, /) -> tuple[str, str]:
+        """What comes before and after a candidate's options in ``image``'s srcset URLs (``srcset_value``)."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class Responsive:
@@ -447,22 +451,14 @@ def _sized(
             out["height"] = sizing.height
         return out, options, None
     plan = plan_layout(
-        builder.srcset_options(variant), sizing.layout, width=sizing.width, height=sizing.height,
+        _srcset_options(builder, variant), sizing.layout, width=sizing.width, height=sizing.height,
         original=sizing.original, widths=None if sizing.widths is None else _widths(sizing.widths),
         densities=sizing.densities,
     )  # fmt: skip
+    before, after = builder.srcset_affixes(image)
     out = {
-        "src": builder.url(image, plan.src),
-        "srcset": builder.srcset(
-            image,
-            variant,
-            widths=sizing.widths,
-            densities=sizing.densities,
-            layout=sizing.layout,
-            original=sizing.original,
-            width=sizing.width,
-            height=sizing.height,
-        ),
+        "src": f"{before}{plan.src_text}{after}",  # one of the candidates: the URL its srcset entry has
+        "srcset": srcset_value(plan.texts, before, after),  # the plan's text: one join per image
         "sizes": sizing.sizes if sizing.sizes is not None else plan.sizes,
         "width": plan.width,
         "height": plan.height,
@@ -470,6 +466,21 @@ def _sized(
     if lazy and out["sizes"] is not None and sizing.sizes is None:
         out["sizes"] = f"auto, {out['sizes']}"  # lazy images: the browser may use the laid-out width
     return out, plan.src, plan
+
+
+def _srcset_options(builder: MarkupBuilder, variant: Variant) -> Options:
+    """``builder.srcset_options(variant)``, remembered per builder for ``None`` and option strings: the same
+    ``Options`` object every time, which the layout plans find by identity."""
+    if variant is not None and type(variant) is not str:
+        return builder.srcset_options(variant)
+    key = (builder, variant)
+    options = _SRCSET_OPTIONS.get(key)
+    if options is None:
+        options = remember(_SRCSET_OPTIONS, 1024, key, builder.srcset_options(variant))
+    return options
+
+
+_SRCSET_OPTIONS: dict[tuple[MarkupBuilder, str | None], Options] = {}
 
 
 def _img_attrs(
@@ -578,10 +589,15 @@ def _layout_img(
         values = _img_attrs(
             builder, image, variant, alt="", sizing=sizing, priority=priority, placeholder=placeholder, attrs={}
         )
-        head = render_attrs({name: values.pop(name) for name in ("src", "srcset", "sizes", "width", "height")})
-        del values["alt"]
-        style = values.pop("style", None) or ""
-        parts = (head, render_attrs(values), style, render_attrs({"style": style or None}))
+        box = (values["sizes"], values["width"], values["height"])  # the same for every image of a size
+        box_text = _BOX_TEXTS.get(box)
+        if box_text is None:
+            box_text = remember(
+                _BOX_TEXTS, 1024, box, render_attrs(dict(zip(("sizes", "width", "height"), box, strict=True)))
+            )
+        head = f' src="{escape(values["src"])}" srcset="{escape(values["srcset"])}"{box_text}'
+        style = values.get("style") or ""
+        parts = (head, _LOADING[priority], style, f' style="{escape(style)}"' if style else "")
         remember(_LAYOUT_TAGS, _LAYOUT_TAGS_LIMIT, key, parts)
     head, loading, style, styled = parts
     user_style = extra.pop("style", None)
@@ -591,6 +607,22 @@ def _layout_img(
 
 
 _EXACT_SIZES = frozenset({int, type(None)})
+_BOX_TEXTS: dict[tuple[object, ...], str] = {}
+_LOADING = {
+    False: render_attrs({"loading": "lazy", "decoding": "async"}),
+    True: render_attrs({"loading": "eager", "fetchpriority": "high", "decoding": "sync"}),
+}
+
+
+def forget_rendered() -> None:
+    """Forget every remembered layout tag, placeholder and layout plan (as a fresh process starts): for
+    benchmarks of a first render, and for tests."""
+    _LAYOUT_TAGS.clear()
+    _BOX_TEXTS.clear()
+    _SRCSET_OPTIONS.clear()
+    _thumbhash_style.cache_clear()
+    thumbhash.forget()
+    layouts.forget()
 
 
 def preload_tag(

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Literal, cast
 
 from .errors import ArgumentError, VariantError, shown
+from .memo import remember
 from .options import MAX_INT, Options
 
 __all__ = [
@@ -142,21 +143,32 @@ def snap_width(width: int) -> int:
 
 @dataclass(frozen=True, slots=True)
 class LayoutPlan:
-    """Everything a layout decides: the candidates' options and descriptors, the fallback ``src``'s options,
-    ``sizes``, the box (``width``/``height`` attributes) and the CSS the layout needs."""
+    """Everything a layout decides: the candidates (``(segment, descriptor)`` text), the fallback ``src``'s
+    segment, ``sizes``, the box (``width``/``height`` attributes) and the CSS the layout needs. Text, not
+    ``Options``: an image seen for the first time costs string work only (``candidates``/``src`` parse it)."""
 
     layout: Layout
-    candidates: tuple[tuple[Options, str], ...]
-    src: Options
+    texts: tuple[tuple[str, str], ...]
+    src_text: str
     sizes: str | None
     width: int | None
     height: int | None
     style: str
     cropped: bool
 
+    @property
+    def candidates(self) -> tuple[tuple[Options, str], ...]:
+        """The candidates' options and descriptors."""
+        return tuple((Options.parse(text), descriptor) for text, descriptor in self.texts)
+
+    @property
+    def src(self) -> Options:
+        """The options of the fallback ``src`` (one of the candidates)."""
+        return Options.parse(self.src_text)
+
     def segments(self) -> tuple[tuple[str, str], ...]:
         """``(segment, descriptor)`` pairs for ``html.srcset_value``."""
-        return tuple((str(options), descriptor) for options, descriptor in self.candidates)
+        return self.texts
 
 
 def plan_layout(
@@ -186,24 +198,28 @@ def plan_layout(
     for name, value in (("width", width), ("height", height)):
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_INT):
             raise ArgumentError(f"{name} must be a positive integer (CSS pixels), not {shown(value)}")
-    return _plan(
-        options,
-        layout,
-        width,
-        height,
-        original,
-        None if widths is None else tuple(widths),
-        None if densities is None else _densities(densities),
-    )
+    size = None if original is None else original.size  # not its ThumbHash: the plan is the same for every hash
+    chosen = None if widths is None else tuple(widths)
+    levels = None if densities is None else _densities(densities)
+    # By the options' identity first: hashing or comparing Options costs more than planning a layout does.
+    key = (id(options), layout, width, height, size, chosen, levels)
+    known = _PLANS.get(key)
+    if known is not None and known[0] is options:
+        return known[1]
+    plan = _plan(options, layout, width, height, size, chosen, levels)
+    remember(_PLANS, 4096, key, (options, plan))  # the options kept alive: their id stays theirs
+    return plan
 
 
-@functools.lru_cache(maxsize=2048)
+_PLANS: dict[tuple[object, ...], tuple[Options | None, LayoutPlan]] = {}
+
+
 def _plan(
     options: Options | None,
     layout: str,
     width: int | None,
     height: int | None,
-    original: Original | None,
+    original: tuple[int, int] | None,
     widths: tuple[int, ...] | None,
     densities: tuple[float, ...] | None,
 ) -> LayoutPlan:
@@ -223,25 +239,24 @@ def _plan(
         raise ArgumentError(f"layout={layout!r} needs width= (the {_WIDTH_MEANING[layout]} in CSS pixels)")
     ratio = _aspect(width, height, source, layout)
     cropped = width is not None and height is not None
-    if cropped and base.fit is None:
-        base = base.replace(fit="cover")  # the box has its own aspect ratio: fill it, as object-fit does
-    elif base.fit in _CROP_FITS and ratio is not None:
+    cover = cropped and base.fit is None  # the box has its own aspect ratio: fill it, as object-fit does
+    if base.fit in _CROP_FITS and ratio is not None:
         cropped = True
+    texts = _SegmentTexts.of(options, cover, ratio if cropped else None)
     cap = _cap(source, ratio if cropped else None)
     if layout == "fixed":
         assert width is not None
-        plan = _fixed(base, width, ratio, cap, cropped, densities)
+        plan = _fixed(texts, width, ratio, cap, cropped, densities)
     else:
-        plan = _fluid(base, layout, width, ratio, cap, cropped, widths)
+        plan = _fluid(texts, layout, width, ratio, cap, cropped, widths)
     return plan
 
 
 _WIDTH_MEANING = {"fixed": "displayed width", "constrained": "largest displayed width"}
 
 
-def _source_size(options: Options, original: Original | None) -> tuple[int, int] | None:
+def _source_size(options: Options, size: tuple[int, int] | None) -> tuple[int, int] | None:
     """The original's size as the options see it (rotated); unknown when a trim changes it."""
-    size = original.size if original is not None else None
     if size is None or options.trim is not None or options.trim_width is not None or options.trim_height is not None:
         return None
     if options.rotate in (90, 270):
@@ -274,14 +289,88 @@ def _cap(source: tuple[int, int] | None, crop: tuple[int, int] | None) -> int | 
     return max(1, min(source[0], math.floor(source[1] * crop[0] / crop[1])))
 
 
-def _candidate(base: Options, width: int, ratio: tuple[int, int] | None, cropped: bool) -> Options:
-    if cropped and ratio is not None:
-        return base.replace(width=width, height=max(1, round(width * ratio[1] / ratio[0])))
+_WIDTH_SLOT, _HEIGHT_SLOT = 1_000_003, 1_000_033  # stand-in sizes that mark where a candidate's size goes
+
+
+class _SegmentTexts:
+    """The segment text of every candidate over one base (and crop): the base's canonical text with the
+    candidate's ``w=``/``h=`` in their places, remembered per width. Built from one ``Options`` per base, so the
+    candidates of an original size seen for the first time (its own cap) cost string work, not validation.
+    The base is the variant's ``options`` (``None``: none), with ``fit=cover`` when ``cover``."""
+
+    __slots__ = ("_base", "_crop", "_given", "_ladders", "_made", "_parts", "_slots")
+
+    def __init__(self, options: Options | None, cover: bool, crop: tuple[int, int] | None) -> None:
+        base = options if options is not None else Options()
+        if cover:
+            base = base.replace(fit="cover")
+        self._given, self._base, self._crop, self._made = options, base, crop, dict[int, str]()
+        self._ladders: dict[tuple[int, ...], tuple[tuple[str, str], ...]] = {}
+        marked = base.replace(width=_WIDTH_SLOT, height=_HEIGHT_SLOT if crop is not None else None)
+        parts = str(marked).split(",")  # canonical text: fixed order, commas inside values percent-encoded
+        slots = [i for i, part in enumerate(parts) if part.endswith((f"={_WIDTH_SLOT}", f"={_HEIGHT_SLOT}"))]
+        self._parts, self._slots = parts, slots
+        if len(slots) != (1 if crop is None else 2) or self._build(640) != str(_candidate(base, 640, crop)):
+            self._slots = []  # not the shape assumed: every candidate through Options (never seen so far)
+
+    @classmethod
+    def of(cls, options: Options | None, cover: bool, crop: tuple[int, int] | None) -> _SegmentTexts:
+        """The shape for these arguments: found by the options' identity first (hashing Options costs more than
+        a plan), then by their value (equal options made anew), else built."""
+        key = (id(options), cover, crop)
+        shape = _SHAPES.get(key)
+        if shape is None or shape._given is not options:
+            shape = _SHAPES_BY_VALUE.get((options, cover, crop))
+            if shape is None:
+                shape = remember(_SHAPES_BY_VALUE, 256, (options, cover, crop), cls(options, cover, crop))
+            if shape._given is options:
+                remember(_SHAPES, 256, key, shape)  # the shape keeps its options alive: their id stays theirs
+        return shape
+
+    def texts(self, chosen: Iterable[tuple[int, str]]) -> tuple[tuple[str, str], ...]:
+        """``(segment, descriptor)`` of each ``(pixels, descriptor)``."""
+        return tuple((self.text(px), descriptor) for px, descriptor in chosen)
+
+    def width_texts(self, pixels: tuple[int, ...]) -> tuple[tuple[str, str], ...]:
+        """``(segment, "<pixels>w")`` of each width, remembered per list of widths (a ladder: most images)."""
+        made = self._ladders.get(pixels)
+        if made is None:
+            made = remember(self._ladders, 256, pixels, self.texts((px, f"{px}w") for px in pixels))
+        return made
+
+    def text(self, width: int) -> str:
+        made = self._made.get(width)
+        if made is None:
+            made = self._build(width) if self._slots else None
+            if made is None:
+                made = str(_candidate(self._base, width, self._crop))  # validated (and refused) by Options
+            made = remember(self._made, 4096, width, made)
+        return made
+
+    def _build(self, width: int) -> str | None:
+        """The text with ``width`` (and its crop's height) in place; ``None`` for a size Options refuses."""
+        height = _HEIGHT_SLOT if self._crop is None else max(1, round(width * self._crop[1] / self._crop[0]))
+        if width > MAX_INT or height > MAX_INT:
+            return None
+        parts = list(self._parts)
+        parts[self._slots[0]] = parts[self._slots[0]].replace(str(_WIDTH_SLOT), str(width))
+        if self._crop is not None:
+            parts[self._slots[1]] = parts[self._slots[1]].replace(str(_HEIGHT_SLOT), str(height))
+        return ",".join(parts)
+
+
+_SHAPES: dict[tuple[int, bool, tuple[int, int] | None], _SegmentTexts] = {}
+_SHAPES_BY_VALUE: dict[tuple[Options | None, bool, tuple[int, int] | None], _SegmentTexts] = {}
+
+
+def _candidate(base: Options, width: int, crop: tuple[int, int] | None) -> Options:
+    if crop is not None:
+        return base.replace(width=width, height=max(1, round(width * crop[1] / crop[0])))
     return base.replace(width=width)
 
 
 def _fixed(
-    base: Options,
+    shape: _SegmentTexts,
     width: int,
     ratio: tuple[int, int] | None,
     cap: int | None,
@@ -297,14 +386,14 @@ def _fixed(
         if chosen and pixels <= chosen[-1][0]:
             continue  # the same pixels as the last one: one candidate, not two
         chosen.append((pixels, density))
-    candidates = tuple((_candidate(base, px, ratio, cropped), f"{_density_text(d)}x") for px, d in chosen)
+    texts = shape.texts((px, f"{_density_text(d)}x") for px, d in chosen)
     height = _height(width, ratio)
     style = "object-fit:cover" if cropped else ""
-    return LayoutPlan("fixed", candidates, candidates[0][0], None, width, height, style, cropped)
+    return LayoutPlan("fixed", texts, texts[0][0], None, width, height, style, cropped)
 
 
 def _fluid(
-    base: Options,
+    shape: _SegmentTexts,
     layout: str,
     width: int | None,
     ratio: tuple[int, int] | None,
@@ -316,34 +405,44 @@ def _fluid(
         assert width is not None
         if cap is not None and cap < width:
             width = cap  # a constrained box never grows past what the original can fill
-        low, high = snap_width(min(width, CONSTRAINED_MIN)), snap_width(2 * width)
         sizes = f"(min-width: {width}px) {width}px, 100vw"
     else:
-        low, high = FULL_WIDTH_MIN, FULL_WIDTH_MAX
         sizes = "100vw"
-    if widths is not None:
-        wanted = sorted(set(widths))
-    else:
-        wanted = [w for w in WIDTH_LADDER if low <= w <= high]
-        if not wanted or wanted[-1] < high:
-            wanted.append(high)
-    pixels = sorted({w if cap is None else min(w, cap) for w in wanted})
-    candidates = tuple((_candidate(base, px, ratio, cropped), f"{px}w") for px in pixels)
+    pixels = _ladder(layout, width, widths)
+    if cap is not None and cap < pixels[-1]:
+        pixels = (*(w for w in pixels if w < cap), cap)
+    texts = shape.width_texts(pixels)
+    assert ratio is not None
     if layout == "constrained":
         assert width is not None
-        src = next((opts for opts, d in candidates if int(d[:-1]) >= width), candidates[-1][0])
+        src = texts[next((i for i, px in enumerate(pixels) if px >= width), -1)][0]
         box_w: int | None = width
         box_h = _height(width, ratio)
-        assert ratio is not None
         css = [f"width:100%;max-width:{width}px;height:auto;aspect-ratio:{ratio[0]}/{ratio[1]}"]
     else:
-        src = next((opts for opts, d in candidates if int(d[:-1]) >= 1280), candidates[-1][0])
-        assert ratio is not None
+        src = texts[next((i for i, px in enumerate(pixels) if px >= 1280), -1)][0]
         box_w, box_h = ratio
         css = [f"width:100%;height:auto;aspect-ratio:{ratio[0]}/{ratio[1]}"]
     if cropped:
         css.append("object-fit:cover")
-    return LayoutPlan(cast(Layout, layout), candidates, src, sizes, box_w, box_h, ";".join(css), cropped)
+    return LayoutPlan(cast(Layout, layout), texts, src, sizes, box_w, box_h, ";".join(css), cropped)
+
+
+@functools.lru_cache(maxsize=1024)
+def _ladder(layout: str, width: int | None, widths: tuple[int, ...] | None) -> tuple[int, ...]:
+    """The widths a fluid layout asks for before the original caps them: ``widths`` (sorted, distinct), or
+    the ladder from the layout's smallest to its largest width."""
+    if widths is not None:
+        return tuple(sorted(set(widths)))
+    if layout == "constrained":
+        assert width is not None
+        low, high = snap_width(min(width, CONSTRAINED_MIN)), snap_width(2 * width)
+    else:
+        low, high = FULL_WIDTH_MIN, FULL_WIDTH_MAX
+    wanted = [w for w in WIDTH_LADDER if low <= w <= high]
+    if not wanted or wanted[-1] < high:
+        wanted.append(high)
+    return tuple(wanted)
 
 
 def _height(width: int, ratio: tuple[int, int] | None) -> int | None:
@@ -363,3 +462,11 @@ def _densities(values: Iterable[float]) -> tuple[float, ...]:
     if not out:
         raise ArgumentError("densities is empty")
     return tuple(sorted(set(out)))
+
+
+def forget() -> None:
+    """Forget the plans made so far (benchmarks of a fresh process)."""
+    _PLANS.clear()
+    _SHAPES.clear()
+    _ladder.cache_clear()
+    _SHAPES_BY_VALUE.clear()

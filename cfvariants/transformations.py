@@ -311,6 +311,10 @@ class Transformations(ImageMarkup):
         )  # fmt: skip
         return SrcsetRow(self._cache_size, candidates, widths, densities)
 
+    def srcset_affixes(self, source: str) -> tuple[str, str]:
+        """What comes before and after a candidate's options in ``source``'s srcset URLs (``srcset_value``)."""
+        return self._prefix, encode_source(source)
+
 
 def _given(options: OptionsArg) -> Options | None:
     """A user's options argument as ``Options`` (``None`` stays ``None``); a named variant is an error."""

@@ -12,6 +12,7 @@ from cfvariants import CFVariantsError, Delivery, Transformations, VariantError,
 from cfvariants.client.models import Image
 from cfvariants.jinja import install
 from cfvariants.layouts import WIDTH_LADDER, Original, plan_layout
+from cfvariants.options import Options
 from cfvariants.templatecheck import check_source
 from cfvariants.templating import ImageFilters, TemplateFilterError
 
@@ -324,3 +325,25 @@ def test_placeholders_from_templates_read_the_upload_metadata() -> None:
     assert [f.message for f in findings] == [
         "placeholder must be one of None, 'thumbhash', 'dominant-color', 'blur', not 'lqip'"
     ]
+
+
+@pytest.mark.parametrize(
+    "variant", ["fit=contain,q=80", "background=rgb(1,2,3),fit=pad", "g=0.5x0.5,fit=crop", "sharpen=1,f=avif"]
+)
+def test_every_candidate_is_the_variant_at_its_own_size(variant: str) -> None:
+    """The candidates' text is made from the variant's once per layout; it must be what Options itself writes
+    for the variant at each candidate's size (commas inside a value included), for every original size."""
+    base = Options.parse(variant)
+    for layout, size in (("fixed", {"width": 300, "height": 200}), ("constrained", {"width": 800}), ("full-width", {})):
+        for original in (Original(6000, 4000), Original(1237, 3001), Original(300, 199)):
+            plan = plan_layout(base, layout, original=original, **size)
+            for text, descriptor in plan.texts:
+                options = Options.parse(text)
+                assert text == str(options)
+                cover = {"fit": "cover"} if "height" in size and base.fit is None else {}
+                assert options.replace(width=None, height=None) == base.replace(**cover)
+                if descriptor.endswith("w"):
+                    assert options.width == int(descriptor[:-1]) <= original.width  # type: ignore[operator]
+                if layout == "fixed":
+                    assert options.height == round(options.width * 2 / 3)  # type: ignore[operator]
+            assert plan.src_text in {text for text, _ in plan.texts}
