@@ -46,7 +46,7 @@ DJANGO_LTS = "Django==4.2.30"
 VENV_LTS = ROOT / ".venv-django42"
 PYTHON_LTS = VENV_LTS / ("Scripts" if os.name == "nt" else "bin") / "python"
 DJANGO_TESTS = ["tests/test_django_storage.py", "tests/test_django_tags.py", "tests/test_django_fields.py",
-                "tests/test_django_example.py"]  # fmt: skip
+                "tests/test_django_example.py", "tests/test_django_layouts.py"]  # fmt: skip
 
 # Debian packages the test suite needs: (package, a file it installs that proves it is there).
 SYSTEM_PACKAGES: list[tuple[str, str]] = [

@@ -23,6 +23,8 @@ from django.core.files.base import File
 from django.db import models
 from django.db.models.fields.files import ImageFieldFile
 
+from cfvariants.layouts import Original
+
 from .storage import select_storage
 from .uploads import saving_row
 from .validators import CloudflareImageValidator
@@ -46,6 +48,32 @@ class CloudflareImageFieldFile(ImageFieldFile):
         if ref is not None and ref != self.name and ref.__class__ is str:
             self._adopt(ref)
         return ref
+
+    def __cf_original__(self) -> Original | None:
+        """What layouts know of the original (``cfvariants.refs.ORIGINAL_ATTRIBUTE``), read without opening the
+        file or asking Cloudflare: the size and ThumbHash the storage recorded at save time
+        (``CloudflareImagesStorage.recorded_original``), else the model's ``width_field``/``height_field``
+        values, which Django keeps with the row. ``None`` when neither knows."""
+        if not self:
+            return None
+        recorded = getattr(self.storage, "recorded_original", None)
+        original: Original | None = recorded(self.name) if recorded is not None else None
+        if original is not None and original.size is not None:
+            return original
+        size = self._declared_size()
+        if size is None:
+            return original
+        return Original(*size, original.thumbhash if original is not None else None)
+
+    def _declared_size(self) -> tuple[int, int] | None:
+        """The row's ``width_field``/``height_field`` values, when the field declares both and they are set."""
+        width_field, height_field = getattr(self.field, "width_field", None), getattr(self.field, "height_field", None)
+        if not (isinstance(width_field, str) and width_field and isinstance(height_field, str) and height_field):
+            return None
+        width, height = getattr(self.instance, width_field, None), getattr(self.instance, height_field, None)
+        if type(width) is int and type(height) is int and width > 0 and height > 0:
+            return width, height
+        return None
 
     @property
     def upload_state(self) -> str:

@@ -46,6 +46,7 @@ from django.utils import timezone
 from cfvariants.client import ConflictError, ImagesClient, NotFoundError
 from cfvariants.delivery import Delivery, Variant
 from cfvariants.errors import SettingsError
+from cfvariants.layouts import Original
 from cfvariants.limits import MAX_CUSTOM_ID_LENGTH, is_uuid
 from cfvariants.refs import LocalImage
 from cfvariants.storage import HEIGHT_KEY, SIZE_KEY, WIDTH_KEY, ImageStore
@@ -113,6 +114,7 @@ class CloudflareImagesStorage(Storage):
         self._backend_cache: _Backend | None = None
         self._lock = threading.Lock()
         self._known: dict[str, tuple[str | None, tuple[int, int] | None]] = {}  # name -> (image id, size): final
+        self._originals: dict[str, Original] = {}  # name -> size and ThumbHash recorded when this process saved it
 
     # -- configuration, read on first use ------------------------------------------------------------------------
 
@@ -217,7 +219,11 @@ class CloudflareImagesStorage(Storage):
         """Upload ``content`` (from its start); the returned name is the image id."""
         if _seekable(content):
             content.seek(0)
-        return self.store.save(content, name, unique=False, metadata=_dimension_metadata(content)).id
+        image = self.store.save(content, name, unique=False, metadata=_dimension_metadata(content))
+        original = Original.of(image.meta)
+        if original is not None and (original.size or original.thumbhash) and len(self._originals) < 10_000:
+            self._originals[image.id] = original
+        return image.id
 
     def _stage(self, name: str, content: IO[Any] | File[Any], max_length: int | None) -> str:
         """Background save: stage ``content`` durably and enqueue it; the returned name is final (see
@@ -391,6 +397,23 @@ class CloudflareImagesStorage(Storage):
         if size is not None and len(self._known) < 10_000:
             self._known[name] = (name, size)
         return size
+
+    def recorded_original(self, name: str) -> Original | None:
+        """What was recorded of ``name``'s original, for layouts and placeholders, without a request (a template
+        render asks): the size and ThumbHash this process stored with it, else the size its background upload's
+        record holds (the record ``image_ref`` reads anyway). ``None`` when neither knows: declare
+        ``width_field``/``height_field`` on the model to keep the size across restarts."""
+        if not name:
+            return None
+        original = self._originals.get(name)
+        if original is not None:
+            return original
+        known = self._known.get(name)
+        size = known[1] if known is not None else None
+        if size is None:
+            record = self.upload_record(name)
+            size = _recorded_size(record.metadata) if record is not None else None
+        return Original(*size) if size is not None else None
 
     def _image_id(self, name: str, record: UploadRecord | None) -> str:
         if record is not None and record.image_id:

@@ -21,3 +21,15 @@ class Avatar(models.Model):
 
     class Meta:
         app_label = "gallery"
+
+
+class Portrait(models.Model):
+    """A ``CloudflareImageField`` whose model keeps the size in ``width_field``/``height_field`` (Django fills
+    them at assignment): layouts read them, so the box is known after any restart without a request."""
+
+    image = CloudflareImageField(upload_to="portraits", width_field="image_width", height_field="image_height")
+    image_width = models.PositiveIntegerField(null=True, blank=True)
+    image_height = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        app_label = "gallery"

@@ -1,0 +1,137 @@
+"""Layouts on Django fields: the original's size (and ThumbHash) without ``original=`` and without a request.
+
+A template render reads only what was recorded: the model's ``width_field``/``height_field`` (kept with the row),
+or what the storage recorded when it saved the file. Photo-like JPEGs of real sizes, on the local emulator; every
+request to it is counted."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from django_project import create_tables, setup
+from imagegen import decode, photo_jpeg
+
+setup()
+
+from django.core.files.uploadedfile import SimpleUploadedFile  # noqa: E402 - after settings are configured
+from django.template import engines  # noqa: E402
+from django.test import override_settings  # noqa: E402
+from django_project.gallery.field_models import Avatar, Portrait  # noqa: E402
+
+from cfvariants import thumbhash  # noqa: E402
+from cfvariants.django import conf, dev  # noqa: E402
+from cfvariants.django.storage import dev_storage  # noqa: E402
+from cfvariants.local import LocalCloudflare  # noqa: E402
+
+create_tables(Avatar, Portrait)
+
+PHOTO = photo_jpeg(400_000, seed=3)
+PHOTO_SIZE = decode(PHOTO).size
+
+
+@pytest.fixture(autouse=True)
+def local(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalCloudflare]:
+    for name in ("CF_ACCT_ID", "CF_IMG_TOKEN", "CF_IMG_HASH", "ENV_NAME"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    with override_settings(CFVARIANTS={"DEV": True, "DATA_DIR": str(tmp_path / "cfimages")}):
+        opened = dev.local_cloudflare()
+        yield opened
+    opened.close()
+    conf.reset()
+
+
+@pytest.fixture
+def requests(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every request any client makes to the local emulator from now on."""
+    seen: list[str] = []
+    handle = httpx.WSGITransport.handle_request
+
+    def counting(self: httpx.WSGITransport, request: httpx.Request) -> httpx.Response:
+        seen.append(f"{request.method} {request.url.path}")
+        return handle(self, request)
+
+    monkeypatch.setattr(httpx.WSGITransport, "handle_request", counting)
+    return seen
+
+
+def render(source: str, **context: Any) -> str:
+    return str(engines["django"].from_string("{% load cfvariants %}" + source).render(context))
+
+
+def attrs(tag: str) -> dict[str, str]:
+    return dict(re.findall(r'\s([a-z-]+)="([^"]*)"', tag))
+
+
+def restart() -> None:
+    """What a new process knows: nothing the storage remembered in memory."""
+    storage = dev_storage()
+    storage._originals.clear()
+    storage._known.clear()
+
+
+def test_a_model_with_width_and_height_fields_sizes_its_layout_after_a_restart(requests: list[str]) -> None:
+    portrait = Portrait.objects.create(image=SimpleUploadedFile("me.jpg", PHOTO))
+    width, height = PHOTO_SIZE
+    assert (portrait.image_width, portrait.image_height) == (width, height)  # Django filled them at save
+    restart()
+    fresh = Portrait.objects.get(pk=portrait.pk)
+    del requests[:]
+    tag = render('{% cf_img p.image alt="Me" layout="constrained" width=400 %}', p=fresh)
+    img = attrs(tag)
+    assert (img["width"], img["height"]) == ("400", str(round(400 * height / width)))
+    assert f"aspect-ratio:{width}/{height}" in img["style"]
+    srcset_widths = [int(w) for w in re.findall(r"w=(\d+)", img["srcset"])]
+    assert 800 <= srcset_widths[-1] < width  # 2x the box (snapped to the ladder), below the original
+    assert requests == []  # the render read the row only
+
+
+def test_no_candidate_is_wider_than_a_small_original(requests: list[str]) -> None:
+    small = photo_jpeg(40_000, seed=4)
+    width, height = decode(small).size
+    portrait = Portrait.objects.create(image=SimpleUploadedFile("small.jpg", small))
+    restart()
+    del requests[:]
+    img = attrs(render('{% cf_img p.image alt="" layout="full-width" %}', p=Portrait.objects.get(pk=portrait.pk)))
+    assert max(int(w) for w in re.findall(r"w=(\d+)", img["srcset"])) == width < 640  # never upscaled
+    assert (img["width"], img["height"]) == (str(width), str(height))
+    assert requests == []
+
+
+def test_the_saving_process_knows_size_and_thumbhash_without_model_fields(requests: list[str]) -> None:
+    avatar = Avatar.objects.create(image=SimpleUploadedFile("face.jpg", PHOTO))
+    width, height = PHOTO_SIZE
+    fresh = Avatar.objects.get(pk=avatar.pk)
+    del requests[:]
+    tag = render(
+        '{% cf_img a.image alt="Face" layout="constrained" width=300 placeholder="thumbhash" %}'
+        '{% cf_preload a.image layout="constrained" width=300 %}',
+        a=fresh,
+    )
+    img = attrs(tag.split("<link")[0])
+    assert (img["width"], img["height"]) == ("300", str(round(300 * height / width)))
+    recorded = dev_storage().recorded_original(fresh.image.name)
+    assert recorded is not None and recorded.size == (width, height) and recorded.thumbhash
+    assert thumbhash.data_uri(recorded.thumbhash) in img["style"]  # the placeholder painted from the hash
+    assert attrs("<link" + tag.split("<link")[1])["imagesrcset"] == img["srcset"]
+    assert requests == []
+
+
+def test_without_a_record_the_render_asks_nothing_and_says_what_is_missing(requests: list[str]) -> None:
+    avatar = Avatar.objects.create(image=SimpleUploadedFile("face.jpg", PHOTO))
+    restart()
+    fresh = Avatar.objects.get(pk=avatar.pk)
+    del requests[:]
+    assert dev_storage().recorded_original(fresh.image.name) is None
+    assert fresh.image.__cf_original__() is None
+    with pytest.raises(Exception, match="needs the image's aspect ratio"):
+        render('{% cf_img a.image alt="" layout="constrained" width=300 %}', a=fresh)
+    # With the box's size given, the layout needs nothing recorded.
+    img = attrs(render('{% cf_img a.image alt="" layout="constrained" width=300 height=200 %}', a=fresh))
+    assert (img["width"], img["height"]) == ("300", "200")
+    assert requests == []
