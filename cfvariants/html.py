@@ -432,8 +432,8 @@ def _thumbhash_style(text: str, placeholder: str) -> str:
 def _sized(
     builder: MarkupBuilder, image: str, variant: Variant, sizing: Responsive, *, lazy: bool
 ) -> tuple[dict[str, Any], Options | None, LayoutPlan | None]:
-    """``src``, ``srcset``, ``sizes``, ``width``, ``height`` of an image; the options its fallback ``src``
-    shows; and the layout's plan (``None`` without a layout)."""
+    """``src``, ``srcset``, ``sizes``, ``width``, ``height`` of an image; without a layout the options its
+    ``src`` shows, with one the layout's plan (whose ``src`` has them)."""
     if sizing.layout is None:
         options = builder.options_of(variant)
         out: dict[str, Any] = {"src": builder.url(image, variant)}
@@ -458,14 +458,15 @@ def _sized(
     before, after = builder.srcset_affixes(image)
     out = {
         "src": f"{before}{plan.src_text}{after}",  # one of the candidates: the URL its srcset entry has
-        "srcset": srcset_value(plan.texts, before, after),  # the plan's text: one join per image
+        # the plan's text, one join per image: "<before><segment> <descriptor>, <before><segment> <descriptor>..."
+        "srcset": before + f", {before}".join(plan.entries) if not after else srcset_value(plan.texts, before, after),
         "sizes": sizing.sizes if sizing.sizes is not None else plan.sizes,
         "width": plan.width,
         "height": plan.height,
     }
     if lazy and out["sizes"] is not None and sizing.sizes is None:
         out["sizes"] = f"auto, {out['sizes']}"  # lazy images: the browser may use the laid-out width
-    return out, plan.src, plan
+    return out, None, plan
 
 
 def _srcset_options(builder: MarkupBuilder, variant: Variant) -> Options:
@@ -494,13 +495,7 @@ def _img_attrs(
     placeholder: str | None,
     attrs: Mapping[str, Any],
 ) -> dict[str, Any]:
-    if not isinstance(alt, str):
-        raise ArgumentError("alt must be a string (use alt='' for a purely decorative image)")
-    if placeholder not in PLACEHOLDERS:
-        choices = ", ".join(map(repr, PLACEHOLDERS))
-        raise ArgumentError(f"placeholder must be one of {choices}, not {shown(placeholder)}")
-    if not isinstance(priority, bool):
-        raise ArgumentError(f"priority must be True or False, not {priority!r}")
+    _check_img_arguments(alt, priority, placeholder)
     extra = {attr_name(name): value for name, value in attrs.items()}
     lazy = not priority and extra.get("loading", "lazy") == "lazy"
     out, options, plan = _sized(builder, image, variant, sizing, lazy=lazy)
@@ -509,19 +504,41 @@ def _img_attrs(
         out.update(loading="eager", fetchpriority="high", decoding="sync")
     else:
         out.update(loading="lazy", decoding="async")
-    styles = [plan.style] if plan is not None and plan.style else []
-    if placeholder == "blur":
-        styles.append(_blur_style(builder, image, options))
-    elif placeholder is not None and sizing.original is not None and sizing.original.thumbhash:
-        styles.append(_thumbhash_style(sizing.original.thumbhash, placeholder))
-    user_style = extra.pop("style", None)
-    if user_style:
-        styles.append(str(user_style))
-    styles = [style for style in styles if style]
-    if styles:
-        out["style"] = ";".join(styles)
+    style = _style(builder, image, options, plan, sizing.original, placeholder, extra.pop("style", None))
+    if style:
+        out["style"] = style
     out.update(extra)
     return out
+
+
+def _check_img_arguments(alt: object, priority: object, placeholder: object) -> None:
+    if not isinstance(alt, str):
+        raise ArgumentError("alt must be a string (use alt='' for a purely decorative image)")
+    if placeholder not in PLACEHOLDERS:
+        choices = ", ".join(map(repr, PLACEHOLDERS))
+        raise ArgumentError(f"placeholder must be one of {choices}, not {shown(placeholder)}")
+    if not isinstance(priority, bool):
+        raise ArgumentError(f"priority must be True or False, not {priority!r}")
+
+
+def _style(
+    builder: MarkupBuilder,
+    image: str,
+    options: Options | None,
+    plan: LayoutPlan | None,
+    original: Original | None,
+    placeholder: str | None,
+    user_style: object,
+) -> str:
+    """The ``style`` of an ``<img>``: the layout's, then the placeholder's, then the caller's."""
+    styles = [plan.style] if plan is not None and plan.style else []
+    if placeholder == "blur":
+        styles.append(_blur_style(builder, image, plan.src if plan is not None else options))
+    elif placeholder is not None and original is not None and original.thumbhash:
+        styles.append(_thumbhash_style(original.thumbhash, placeholder))
+    if user_style:
+        styles.append(str(user_style))
+    return ";".join([style for style in styles if style])
 
 
 def img_tag(
@@ -586,9 +603,8 @@ def _layout_img(
     except TypeError:  # an unhashable sizes=: built in full, where it is refused or rendered
         return None
     if parts is None:
-        values = _img_attrs(
-            builder, image, variant, alt="", sizing=sizing, priority=priority, placeholder=placeholder, attrs={}
-        )
+        _check_img_arguments(alt, priority, placeholder)
+        values, options, plan = _sized(builder, image, variant, sizing, lazy=not priority)
         box = (values["sizes"], values["width"], values["height"])  # the same for every image of a size
         box_text = _BOX_TEXTS.get(box)
         if box_text is None:
@@ -596,14 +612,16 @@ def _layout_img(
                 _BOX_TEXTS, 1024, box, render_attrs(dict(zip(("sizes", "width", "height"), box, strict=True)))
             )
         head = f' src="{escape(values["src"])}" srcset="{escape(values["srcset"])}"{box_text}'
-        style = values.get("style") or ""
+        style = _style(builder, image, options, plan, sizing.original, placeholder, None)
         parts = (head, _LOADING[priority], style, f' style="{escape(style)}"' if style else "")
         remember(_LAYOUT_TAGS, _LAYOUT_TAGS_LIMIT, key, parts)
     head, loading, style, styled = parts
-    user_style = extra.pop("style", None)
-    if user_style:
-        styled = render_attrs({"style": f"{style};{user_style}" if style else user_style})
-    return Markup(f"<img{head}{render_attrs({'alt': alt})}{loading}{styled}{render_attrs(extra)}>")  # noqa: S704
+    if extra:
+        user_style = extra.pop("style", None)
+        if user_style:
+            styled = render_attrs({"style": f"{style};{user_style}" if style else user_style})
+        return Markup(f'<img{head} alt="{escape(alt)}"{loading}{styled}{render_attrs(extra)}>')  # noqa: S704
+    return Markup(f'<img{head} alt="{escape(alt)}"{loading}{styled}>')  # noqa: S704 - escaped parts only
 
 
 _EXACT_SIZES = frozenset({int, type(None)})

@@ -149,6 +149,7 @@ class LayoutPlan:
 
     layout: Layout
     texts: tuple[tuple[str, str], ...]
+    entries: tuple[str, ...]  # "<segment> <descriptor>" of each candidate: a srcset is their join around the URLs
     src_text: str
     sizes: str | None
     width: int | None
@@ -305,7 +306,7 @@ class _SegmentTexts:
         if cover:
             base = base.replace(fit="cover")
         self._given, self._base, self._crop, self._made = options, base, crop, dict[int, str]()
-        self._ladders: dict[tuple[int, ...], tuple[tuple[str, str], ...]] = {}
+        self._ladders: dict[tuple[int, ...], tuple[tuple[tuple[str, str], ...], tuple[str, ...]]] = {}
         marked = base.replace(width=_WIDTH_SLOT, height=_HEIGHT_SLOT if crop is not None else None)
         parts = str(marked).split(",")  # canonical text: fixed order, commas inside values percent-encoded
         slots = [i for i, part in enumerate(parts) if part.endswith((f"={_WIDTH_SLOT}", f"={_HEIGHT_SLOT}"))]
@@ -331,11 +332,13 @@ class _SegmentTexts:
         """``(segment, descriptor)`` of each ``(pixels, descriptor)``."""
         return tuple((self.text(px), descriptor) for px, descriptor in chosen)
 
-    def width_texts(self, pixels: tuple[int, ...]) -> tuple[tuple[str, str], ...]:
-        """``(segment, "<pixels>w")`` of each width, remembered per list of widths (a ladder: most images)."""
+    def width_texts(self, pixels: tuple[int, ...]) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
+        """``(segment, "<pixels>w")`` of each width and their ``entries``, remembered per list of widths (a
+        ladder: most images)."""
         made = self._ladders.get(pixels)
         if made is None:
-            made = remember(self._ladders, 256, pixels, self.texts((px, f"{px}w") for px in pixels))
+            texts = self.texts((px, f"{px}w") for px in pixels)
+            made = remember(self._ladders, 256, pixels, (texts, _entries(texts)))
         return made
 
     def text(self, width: int) -> str:
@@ -389,7 +392,7 @@ def _fixed(
     texts = shape.texts((px, f"{_density_text(d)}x") for px, d in chosen)
     height = _height(width, ratio)
     style = "object-fit:cover" if cropped else ""
-    return LayoutPlan("fixed", texts, texts[0][0], None, width, height, style, cropped)
+    return LayoutPlan("fixed", texts, _entries(texts), texts[0][0], None, width, height, style, cropped)
 
 
 def _fluid(
@@ -411,7 +414,7 @@ def _fluid(
     pixels = _ladder(layout, width, widths)
     if cap is not None and cap < pixels[-1]:
         pixels = (*(w for w in pixels if w < cap), cap)
-    texts = shape.width_texts(pixels)
+    texts, entries = shape.width_texts(pixels)
     assert ratio is not None
     if layout == "constrained":
         assert width is not None
@@ -425,7 +428,11 @@ def _fluid(
         css = [f"width:100%;height:auto;aspect-ratio:{ratio[0]}/{ratio[1]}"]
     if cropped:
         css.append("object-fit:cover")
-    return LayoutPlan(cast(Layout, layout), texts, src, sizes, box_w, box_h, ";".join(css), cropped)
+    return LayoutPlan(cast(Layout, layout), texts, entries, src, sizes, box_w, box_h, ";".join(css), cropped)
+
+
+def _entries(texts: tuple[tuple[str, str], ...]) -> tuple[str, ...]:
+    return tuple([f"{segment} {descriptor}" for segment, descriptor in texts])
 
 
 @functools.lru_cache(maxsize=1024)
