@@ -7,43 +7,27 @@ request to it is counted."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from django_project import create_tables, setup
 from imagegen import decode, photo_jpeg
+from test_django_fields import local  # noqa: F401 - the autouse fixture: the local emulator, in DEV mode
 
 setup()
 
 from django.core.files.uploadedfile import SimpleUploadedFile  # noqa: E402 - after settings are configured
 from django.template import engines  # noqa: E402
-from django.test import override_settings  # noqa: E402
 from django_project.gallery.field_models import Avatar, Portrait  # noqa: E402
 
 from cfvariants import thumbhash  # noqa: E402
-from cfvariants.django import conf, dev  # noqa: E402
 from cfvariants.django.storage import dev_storage  # noqa: E402
-from cfvariants.local import LocalCloudflare  # noqa: E402
 
 create_tables(Avatar, Portrait)
 
 PHOTO = photo_jpeg(400_000, seed=3)
 PHOTO_SIZE = decode(PHOTO).size
-
-
-@pytest.fixture(autouse=True)
-def local(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalCloudflare]:
-    for name in ("CF_ACCT_ID", "CF_IMG_TOKEN", "CF_IMG_HASH", "ENV_NAME"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.chdir(tmp_path)
-    with override_settings(CFVARIANTS={"DEV": True, "DATA_DIR": str(tmp_path / "cfimages")}):
-        opened = dev.local_cloudflare()
-        yield opened
-    opened.close()
-    conf.reset()
 
 
 @pytest.fixture
