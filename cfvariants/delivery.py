@@ -412,7 +412,7 @@ class Delivery(ImageMarkup):
 
     def srcset_affixes(self, image: str) -> tuple[str, str]:
         """What comes before and after a candidate's options in ``image``'s srcset URLs (``srcset_value``)."""
-        return self._image_base(image), ""
+        return _image_base(self._prefix, image), ""
 
     def options_of(self, variant: Variant) -> Options | None:
         """The flexible options ``variant`` stands for; ``None`` for a named variant (``None`` is ``public``)."""
