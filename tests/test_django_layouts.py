@@ -7,6 +7,7 @@ request to it is counted."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -28,6 +29,14 @@ create_tables(Avatar, Portrait)
 
 PHOTO = photo_jpeg(400_000, seed=3)
 PHOTO_SIZE = decode(PHOTO).size
+
+
+@pytest.fixture(autouse=True)
+def no_rows_left() -> Iterator[None]:
+    """The rows a test made go with it (the in-memory database is shared with the other Django tests)."""
+    yield
+    Avatar.objects.all().delete()
+    Portrait.objects.all().delete()
 
 
 @pytest.fixture
