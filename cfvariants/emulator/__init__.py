@@ -1,4 +1,5 @@
-"""A local Cloudflare Images: the REST API, direct uploads, delivery with real transforms, signed URLs.
+"""A local Cloudflare Images: the REST API, direct uploads, delivery with real transforms, signed URLs, and Image
+Transformations (``/cdn-cgi/image/``) of local files.
 
     from cfvariants.emulator import create_app
     app = create_app(data_dir=".cfimages")            # a WSGI app
@@ -6,11 +7,16 @@
 
 or from a shell: ``cfvariants emulator --port 8787 --data .cfimages``. ``Emulator`` is the framework-neutral
 object behind the app (upload, list, variants, keys, deliver...), for code that wants no HTTP at all.
+
+Inside, by responsibility: ``storage`` (records, originals, rendered variants), ``account`` (the rules and state
+of images, variants and keys), ``api`` (the HTTP API), ``delivery`` (delivery URLs, ``/cdn-cgi/image/`` and the
+transform engine); ``Emulator`` composes them and ``EmulatorApp`` routes requests to them.
 """
 
 from __future__ import annotations
 
-from .config import (
+from ._app import EmulatorApp, create_app
+from ._config import (
     DEFAULT_HOST,
     DEFAULT_PORT,
     DEV_ACCOUNT_HASH,
@@ -21,12 +27,13 @@ from .config import (
     DEV_SIGNING_KEY,
     EmulatorConfig,
 )
-from .delivery import DeliveryResponse
-from .emulator import PUBLIC_VARIANT, Emulator
-from .errors import ApiError, DeliveryError
-from .records import AccountSettings, ImageRecord, SigningKeyRecord, VariantRecord
-from .server import EmulatorServer
-from .wsgi import EmulatorApp, create_app
+from ._emulator import Emulator
+from ._errors import ApiError, DeliveryError
+from ._paths import RequestPath, request_path
+from ._server import EmulatorServer
+from .account import PUBLIC_VARIANT
+from .delivery import DeliveryResponse, TransformationServer, TransformationsMiddleware
+from .storage import AccountSettings, ImageRecord, SigningKeyRecord, VariantRecord
 
 __all__ = [
     "DEFAULT_HOST",
@@ -47,7 +54,11 @@ __all__ = [
     "EmulatorConfig",
     "EmulatorServer",
     "ImageRecord",
+    "RequestPath",
     "SigningKeyRecord",
+    "TransformationServer",
+    "TransformationsMiddleware",
     "VariantRecord",
     "create_app",
+    "request_path",
 ]

@@ -1,133 +1,41 @@
-"""``Emulator``: one emulated Cloudflare Images account, framework-neutral.
+"""The images of an emulated account: uploads (a file or a URL), direct creator uploads, lists, updates, deletes.
 
-Everything the API and delivery do is a method here, taking and returning plain Python values, so the WSGI
-app, a Django view, a Flask blueprint, the upload workers and the CLI all drive the same object. Failures raise
-``ApiError`` (REST semantics) or come back as a ``DeliveryResponse`` with Cloudflare's 9xxx code.
-
-Several ``Emulator`` objects (threads or processes) may share one data directory: state lives in SQLite and in
-files, never only in memory. Nothing is written for a request that is refused: every rule is checked before the
-original is written, and a write that loses a race (a duplicate id) removes its file again.
+Nothing is written for a request that is refused: every rule is checked before the original is written, and a
+write that loses a race (a duplicate id) removes its file again.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
-from cfvariants.errors import CFVariantsError
 from cfvariants.imaging import ImageInfo, ImageRejected, inspect_image
 from cfvariants.limits import PER_PAGE_RANGE, is_uuid
-from cfvariants.urls import encode_image_id
 
-from .account import PUBLIC_VARIANT, AccountMixin, new_key_value
-from .config import DEFAULT_HOST, DEFAULT_PORT, EmulatorConfig
-from .delivery import DeliveryResponse, deliver
-from .errors import ApiError, bad_request, conflict, image_not_found
-from .fetch import LocalFetcher, check_url
-from .files import Originals, VariantCache
-from .listing import MetaFilter, decode_token, encode_token
-from .ratelimit import WindowLimiter
-from .records import ImageRecord
-from .representation import image_object
-from .rules import check_custom_id, check_filename, check_metadata, parse_expiry
-from .store import Database, DuplicateError, Transaction
-from .unset import UNSET, Unset
-from .webhooks import WebhookSender
+from .._config import EmulatorConfig, Fetcher
+from .._errors import ApiError, bad_request, conflict, image_not_found
+from .._unset import UNSET, Unset
+from ..storage import DuplicateError, ImageRecord, Storage, Transaction, nanoseconds
+from ._fetch import check_url
+from ._listing import MetaFilter, decode_token, encode_token
+from ._rules import check_custom_id, check_filename, check_metadata, parse_expiry
 
-__all__ = ["PUBLIC_VARIANT", "UNSET", "Emulator", "Unset"]
+__all__ = ["Images"]
 
 
-_DB_NAME = "emulator.sqlite3"
+class Images:
+    """The account's images in ``storage``; ``fetcher`` reads the image of a ``url`` upload."""
 
-
-class Emulator(AccountMixin):
-    """An emulated Cloudflare Images account stored in ``config.data_dir``.
-
-    ``Emulator(EmulatorConfig(data_dir=...))`` or ``Emulator(data_dir=..., account_hash=...)``.
-    """
-
-    def __init__(self, config: EmulatorConfig | None = None, /, **kwargs: Any) -> None:
-        if config is None:
-            config = EmulatorConfig(**kwargs)
-        elif kwargs:
-            config = replace(config, **kwargs)
+    def __init__(self, config: EmulatorConfig, storage: Storage, fetcher: Fetcher, clock: Callable[[], float]) -> None:
         self.config = config
-        config.data_dir.mkdir(parents=True, exist_ok=True)
-        self.db = Database(config.data_dir / _DB_NAME)
-        self.originals = Originals(config.data_dir / "originals")
-        self.cache = VariantCache(config.data_dir / "cache")
-        self.fetcher = config.fetcher or LocalFetcher(config.allowed_fetch_hosts)
-        self.rate_limiter = WindowLimiter(*config.rate_limit, config.clock) if config.rate_limit else None
-        """Counts REST API requests when ``config.rate_limit`` is set (``rate_limiter.stats()``), else ``None``."""
-        self.webhooks = WebhookSender(config)
-        """Reports finished direct uploads to ``config.webhook_url`` (``webhooks.wait()`` in tests)."""
-        self._bootstrap()
+        self.storage = storage
+        self.fetcher = fetcher
+        self.clock = clock
 
-    def _bootstrap(self) -> None:
-        """A new data directory gets the account defaults; an existing one keeps what it has."""
-        cfg = self.config
-        with self.db.write() as tx:
-            tx.put_setting("flexible_variants", cfg.initial_flexible_variants, only_if_missing=True)
-            if cfg.flexible_variants is not None:
-                tx.put_setting("flexible_variants", cfg.flexible_variants)
-            tx.put_setting("browser_ttl", cfg.browser_ttl, only_if_missing=True)
-            tx.put_setting("preserve_content_credentials", False, only_if_missing=True)
-            if tx.get_variant(PUBLIC_VARIANT.id) is None:
-                tx.put_variant(PUBLIC_VARIANT, created_ns=0, replace=False)
-            if not tx.list_keys():
-                tx.put_key("default", cfg.signing_key or new_key_value(), created_ns=self._now_ns())
-
-    def close(self) -> None:
-        self.db.close()
-
-    def __enter__(self) -> Emulator:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def __repr__(self) -> str:
-        return f"Emulator(data_dir={str(self.config.data_dir)!r}, account_hash={self.config.account_hash!r})"
-
-    # -- time and URLs ------------------------------------------------------------------------------------------
-
-    @property
-    def default_base_url(self) -> str:
-        """Where the emulator says it lives when no request tells it (``config.base_url`` or the CLI default);
-        empty for a root-relative emulator (``base_url="/"``)."""
-        if self.config.base_url == "/":
-            return ""
-        return self.config.base_url or f"http://{DEFAULT_HOST}:{DEFAULT_PORT}"
-
-    def base_url(self, request_base: str | None = None) -> str:
-        """The origin put in ``variants`` and ``uploadURL`` ("" when they are root-relative)."""
-        if self.config.base_url is not None:
-            return self.default_base_url
-        return request_base.rstrip("/") if request_base else self.default_base_url
-
-    def image_object(self, record: ImageRecord, base_url: str | None = None) -> dict[str, Any]:
-        """The API's JSON object for ``record`` (``base_url``: the request's origin, used unless configured)."""
-        return self.image_objects([record], base_url)[0]
-
-    def image_objects(self, records: Iterable[ImageRecord], base_url: str | None = None) -> list[dict[str, Any]]:
-        """``image_object`` for many records (the variant list is read once)."""
-        records = list(records)
-        variant_ids = self.db.read().variant_ids()
-        base = self.base_url(base_url)
-        hash_ = self.config.account_hash
-        try:
-            return [image_object(r, account_hash=hash_, base_url=base, variant_ids=variant_ids) for r in records]
-        except CFVariantsError:  # a Host header the URL builder cannot use
-            base = self.default_base_url
-            return [image_object(r, account_hash=hash_, base_url=base, variant_ids=variant_ids) for r in records]
-
-    def upload_url(self, image_id: str, base_url: str | None = None) -> str:
-        """The direct-upload URL of a draft: ``<base>/upload/<account hash>/<id>`` (one POST, multipart ``file``)."""
-        return f"{self.base_url(base_url)}/upload/{self.config.account_hash}/{encode_image_id(image_id)}"
-
-    # -- images -------------------------------------------------------------------------------------------------
+    def _now_ns(self) -> int:
+        return nanoseconds(self.clock())
 
     def upload(
         self,
@@ -151,7 +59,8 @@ class Emulator(AccountMixin):
             filename = filename or url_name
         assert data is not None
         info, stored = _inspect(data)
-        file_key = self.originals.new_key(image_id)
+        originals = self.storage.originals
+        file_key = originals.new_key(image_id)
         record = ImageRecord(
             id=image_id,
             filename=check_filename(filename),
@@ -162,16 +71,16 @@ class Emulator(AccountMixin):
             file_key=file_key,
             info=info,
         )
-        self.originals.write(file_key, stored)
+        originals.write(file_key, stored)
         try:
-            with self.db.write() as tx:
+            with self.storage.db.write() as tx:
                 self._drop_expired_draft(tx, image_id)
                 return tx.insert_image(record)
         except DuplicateError:
-            self.originals.delete(file_key)
+            originals.delete(file_key)
             raise conflict(f"an image with id {image_id!r} already exists") from None
         except BaseException:
-            self.originals.delete(file_key)
+            originals.delete(file_key)
             raise
 
     def _new_image_id(self, image_id: str | None, require_signed_urls: bool) -> str:
@@ -186,12 +95,12 @@ class Emulator(AccountMixin):
         return image_id
 
     def _check_id_free(self, image_id: str) -> None:
-        existing = self.db.read().get_image(image_id)
+        existing = self.storage.db.read().get_image(image_id)
         if existing is not None and not self._expired_draft(existing):
             raise conflict(f"an image with id {image_id!r} already exists")
 
     def _expired_draft(self, record: ImageRecord) -> bool:
-        return record.draft and record.upload_expires is not None and record.upload_expires < self.now()
+        return record.draft and record.upload_expires is not None and record.upload_expires < self.clock()
 
     def _drop_expired_draft(self, tx: Transaction, image_id: str) -> None:
         existing = tx.get_image(image_id)
@@ -200,7 +109,7 @@ class Emulator(AccountMixin):
 
     def get_image(self, image_id: str) -> ImageRecord:
         """``GET /images/v1/{id}``: the image, or a draft (``draft=True``) whose upload URL has not expired."""
-        record = self.db.read().get_image(image_id)
+        record = self.storage.db.read().get_image(image_id)
         if record is None or self._expired_draft(record):
             raise image_not_found(image_id)
         return record
@@ -210,7 +119,9 @@ class Emulator(AccountMixin):
         ``creator=""`` lists images without a creator."""
         _check_int("page", page, 1, 10**9)
         _check_int("per_page", per_page, *PER_PAGE_RANGE)
-        return self.db.read().page_images(offset=(page - 1) * per_page, limit=per_page, ascending=True, creator=creator)
+        return self.storage.db.read().page_images(
+            offset=(page - 1) * per_page, limit=per_page, ascending=True, creator=creator
+        )
 
     def list_images_v2(
         self,
@@ -229,7 +140,7 @@ class Emulator(AccountMixin):
         position = decode_token(continuation_token) if continuation_token else None
         found: list[ImageRecord] = []
         batch_size = max(per_page + 1, 200)
-        reader = self.db.read()
+        reader = self.storage.db.read()
         while len(found) <= per_page:
             batch = reader.images_after(position, limit=batch_size, ascending=sort_order == "asc", creator=creator)
             for record in batch:
@@ -253,11 +164,11 @@ class Emulator(AccountMixin):
         require_signed_urls: bool | Unset = UNSET,
         creator: str | Unset | None = UNSET,
     ) -> ImageRecord:
-        """``PATCH /images/v1/{id}``: ``metadata`` replaces the old metadata (reference §5 leaves replace vs
-        merge open; replace is what a PATCH of one field usually means); unset fields stay. The id never changes
+        """``PATCH /images/v1/{id}``: ``metadata`` replaces the old metadata (Cloudflare leaves replace vs merge
+        open; replace is what a PATCH of one field usually means); unset fields stay. The id never changes
         (the schema's "returns a new UID" is not emulated)."""
         meta = None if isinstance(metadata, Unset) else check_metadata(metadata if metadata is not None else {})
-        with self.db.write() as tx:
+        with self.storage.db.write() as tx:
             record = tx.get_image(image_id)
             if record is None or self._expired_draft(record):
                 raise image_not_found(image_id)
@@ -274,29 +185,29 @@ class Emulator(AccountMixin):
 
     def delete_image(self, image_id: str) -> None:
         """``DELETE /images/v1/{id}``: the record, the original and every cached variant go."""
-        with self.db.write() as tx:
+        with self.storage.db.write() as tx:
             record = tx.get_image(image_id)
             if record is None:
                 raise image_not_found(image_id)
             tx.delete_image(image_id)
         if record.file_key is not None:
-            self.originals.delete(record.file_key)
-            self.cache.purge_image(record.file_key)
+            self.storage.originals.delete(record.file_key)
+            self.storage.cache.purge_image(record.file_key)
 
     def image_blob(self, image_id: str) -> tuple[bytes, str]:
         """``GET /images/v1/{id}/blob``: the stored original and its content type."""
         record = self.get_image(image_id)
         if record.draft or record.file_key is None or record.info is None:
             raise image_not_found(image_id)
-        return self.originals.read(record.file_key), record.info.content_type
+        return self.storage.originals.read(record.file_key), record.info.content_type
 
     def stats(self) -> tuple[int, int]:
         """``GET /images/v1/stats``: (images stored, images allowed)."""
-        return self.db.read().count_images(), self.config.images_allowed
+        return self.storage.db.read().count_images(), self.config.images_allowed
 
     def count_images(self, *, creator: str | None = None) -> int:
         """Stored images (not drafts), optionally of one ``creator`` (``""``: without a creator)."""
-        return self.db.read().count_images(creator)
+        return self.storage.db.read().count_images(creator)
 
     # -- direct creator uploads ---------------------------------------------------------------------------------
 
@@ -310,8 +221,7 @@ class Emulator(AccountMixin):
         creator: str | None = None,
     ) -> ImageRecord:
         """``POST /images/v2/direct_upload``: a draft record that accepts one file until ``expiry``."""
-        now = self.now()
-        expires = parse_expiry(expiry, now)
+        expires = parse_expiry(expiry, self.clock())
         image_id = self._new_image_id(image_id, require_signed_urls)
         meta = check_metadata(metadata if metadata is not None else {})
         record = ImageRecord(
@@ -325,7 +235,7 @@ class Emulator(AccountMixin):
             upload_expires=expires,
         )
         try:
-            with self.db.write() as tx:
+            with self.storage.db.write() as tx:
                 self._drop_expired_draft(tx, image_id)
                 return tx.insert_image(record)
         except DuplicateError:
@@ -333,13 +243,14 @@ class Emulator(AccountMixin):
 
     def complete_direct_upload(self, image_id: str, data: bytes, *, filename: str | None = None) -> ImageRecord:
         """The one POST to an upload URL: validates and stores the file, and the draft becomes an image."""
-        draft = self.db.read().get_image(image_id)
+        draft = self.storage.db.read().get_image(image_id)
         self._check_upload_target(image_id, draft)
         info, stored = _inspect(data)
-        file_key = self.originals.new_key(image_id)
-        self.originals.write(file_key, stored)
+        originals = self.storage.originals
+        file_key = originals.new_key(image_id)
+        originals.write(file_key, stored)
         try:
-            with self.db.write() as tx:
+            with self.storage.db.write() as tx:
                 draft = tx.get_image(image_id)
                 self._check_upload_target(image_id, draft)
                 assert draft is not None
@@ -355,7 +266,7 @@ class Emulator(AccountMixin):
                 tx.complete_draft(record)
                 completed = tx.get_image(image_id)
         except BaseException:
-            self.originals.delete(file_key)
+            originals.delete(file_key)
             raise
         assert completed is not None
         return completed
@@ -368,24 +279,9 @@ class Emulator(AccountMixin):
         if self._expired_draft(draft):
             raise bad_request(f"the upload URL of image {image_id!r} has expired")
 
-    # -- delivery -----------------------------------------------------------------------------------------------
-
-    def deliver(
-        self,
-        path: str,
-        *,
-        query: str = "",
-        headers: Mapping[str, str] | None = None,
-        method: str = "GET",
-    ) -> DeliveryResponse:
-        """Serve a delivery URL: ``path`` is the percent-encoded path as the browser sent it
-        (``/<hash>/<id>/<variant>`` or ``/cdn-cgi/imagedelivery/<hash>/<id>/<variant>``). Returns a
-        ``DeliveryResponse`` (status, headers, body); see ``cfvariants.emulator.delivery``."""
-        return deliver(self, path, query=query, headers=headers or {}, method=method)
-
 
 def _inspect(data: bytes) -> tuple[ImageInfo, bytes]:
-    """The upload checks of ``imaging``, reported as API errors (they carry 5400/5413/5455 already)."""
+    """``cfvariants.imaging``'s upload checks, reported as API errors (they carry 5400/5413/5455 already)."""
     try:
         return inspect_image(data)
     except ImageRejected as exc:

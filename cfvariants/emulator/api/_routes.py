@@ -21,11 +21,11 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from .auth import check_api_credentials, check_batch_credentials
-from .emulator import UNSET, Emulator, Unset
-from .envelope import failure, success
-from .errors import AUTH_ERROR, BAD_IDENTIFIER, METHOD_NOT_ALLOWED, NO_ROUTE, RATE_LIMITED, ApiError, bad_request
-from .forms import (
+from ._auth import check_api_credentials, check_batch_credentials
+from .._emulator import UNSET, Emulator, Unset
+from ._envelope import failure, success
+from .._errors import AUTH_ERROR, BAD_IDENTIFIER, METHOD_NOT_ALLOWED, NO_ROUTE, RATE_LIMITED, ApiError, bad_request
+from ._forms import (
     form_bool,
     form_metadata,
     is_multipart,
@@ -35,10 +35,10 @@ from .forms import (
     optional_string,
     read_upload_file,
 )
-from .listing import parse_filters
-from .paths import decode_segment
-from .records import iso_time
-from .representation import keys_object
+from ..account import parse_filters
+from .._paths import decode_segment
+from ..storage import iso_time
+from ._representation import keys_object
 
 __all__ = ["handle_account_api", "handle_batch_api"]
 

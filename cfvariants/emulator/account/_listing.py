@@ -23,7 +23,7 @@ from typing import Any
 
 from cfvariants.limits import MAX_FILTER_DEPTH, MAX_FILTER_IN_VALUES, MAX_FILTERS
 
-from .errors import bad_request
+from .._errors import bad_request
 
 __all__ = ["MetaFilter", "decode_token", "encode_token", "parse_filters"]
 

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from werkzeug.wrappers import Request, Response
 
-from .api import error_response
-from .emulator import Emulator
-from .envelope import success
-from .errors import ACCOUNT_NOT_VALID, ApiError, bad_request
-from .forms import multipart_form, read_upload_file
-from .paths import decode_segment
+from ._routes import error_response
+from .._emulator import Emulator
+from ._envelope import success
+from .._errors import ACCOUNT_NOT_VALID, ApiError, bad_request
+from ._forms import multipart_form, read_upload_file
+from .._paths import decode_segment
 
 __all__ = ["handle_upload"]
 

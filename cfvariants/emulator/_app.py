@@ -24,11 +24,11 @@ from werkzeug.wrappers import Request, Response
 from cfvariants.limits import MAX_UPLOAD_BYTES
 
 from .api import error_response, handle_account_api, handle_batch_api
-from .config import EmulatorConfig
-from .direct_upload import handle_upload
-from .emulator import Emulator
-from .errors import INTERNAL, TOO_LARGE, ApiError
-from .paths import request_path
+from ._config import EmulatorConfig
+from .api import handle_upload
+from ._emulator import Emulator
+from ._errors import INTERNAL, TOO_LARGE, ApiError
+from ._paths import request_path
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment

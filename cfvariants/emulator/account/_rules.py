@@ -26,7 +26,7 @@ from cfvariants.limits import (
 )
 from cfvariants.options import MAX_INT
 
-from .errors import bad_request
+from .._errors import bad_request
 
 __all__ = [
     "check_custom_id",

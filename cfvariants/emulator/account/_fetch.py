@@ -17,7 +17,7 @@ import httpx
 from cfvariants.limits import MAX_UPLOAD_BYTES
 from cfvariants.urls import redact_userinfo
 
-from .errors import TOO_LARGE, ApiError, bad_request
+from .._errors import TOO_LARGE, ApiError, bad_request
 
 __all__ = ["LocalFetcher", "check_url"]
 

@@ -26,8 +26,8 @@ from cfvariants.imaging import ImageRejected
 from cfvariants.options import Options
 from cfvariants.urls import DOMAIN_PREFIX, check_variant_name
 
-from .access import signature_refusal
-from .errors import (
+from ._access import signature_refusal
+from .._errors import (
     ACCESS_DENIED,
     ACCOUNT_MISMATCH,
     BAD_OPTIONS,
@@ -36,12 +36,12 @@ from .errors import (
     MALFORMED_URL,
     DeliveryError,
 )
-from .files import CachedVariant
-from .records import ImageRecord, VariantRecord
-from .transform import output_format, render
+from ..storage import CachedVariant
+from ..storage import ImageRecord, VariantRecord
+from ._transform import output_format, render
 
 if TYPE_CHECKING:
-    from .emulator import Emulator
+    from .._emulator import Emulator
 
 __all__ = ["IGNORED_HEADER", "DeliveryResponse", "deliver"]
 

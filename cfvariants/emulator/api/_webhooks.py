@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from .config import EmulatorConfig
+from .._config import EmulatorConfig
 
 __all__ = ["WebhookSender"]
 

@@ -17,7 +17,7 @@ from typing import Any
 from cfvariants.delivery import Delivery
 from cfvariants.urls import SAME_SITE
 
-from .records import ImageRecord, SigningKeyRecord, VariantRecord, iso_time
+from ..storage import ImageRecord, SigningKeyRecord, VariantRecord, iso_time
 
 __all__ = ["delivery_for", "image_object", "keys_object", "variant_object"]
 

@@ -12,7 +12,7 @@ from types import TracebackType
 
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from .wsgi import EmulatorApp
+from ._app import EmulatorApp
 
 __all__ = ["EmulatorServer"]
 

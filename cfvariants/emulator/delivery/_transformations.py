@@ -40,10 +40,10 @@ from cfvariants.imaging import ImageRejected, inspect_image
 from cfvariants.options import Options
 from cfvariants.urls import TRANSFORM_PREFIX
 
-from .delivery import DeliveryResponse, error_response
-from .errors import BAD_OPTIONS, NOT_AN_IMAGE, SIZE_EXCEEDED, DeliveryError
-from .paths import request_path
-from .transform import output_format, render
+from ._hosted import DeliveryResponse, error_response
+from .._errors import BAD_OPTIONS, NOT_AN_IMAGE, SIZE_EXCEEDED, DeliveryError
+from .._paths import request_path
+from ._transform import output_format, render
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment

@@ -1,7 +1,7 @@
-"""The account-level half of ``Emulator``: settings, named variants, signing keys and batch tokens.
+"""The account-level half of an emulated account: settings, named variants, signing keys and batch tokens.
 
-A mixin so that ``Emulator`` stays one object with one set of methods, while each module keeps one job; it uses
-the emulator's database, variant cache, configuration and clock.
+``Account`` holds the storage and the clock it is given; the ``Emulator`` composes it with ``Images`` and the
+delivery side.
 """
 
 from __future__ import annotations
@@ -9,46 +9,53 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from cfvariants.limits import BROWSER_TTL_RANGE, MAX_VARIANTS
 
-from .config import EmulatorConfig
-from .errors import NOT_FOUND, SERVICE_LIMIT, ApiError, bad_request, conflict, variant_not_found
-from .files import VariantCache
-from .records import AccountSettings, SigningKeyRecord, VariantRecord
-from .representation import variant_object
-from .rules import check_key_name, check_variant_id, check_variant_options
-from .store import Database, DuplicateError
-from .unset import UNSET, Unset
+from .._config import EmulatorConfig
+from .._errors import NOT_FOUND, SERVICE_LIMIT, ApiError, bad_request, conflict, variant_not_found
+from .._unset import UNSET, Unset
+from ..storage import AccountSettings, DuplicateError, SigningKeyRecord, Storage, VariantRecord, nanoseconds
+from ._rules import check_key_name, check_variant_id, check_variant_options
 
-__all__ = ["BATCH_TOKEN_LIFETIME", "PUBLIC_VARIANT", "AccountMixin", "new_key_value"]
+__all__ = ["BATCH_TOKEN_LIFETIME", "PUBLIC_VARIANT", "Account", "new_key_value"]
 
 PUBLIC_VARIANT = VariantRecord("public", fit="scale-down", width=1366, height=768, metadata="none")
-"""The ``public`` variant a new account starts with. Its options are our choice (reference §3 only says it exists
+"""The ``public`` variant a new account starts with. Its options are our choice (Cloudflare only says it exists
 and cannot be deleted): 1366×768 ``scale-down`` never enlarges, so small images come back at their own size."""
 
 BATCH_TOKEN_LIFETIME = 3600.0  # seconds; Cloudflare does not document it
 
 
-class AccountMixin:
-    """Settings, variants, keys and batch tokens of the emulated account."""
+class Account:
+    """Settings, variants, keys and batch tokens of the emulated account, kept in ``storage``."""
 
-    config: EmulatorConfig
-    db: Database
-    cache: VariantCache
+    def __init__(self, storage: Storage, clock: Callable[[], float]) -> None:
+        self.storage = storage
+        self.clock = clock
 
-    def now(self) -> float:
-        return self.config.clock()
+    def bootstrap(self, config: EmulatorConfig) -> None:
+        """A new data directory gets the account defaults; an existing one keeps what it has."""
+        with self.storage.db.write() as tx:
+            tx.put_setting("flexible_variants", config.initial_flexible_variants, only_if_missing=True)
+            if config.flexible_variants is not None:
+                tx.put_setting("flexible_variants", config.flexible_variants)
+            tx.put_setting("browser_ttl", config.browser_ttl, only_if_missing=True)
+            tx.put_setting("preserve_content_credentials", False, only_if_missing=True)
+            if tx.get_variant(PUBLIC_VARIANT.id) is None:
+                tx.put_variant(PUBLIC_VARIANT, created_ns=0, replace=False)
+            if not tx.list_signing_keys():
+                tx.put_signing_key("default", config.signing_key or new_key_value(), created_ns=self._now_ns())
 
     def _now_ns(self) -> int:
-        return int(self.now() * 1_000_000_000)
+        return nanoseconds(self.clock())
 
     # -- account settings ---------------------------------------------------------------------------------------
 
     def settings(self) -> AccountSettings:
-        return self.db.read().account_settings()
+        return self.storage.db.read().account_settings()
 
     def update_settings(
         self,
@@ -62,10 +69,8 @@ class AccountMixin:
         if browser_ttl is not None and (
             isinstance(browser_ttl, bool) or not isinstance(browser_ttl, int) or not low <= browser_ttl <= high
         ):
-            raise bad_request(
-                f"browser_ttl must be a whole number of seconds from {low} to {high}, not {browser_ttl!r}"
-            )
-        with self.db.write() as tx:
+            raise bad_request(f"browser_ttl must be a whole number of seconds from {low} to {high}, not {browser_ttl!r}")
+        with self.storage.db.write() as tx:
             for name, value in (
                 ("flexible_variants", flexible_variants),
                 ("browser_ttl", browser_ttl),
@@ -78,10 +83,10 @@ class AccountMixin:
     # -- variants -----------------------------------------------------------------------------------------------
 
     def list_variants(self) -> list[VariantRecord]:
-        return self.db.read().list_variants()
+        return self.storage.db.read().list_variants()
 
     def get_variant(self, variant_id: str) -> VariantRecord:
-        variant = self.db.read().get_variant(variant_id)
+        variant = self.storage.db.read().get_variant(variant_id)
         if variant is None:
             raise variant_not_found(variant_id)
         return variant
@@ -92,7 +97,7 @@ class AccountMixin:
         """``POST /images/v1/variants``: at most 100 variants; ids are 1-99 letters or digits."""
         variant = _variant_record(check_variant_id(variant_id), options, never_require_signed_urls)
         try:
-            with self.db.write() as tx:
+            with self.storage.db.write() as tx:
                 if tx.get_variant(variant.id) is not None:
                     raise DuplicateError(variant.id)
                 if tx.count_variants() >= MAX_VARIANTS:
@@ -108,7 +113,7 @@ class AccountMixin:
         self, variant_id: str, options: Mapping[str, Any], *, never_require_signed_urls: bool | Unset = UNSET
     ) -> VariantRecord:
         """``PATCH /images/v1/variants/{id}``: new options (required); purges what was rendered with the old ones."""
-        with self.db.write() as tx:
+        with self.storage.db.write() as tx:
             old = tx.get_variant(variant_id)
             if old is None:
                 raise variant_not_found(variant_id)
@@ -119,59 +124,56 @@ class AccountMixin:
             )
             variant = _variant_record(variant_id, options, never)
             tx.put_variant(variant, created_ns=self._now_ns(), replace=True)
-        self.cache.purge_options(str(old.as_options()))
+        self.storage.cache.purge_options(str(old.as_options()))
         return variant
 
     def delete_variant(self, variant_id: str) -> None:
         """``DELETE /images/v1/variants/{id}``: any but ``public``; purges what was rendered through it."""
         if variant_id == PUBLIC_VARIANT.id:
             raise bad_request("the public variant cannot be deleted")
-        with self.db.write() as tx:
+        with self.storage.db.write() as tx:
             old = tx.get_variant(variant_id)
             if old is None:
                 raise variant_not_found(variant_id)
             tx.delete_variant(variant_id)
-        self.cache.purge_options(str(old.as_options()))
-
-    def variant_object(self, variant: VariantRecord) -> dict[str, Any]:
-        return variant_object(variant)
+        self.storage.cache.purge_options(str(old.as_options()))
 
     # -- signing keys -------------------------------------------------------------------------------------------
 
-    def list_keys(self) -> list[SigningKeyRecord]:
-        return self.db.read().list_keys()
+    def list_signing_keys(self) -> list[SigningKeyRecord]:
+        return self.storage.db.read().list_signing_keys()
 
-    def put_key(self, name: str) -> list[SigningKeyRecord]:
+    def put_signing_key(self, name: str) -> list[SigningKeyRecord]:
         """``PUT /images/v1/keys/{name}``: a new key with a fresh value (an existing name is rotated)."""
         check_key_name(name)
-        with self.db.write() as tx:
-            tx.put_key(name, new_key_value(), created_ns=self._now_ns())
-            return tx.list_keys()
+        with self.storage.db.write() as tx:
+            tx.put_signing_key(name, new_key_value(), created_ns=self._now_ns())
+            return tx.list_signing_keys()
 
-    def delete_key(self, name: str) -> list[SigningKeyRecord]:
+    def delete_signing_key(self, name: str) -> list[SigningKeyRecord]:
         """``DELETE /images/v1/keys/{name}``: the remaining keys; deleting the last one generates a new
         ``default`` key (per the schema's description)."""
-        with self.db.write() as tx:
-            if not tx.delete_key(name):
+        with self.storage.db.write() as tx:
+            if not tx.delete_signing_key(name):
                 raise ApiError(404, NOT_FOUND, f"Signing key not found: {name[:40]!r}")
-            if not tx.list_keys():
-                tx.put_key("default", new_key_value(), created_ns=self._now_ns())
-            return tx.list_keys()
+            if not tx.list_signing_keys():
+                tx.put_signing_key("default", new_key_value(), created_ns=self._now_ns())
+            return tx.list_signing_keys()
 
     # -- batch tokens -------------------------------------------------------------------------------------------
 
     def issue_batch_token(self) -> tuple[str, float]:
         """``GET /images/v1/batch_token``: a token for the batch host, and its expiry (unix seconds)."""
         token = "cfbt_" + secrets.token_urlsafe(32)
-        now = self.now()
+        now = self.clock()
         expires = now + BATCH_TOKEN_LIFETIME
-        with self.db.write() as tx:
+        with self.storage.db.write() as tx:
             tx.add_batch_token(_token_hash(token), expires, now)
         return token, expires
 
     def batch_token_valid(self, token: str) -> bool:
-        expires = self.db.read().batch_token_expiry(_token_hash(token))
-        return expires is not None and expires >= self.now()
+        expires = self.storage.db.read().batch_token_expiry(_token_hash(token))
+        return expires is not None and expires >= self.clock()
 
 
 def _variant_record(variant_id: str, options: Mapping[str, Any], never_require_signed_urls: bool) -> VariantRecord:

@@ -24,7 +24,7 @@ from cfvariants._sqlite import connect
 from cfvariants.errors import EmulatorError
 from cfvariants.imaging import ImageInfo
 
-from .records import AccountSettings, ImageRecord, SigningKeyRecord, VariantRecord
+from ._records import AccountSettings, ImageRecord, SigningKeyRecord, VariantRecord
 
 __all__ = ["Database", "DuplicateError", "Transaction"]
 

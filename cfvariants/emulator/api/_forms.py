@@ -20,7 +20,7 @@ from werkzeug.wrappers import Request
 
 from cfvariants.limits import MAX_UPLOAD_BYTES
 
-from .errors import NOT_A_FORM, TOO_LARGE, ApiError, bad_request
+from .._errors import NOT_A_FORM, TOO_LARGE, ApiError, bad_request
 
 __all__ = [
     "form_bool",
