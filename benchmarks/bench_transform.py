@@ -25,7 +25,7 @@ from collections.abc import Callable
 from _results import publish
 from PIL import Image
 
-from cfvariants.emulator.transform import render
+from cfvariants.emulator.delivery import render
 from cfvariants.imaging import inspect_image
 from cfvariants.options import Options
 

@@ -62,7 +62,7 @@ from .urls import SAME_SITE
 
 if TYPE_CHECKING:
     from .direct_uploads import DirectUploads
-    from .emulator.transformations import TransformationServer
+    from .emulator import TransformationServer
     from .local import LocalCloudflare
 
 __all__ = ["CONFIG_PREFIX", "EXTENSION_KEY", "CFImages", "CFImagesState", "get_state"]
@@ -98,7 +98,7 @@ class CFImages:
             wrapped: Any = app.wsgi_app
             while isinstance(wrapped, LocalCloudflareMiddleware):  # init_app again: replace, never stack
                 wrapped = wrapped.app
-            from .emulator.transformations import TransformationsMiddleware  # noqa: PLC0415
+            from .emulator import TransformationsMiddleware  # noqa: PLC0415
 
             while isinstance(wrapped, TransformationsMiddleware):
                 wrapped = wrapped.app
@@ -203,7 +203,7 @@ class CFImagesState:
 
     def transformation_server(self, app: Flask) -> TransformationServer:
         """The development ``TransformationServer`` of ``app``: its static folder and ``TRANSFORM_ROOTS``."""
-        from .emulator.transformations import TransformationServer  # noqa: PLC0415 - development only
+        from .emulator import TransformationServer  # noqa: PLC0415 - development only
 
         roots = dict(self._transform_roots)
         if app.static_folder and app.static_url_path is not None:

@@ -48,8 +48,8 @@ from .emulator import (
     EmulatorApp,
     EmulatorConfig,
     create_app,
+    request_path,
 )
-from .emulator.paths import request_path
 from .settings import Settings
 from .urls import DOMAIN_PREFIX, SAME_SITE
 
@@ -74,8 +74,8 @@ class LocalCloudflare:
     """A local Cloudflare Images account for development, stored in ``data_dir``.
 
     ``account_id``, ``account_hash``, ``api_token`` and ``signing_key`` default to the emulator's stable dev
-    values (they are not secrets; see ``cfvariants.emulator.config``). Prefer ``LocalCloudflare.open(data_dir)``,
-    which shares one instance per directory within the process.
+    values (they are not secrets; see ``cfvariants.emulator.EmulatorConfig``). Prefer
+    ``LocalCloudflare.open(data_dir)``, which shares one instance per directory within the process.
     """
 
     def __init__(
@@ -94,7 +94,7 @@ class LocalCloudflare:
         self._identity = (account_id, account_hash, api_token, signing_key)
         self.emulator: Emulator = Emulator(config)
         self.app: EmulatorApp = create_app(self.emulator)
-        keys = self.emulator.list_keys()
+        keys = self.emulator.list_signing_keys()
         default = next((key for key in keys if key.name == "default"), keys[0] if keys else None)
         self._signing_key = default.value if default is not None else None
         self.delivery: Delivery = Delivery(account_hash, domain=SAME_SITE, signing_key=self._signing_key)

@@ -95,7 +95,7 @@ def cf_delivery(cf_emulator: Emulator, cf_base_url: str) -> Delivery:
     account's first key."""
     from cfvariants.delivery import Delivery  # noqa: PLC0415 - lazy: the plugin loads without the emulator extra
 
-    key = cf_emulator.list_keys()[0].value
+    key = cf_emulator.list_signing_keys()[0].value
     return Delivery(cf_emulator.config.account_hash, domain=cf_base_url, signing_key=key)
 
 
@@ -128,7 +128,7 @@ def cf_settings(cf_emulator: Emulator, cf_base_url: str) -> Settings:
         account_id=config.account_id,
         api_token=config.api_token,
         account_hash=config.account_hash,
-        signing_key=cf_emulator.list_keys()[0].value,
+        signing_key=cf_emulator.list_signing_keys()[0].value,
         domain=cf_base_url,
         api_base=f"{cf_base_url}/client/v4",
     )

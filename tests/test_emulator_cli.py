@@ -11,10 +11,12 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
 import httpx
+import imagegen
 import pytest
 from click.testing import CliRunner
 
@@ -104,9 +106,26 @@ def _lines(stream: IO[str]) -> queue.Queue[str]:
 @pytest.fixture
 def running(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], str, queue.Queue[str]]]:
     """``python -m cfvariants.cli emulator --port 0`` in a subprocess, and the URL it reports."""
+    with emulator_process(tmp_path) as started:
+        yield started
+
+
+@contextmanager
+def emulator_process(tmp_path: Path, *args: str) -> Iterator[tuple[subprocess.Popen[str], str, queue.Queue[str]]]:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen(
-        [sys.executable, "-m", "cfvariants.cli", "emulator", "--port", "0", "--data", str(tmp_path / "d"), "--quiet"],
+        [
+            sys.executable,
+            "-m",
+            "cfvariants.cli",
+            "emulator",
+            "--port",
+            "0",
+            "--data",
+            str(tmp_path / "d"),
+            "--quiet",
+            *args,
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -146,3 +165,38 @@ def test_a_real_server_serves_and_stops_cleanly(
     while not lines.empty():
         rest.append(lines.get())
     assert "Emulator stopped." in "".join(rest)
+
+
+@pytest.mark.slow
+def test_the_standalone_emulator_serves_image_transformations_of_its_roots(tmp_path: Path) -> None:
+    media = tmp_path / "media"
+    media.mkdir()
+    photo = imagegen.photo_jpeg(300_000, seed=5)
+    (media / "cat.jpg").write_bytes(photo)
+    (tmp_path / "secret.jpg").write_bytes(photo)
+    with emulator_process(tmp_path, "--transform-root", f"/media/={media}") as (_process, url, _lines):
+        answer = httpx.get(f"{url}/cdn-cgi/image/w=160,f=webp/media/cat.jpg", timeout=30)
+        outside = httpx.get(f"{url}/cdn-cgi/image/w=160/secret.jpg", timeout=30)
+        escape = httpx.get(f"{url}/cdn-cgi/image/w=160/media/%2e%2e/secret.jpg", timeout=30)
+
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"] == "image/webp"
+    original = imagegen.decode(photo)
+    assert imagegen.decode(answer.content).size == (160, round(160 * original.height / original.width))
+    assert outside.status_code == 400 and outside.headers["cf-resized"] == "err=9419"
+    assert escape.status_code == 400 and escape.headers["cf-resized"] == "err=9419"
+
+
+def test_transform_roots_are_printed_and_bad_ones_refused(tmp_path: Path) -> None:
+    media = tmp_path / "media"
+    media.mkdir()
+    data = str(tmp_path / "d")
+    shown = CliRunner().invoke(main, ["emulator", "--data", data, "--transform-root", f"/media/={media}", "--dry-run"])
+    assert shown.exit_code == 0, shown.output
+    assert "/cdn-cgi/image/<options>/<source>" in shown.output and f"/media/... from {media}" in shown.output
+
+    for bad in ("media", f"media/={media}", f"/media/={tmp_path / 'missing'}"):
+        refused = CliRunner().invoke(main, ["emulator", "--data", data, "--transform-root", bad, "--dry-run"])
+        assert refused.exit_code == 2 and "--transform-root" in refused.output, refused.output
+    origin = CliRunner().invoke(main, ["emulator", "--data", data, "--transform-origin", "ftp://x", "--dry-run"])
+    assert origin.exit_code == 2 and "ftp://x" in origin.output

@@ -405,7 +405,7 @@ def test_a_real_server_serves_encoded_ids_and_signed_urls(cf_emulator_server: Em
     emulator = cf_emulator_server.app.emulator
     public = emulator.upload(imagegen.png(12, 8), image_id="albums/été 2026/100%.png")
     secret = emulator.upload(imagegen.jpeg(30, 20), require_signed_urls=True)
-    cf = Delivery(DEV_ACCOUNT_HASH, domain=cf_emulator_server.url, signing_key=emulator.list_keys()[0].value)
+    cf = Delivery(DEV_ACCOUNT_HASH, domain=cf_emulator_server.url, signing_key=emulator.list_signing_keys()[0].value)
     with httpx.Client(timeout=10) as browser:
         assert _size(browser.get(cf.url(public.id, "public"))) == (12, 8)
         assert _size(browser.get(cf.url(public.id, width=6))) == (6, 4)

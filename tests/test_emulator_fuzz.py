@@ -127,7 +127,7 @@ def test_signed_urls_from_the_builder_are_served(app: EmulatorApp) -> None:
     """The fuzz above rarely hits a valid signature; this is the positive control for the private image."""
     emulator = app.emulator
     image = next(record for record in emulator.list_images(per_page=10) if record.require_signed_urls)
-    cf = Delivery(DEV_ACCOUNT_HASH, domain=BASE, signing_key=emulator.list_keys()[0].value)
+    cf = Delivery(DEV_ACCOUNT_HASH, domain=BASE, signing_key=emulator.list_signing_keys()[0].value)
     with httpx.Client(transport=httpx.WSGITransport(app=app), base_url=BASE) as http:
         assert http.get(cf.signed_url(image.id, "public", expires_in=600)).status_code == 200
         assert http.get(cf.url(image.id, "public")).status_code == 403

@@ -39,7 +39,7 @@ def test_everything_survives_a_restart(data_dir: Path) -> None:
     first = Emulator(data_dir=data_dir)
     image = first.upload(JPEG, filename="kept.jpg", metadata={"k": 1}, require_signed_urls=True)
     first.create_variant("thumb", THUMB, never_require_signed_urls=True)
-    keys = first.put_key("extra")
+    keys = first.put_signing_key("extra")
     first.update_settings(flexible_variants=False, browser_ttl=7200)
     draft = first.create_direct_upload()
     first.close()
@@ -49,7 +49,7 @@ def test_everything_survives_a_restart(data_dir: Path) -> None:
     assert (restored.filename, restored.meta, restored.require_signed_urls) == ("kept.jpg", {"k": 1}, True)
     assert second.image_blob(image.id) == (JPEG, "image/jpeg")
     assert second.get_variant("thumb").never_require_signed_urls is True
-    assert [(k.name, k.value) for k in second.list_keys()] == [(k.name, k.value) for k in keys]
+    assert [(k.name, k.value) for k in second.list_signing_keys()] == [(k.name, k.value) for k in keys]
     settings = second.settings()
     assert (settings.flexible_variants, settings.browser_ttl) == (False, 7200)
     assert second.get_image(draft.id).draft is True

@@ -22,7 +22,7 @@ from imagegen import (
 )
 from PIL import Image, ImageStat
 
-from cfvariants.emulator.transform import Rendered, output_format, render
+from cfvariants.emulator.delivery import Rendered, output_format, render
 from cfvariants.imaging import ImageInfo, ImageRejected, inspect_image
 from cfvariants.options import FITS, Options
 

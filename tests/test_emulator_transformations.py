@@ -11,7 +11,7 @@ import imagegen
 import pytest
 
 from cfvariants import Transformations
-from cfvariants.emulator.transformations import TransformationServer
+from cfvariants.emulator import TransformationServer, create_app
 
 PHOTO = imagegen.photo_jpeg(400_000, seed=3)  # a 400 KB camera-like JPEG
 
@@ -170,3 +170,23 @@ def test_configuration_is_checked() -> None:
         TransformationServer({"media/": "."})
     with pytest.raises(ValueError, match="scheme://host"):
         TransformationServer(allowed_origins=["file:///etc"])
+
+
+def test_the_emulator_app_serves_its_transformation_roots(tmp_path: Path, media: Path) -> None:
+    app = create_app(data_dir=tmp_path / "d", transformations=TransformationServer({"/media/": media}))
+    with httpx.Client(transport=httpx.WSGITransport(app=app), base_url="http://testserver") as http:
+        answer = http.get("/cdn-cgi/image/w=200,fit=scale-down/media/avatars/cat.jpg")
+        index = http.get("/")
+
+    assert answer.status_code == 200, answer.text
+    assert imagegen.decode(answer.content).width == 200
+    assert "/cdn-cgi/image/<options>/<source>" in index.text and f"/media/ -> {media}" in index.text
+
+
+def test_without_roots_the_emulator_app_refuses_every_source_as_cloudflare_would(tmp_path: Path) -> None:
+    app = create_app(data_dir=tmp_path / "d")
+    with httpx.Client(transport=httpx.WSGITransport(app=app), base_url="http://testserver") as http:
+        answer = http.get("/cdn-cgi/image/w=200/media/avatars/cat.jpg")
+
+    assert answer.status_code == 400
+    assert answer.headers["cf-resized"] == "err=9419" and "not under a configured root" in answer.text

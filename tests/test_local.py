@@ -223,7 +223,7 @@ def test_several_processes_open_one_new_data_directory_at_once(tmp_path: Path) -
     local = LocalCloudflare.open(data_dir)
     try:
         assert local.emulator.count_images() == 15
-        assert {key.name for key in local.emulator.list_keys()} == {"default"}  # bootstrapped once, not thrice
+        assert {key.name for key in local.emulator.list_signing_keys()} == {"default"}  # bootstrapped once, not thrice
     finally:
         local.close()
 

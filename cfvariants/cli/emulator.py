@@ -20,6 +20,7 @@ from cfvariants.emulator import (
     Emulator,
     EmulatorConfig,
     EmulatorServer,
+    TransformationServer,
     create_app,
 )
 
@@ -35,6 +36,8 @@ Example:
   cfvariants emulator --port 8787 --data .cfimages
   # paste the printed CF_* lines into .env, then point your app at it:
   # uploads go to CF_API_BASE, images are served from CF_IMG_DOMAIN.
+  cfvariants emulator --transform-root /media/=./media
+  # also serves /cdn-cgi/image/w=200/media/cat.jpg from ./media/cat.jpg
 """,
 )
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
@@ -73,6 +76,21 @@ Example:
 @click.option(
     "--rate-limit", default=None, metavar="N/WINDOW", help="Answer 429 beyond N API requests per window (1200/5m)."
 )
+@click.option(
+    "--transform-root",
+    "transform_roots",
+    multiple=True,
+    metavar="PREFIX=DIR",
+    help="Serve Image Transformations (/cdn-cgi/image/<options>/PREFIX...) of the files in DIR, e.g. "
+    "/media/=./media. Repeatable.",
+)
+@click.option(
+    "--transform-origin",
+    "transform_origins",
+    multiple=True,
+    metavar="ORIGIN",
+    help="Also transform images fetched from this origin (/cdn-cgi/image/<options>/https://ORIGIN/...). Repeatable.",
+)
 @click.option("--quiet", is_flag=True, help="Do not log each request.")
 @click.option("--dry-run", is_flag=True, help="Set up the data directory, print the details and exit.")
 def emulator(
@@ -89,6 +107,8 @@ def emulator(
     webhook_url: str | None,
     webhook_secret: str | None,
     rate_limit: str | None,
+    transform_roots: tuple[str, ...],
+    transform_origins: tuple[str, ...],
     quiet: bool,
     dry_run: bool,
 ) -> None:
@@ -115,8 +135,9 @@ def emulator(
         )
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
+    transformations = _transformation_server(transform_roots, transform_origins)
     try:
-        app = create_app(config)
+        app = create_app(config, transformations=transformations)
     except OSError as exc:  # a file, an unwritable or impossible place: one line, nothing half made
         raise ConfigurationError(
             f"--data {data_dir}: cannot use it as the data directory ({exc.strerror or exc})"
@@ -124,7 +145,7 @@ def emulator(
     except ValueError as exc:  # a webhook URL the emulator will not call
         raise click.UsageError(str(exc)) from None
     if dry_run:
-        _print_details(app.emulator, f"http://{_url_host(host)}:{port}")
+        _print_details(app.emulator, f"http://{_url_host(host)}:{port}", app.transformations)
         app.emulator.close()
         return
     try:
@@ -132,7 +153,7 @@ def emulator(
     except OSError as exc:
         raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     logging.getLogger("werkzeug").setLevel(logging.WARNING if quiet else logging.INFO)
-    _print_details(app.emulator, server.url)
+    _print_details(app.emulator, server.url, app.transformations)
     click.echo(f"Serving on {server.url} (Ctrl-C to stop)")
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
@@ -142,6 +163,24 @@ def emulator(
     finally:
         app.emulator.close()
     click.echo("Emulator stopped.")
+
+
+def _transformation_server(roots: tuple[str, ...], origins: tuple[str, ...]) -> TransformationServer:
+    """``--transform-root PREFIX=DIR`` and ``--transform-origin ORIGIN`` as the server of ``/cdn-cgi/image/``."""
+    pairs = []
+    for root in roots:
+        prefix, sep, directory = root.partition("=")
+        if not sep or not prefix.startswith("/") or not directory:
+            raise click.UsageError(
+                f"--transform-root {root!r}: give a URL prefix and a directory, e.g. /media/=./media"
+            )
+        if not Path(directory).is_dir():
+            raise click.UsageError(f"--transform-root {root!r}: {directory} is not a directory")
+        pairs.append((prefix, directory))
+    try:
+        return TransformationServer(pairs, allowed_origins=origins)
+    except ValueError as exc:
+        raise click.UsageError(f"--transform-origin: {exc}") from None
 
 
 def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
@@ -156,10 +195,10 @@ def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
-def _print_details(emulator: Emulator, url: str) -> None:
+def _print_details(emulator: Emulator, url: str, transformations: TransformationServer) -> None:
     cfg = emulator.config
     base = cfg.base_url or url
-    keys = emulator.list_keys()
+    keys = emulator.list_signing_keys()
     settings = emulator.settings()
     rows = [
         ("data directory", str(cfg.data_dir)),
@@ -172,6 +211,10 @@ def _print_details(emulator: Emulator, url: str) -> None:
         ("API base", f"{base}/client/v4"),
         ("delivery", f"{base}/cdn-cgi/imagedelivery/{cfg.account_hash}/<image id>/<variant>"),
         ("", f"{base}/{cfg.account_hash}/<image id>/<variant>"),
+        ("transformations", f"{base}/cdn-cgi/image/<options>/<source>"),
+        *[("", f"{url}... from {directory}") for url, directory in transformations.roots],
+        *[("", f"{origin}/...") for origin in sorted(transformations.allowed_origins)],
+        *([] if transformations.roots or transformations.allowed_origins else [("", "(no --transform-root given)")]),
     ]
     click.echo("cfvariants emulator: a local Cloudflare Images")
     for label, value in rows:

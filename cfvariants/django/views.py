@@ -14,8 +14,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from . import conf
 
 if TYPE_CHECKING:
-    from cfvariants.emulator import DeliveryResponse
-    from cfvariants.emulator.transformations import TransformationServer
+    from cfvariants.emulator import DeliveryResponse, TransformationServer
 
 __all__ = ["deliver", "transform", "upload_preview"]
 
@@ -47,7 +46,7 @@ _servers: dict[tuple[str, str], TransformationServer] = {}
 
 def _media_server() -> TransformationServer:
     """One ``TransformationServer`` per (MEDIA_URL, MEDIA_ROOT), so its render cache survives requests."""
-    from cfvariants.emulator.transformations import TransformationServer  # noqa: PLC0415 - development only
+    from cfvariants.emulator import TransformationServer  # noqa: PLC0415 - development only
 
     media_url = str(getattr(django_settings, "MEDIA_URL", "") or "")
     media_root = str(getattr(django_settings, "MEDIA_ROOT", "") or "")

@@ -6,8 +6,11 @@ or delivery, all served by one ``Emulator``.
     /upload/<hash>/<id>                              direct-upload URLs
     /<hash>/<id>/<variant>                           delivery (imagedelivery.net form)
     /cdn-cgi/imagedelivery/<hash>/<id>/<variant>     delivery (custom-domain form)
+    /cdn-cgi/image/<options>/<source>                Image Transformations of local files (``transformations``)
 
-``create_app(...)`` takes an ``EmulatorConfig``, an ``Emulator``, or the config's keywords. The app works
+``create_app(...)`` takes an ``EmulatorConfig``, an ``Emulator``, or the config's keywords, and
+``transformations=TransformationServer({"/media/": "media"})`` for the files ``/cdn-cgi/image/`` may read (without
+one, every source is refused with 9419, as Cloudflare refuses origins a zone does not allow). The app works
 in-process with ``httpx.Client(transport=httpx.WSGITransport(app=app))`` and can be mounted in another WSGI app
 (werkzeug's ``DispatcherMiddleware``, e.g. at ``/cdn-cgi/imagedelivery`` for delivery only).
 """
@@ -22,13 +25,14 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
 from cfvariants.limits import MAX_UPLOAD_BYTES
+from cfvariants.urls import TRANSFORM_PREFIX
 
-from .api import error_response, handle_account_api, handle_batch_api
 from ._config import EmulatorConfig
-from .api import handle_upload
 from ._emulator import Emulator
 from ._errors import INTERNAL, TOO_LARGE, ApiError
 from ._paths import request_path
+from .api import error_response, handle_account_api, handle_batch_api, handle_upload
+from .delivery import TransformationServer
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -54,16 +58,20 @@ def _latin1_paths(environ: WSGIEnvironment) -> None:
 
 
 class EmulatorApp:
-    """WSGI callable around an ``Emulator`` (``app.emulator``)."""
+    """WSGI callable around an ``Emulator`` (``app.emulator``) and a ``TransformationServer``
+    (``app.transformations``) for ``/cdn-cgi/image/``."""
 
-    def __init__(self, emulator: Emulator) -> None:
+    def __init__(self, emulator: Emulator, *, transformations: TransformationServer | None = None) -> None:
         self.emulator = emulator
+        self.transformations = transformations if transformations is not None else TransformationServer()
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         _latin1_paths(environ)
         request = Request(environ)
         request.max_content_length = MAX_UPLOAD_BYTES + _FORM_OVERHEAD
         try:
+            if request_path(environ).full.startswith(TRANSFORM_PREFIX):
+                return self.transformations(environ, start_response)
             response = self.dispatch(request)
         except RequestEntityTooLarge:  # a JSON body over the limit (forms are handled where they are parsed)
             response = error_response(ApiError(413, TOO_LARGE, "The request body is larger than 10 MB"))
@@ -96,6 +104,11 @@ class EmulatorApp:
             return Response(answer.body, status=answer.status, headers=answer.headers)
         return Response("Not found\n", status=404, content_type="text/plain; charset=utf-8")
 
+    def _sources(self) -> str:
+        server = self.transformations
+        sources = [f"{url} -> {directory}" for url, directory in server.roots] + sorted(server.allowed_origins)
+        return "sources: " + ", ".join(sources) if sources else "no sources configured"
+
     def _index(self, base_url: str) -> Response:
         cfg = self.emulator.config
         base = self.emulator.base_url(base_url)
@@ -104,15 +117,22 @@ class EmulatorApp:
             f"API base:  {base}/client/v4  (account {cfg.account_id})\n"
             f"Delivery:  {base}/cdn-cgi/imagedelivery/{cfg.account_hash}/<image id>/<variant>\n"
             f"           {base}/{cfg.account_hash}/<image id>/<variant>\n"
+            f"Transformations: {base}{TRANSFORM_PREFIX}<options>/<source>  ({self._sources()})\n"
         )
         return Response(text, status=200, content_type="text/plain; charset=utf-8")
 
 
-def create_app(config: EmulatorConfig | Emulator | None = None, /, **kwargs: Any) -> EmulatorApp:
+def create_app(
+    config: EmulatorConfig | Emulator | None = None,
+    /,
+    *,
+    transformations: TransformationServer | None = None,
+    **kwargs: Any,
+) -> EmulatorApp:
     """The emulator as a WSGI app: ``create_app(data_dir=".cfimages")``, ``create_app(EmulatorConfig(...))`` or
-    ``create_app(emulator)``."""
+    ``create_app(emulator)``; ``transformations``: what ``/cdn-cgi/image/`` may read (default: nothing)."""
     if isinstance(config, Emulator):
         if kwargs:
             raise TypeError("create_app(emulator) takes no other arguments; configure the Emulator instead")
-        return EmulatorApp(config)
-    return EmulatorApp(Emulator(config, **kwargs))
+        return EmulatorApp(config, transformations=transformations)
+    return EmulatorApp(Emulator(config, **kwargs), transformations=transformations)

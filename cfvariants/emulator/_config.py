@@ -64,9 +64,9 @@ class EmulatorConfig:
 
     ``rate_limit=(requests, window_seconds)`` answers REST API requests over that many per sliding window with
     429 and a ``Retry-After``, locking the account out for a window, as Cloudflare does with its 1,200 per five
-    minutes (see ``cfvariants.emulator.ratelimit``); off by default. ``webhook_url``/``webhook_secret``: where the
-    emulator reports finished direct creator uploads, as Cloudflare's notifications do (see
-    ``cfvariants.emulator.webhooks``).
+    minutes (see ``cfvariants.emulator.api.WindowLimiter``); off by default. ``webhook_url``/``webhook_secret``:
+    where the emulator reports finished direct creator uploads, as Cloudflare's notifications do (see
+    ``cfvariants.emulator.api.WebhookSender``).
 
     ``auth_email``/``auth_key`` are the legacy ``X-Auth-Email``/``X-Auth-Key`` pair, accepted only when given
     (``DEV_AUTH_EMAIL``/``DEV_AUTH_KEY`` are a dev pair to pass; ``cfvariants emulator --legacy-auth`` does): by

@@ -15,7 +15,7 @@ one data directory: state lives in SQLite and in files, never only in memory.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Any, Concatenate, ParamSpec, TypeVar
 

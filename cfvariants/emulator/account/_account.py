@@ -12,12 +12,19 @@ import secrets
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from cfvariants.emulator._config import EmulatorConfig
+from cfvariants.emulator._errors import NOT_FOUND, SERVICE_LIMIT, ApiError, bad_request, conflict, variant_not_found
+from cfvariants.emulator._unset import UNSET, Unset
+from cfvariants.emulator.storage import (
+    AccountSettings,
+    DuplicateError,
+    SigningKeyRecord,
+    Storage,
+    VariantRecord,
+    nanoseconds,
+)
 from cfvariants.limits import BROWSER_TTL_RANGE, MAX_VARIANTS
 
-from .._config import EmulatorConfig
-from .._errors import NOT_FOUND, SERVICE_LIMIT, ApiError, bad_request, conflict, variant_not_found
-from .._unset import UNSET, Unset
-from ..storage import AccountSettings, DuplicateError, SigningKeyRecord, Storage, VariantRecord, nanoseconds
 from ._rules import check_key_name, check_variant_id, check_variant_options
 
 __all__ = ["BATCH_TOKEN_LIFETIME", "PUBLIC_VARIANT", "Account", "new_key_value"]
@@ -69,7 +76,9 @@ class Account:
         if browser_ttl is not None and (
             isinstance(browser_ttl, bool) or not isinstance(browser_ttl, int) or not low <= browser_ttl <= high
         ):
-            raise bad_request(f"browser_ttl must be a whole number of seconds from {low} to {high}, not {browser_ttl!r}")
+            raise bad_request(
+                f"browser_ttl must be a whole number of seconds from {low} to {high}, not {browser_ttl!r}"
+            )
         with self.storage.db.write() as tx:
             for name, value in (
                 ("flexible_variants", flexible_variants),

@@ -14,10 +14,9 @@ from urllib.parse import unquote, urlsplit
 
 import httpx
 
+from cfvariants.emulator._errors import TOO_LARGE, ApiError, bad_request
 from cfvariants.limits import MAX_UPLOAD_BYTES
 from cfvariants.urls import redact_userinfo
-
-from .._errors import TOO_LARGE, ApiError, bad_request
 
 __all__ = ["LocalFetcher", "check_url"]
 

@@ -11,13 +11,13 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
+from cfvariants.emulator._config import EmulatorConfig, Fetcher
+from cfvariants.emulator._errors import ApiError, bad_request, conflict, image_not_found
+from cfvariants.emulator._unset import UNSET, Unset
+from cfvariants.emulator.storage import DuplicateError, ImageRecord, Storage, Transaction, nanoseconds
 from cfvariants.imaging import ImageInfo, ImageRejected, inspect_image
 from cfvariants.limits import PER_PAGE_RANGE, is_uuid
 
-from .._config import EmulatorConfig, Fetcher
-from .._errors import ApiError, bad_request, conflict, image_not_found
-from .._unset import UNSET, Unset
-from ..storage import DuplicateError, ImageRecord, Storage, Transaction, nanoseconds
 from ._fetch import check_url
 from ._listing import MetaFilter, decode_token, encode_token
 from ._rules import check_custom_id, check_filename, check_metadata, parse_expiry

@@ -21,9 +21,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from cfvariants.emulator._errors import bad_request
 from cfvariants.limits import MAX_FILTER_DEPTH, MAX_FILTER_IN_VALUES, MAX_FILTERS
-
-from .._errors import bad_request
 
 __all__ = ["MetaFilter", "decode_token", "encode_token", "parse_filters"]
 

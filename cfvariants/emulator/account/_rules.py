@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from cfvariants.emulator._errors import bad_request
 from cfvariants.limits import (
     BROWSER_TTL_RANGE,
     DIRECT_UPLOAD_EXPIRY_DEFAULT,
@@ -25,8 +26,6 @@ from cfvariants.limits import (
     is_variant_id,
 )
 from cfvariants.options import MAX_INT
-
-from .._errors import bad_request
 
 __all__ = [
     "check_custom_id",

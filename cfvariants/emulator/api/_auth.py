@@ -11,8 +11,8 @@ from __future__ import annotations
 import hmac
 from collections.abc import Callable, Mapping
 
-from .._config import EmulatorConfig
-from .._errors import AUTH_ERROR, INVALID_HEADERS, ApiError
+from cfvariants.emulator._config import EmulatorConfig
+from cfvariants.emulator._errors import AUTH_ERROR, INVALID_HEADERS, ApiError
 
 __all__ = ["bearer_token", "check_api_credentials", "check_batch_credentials"]
 

@@ -4,20 +4,25 @@ Cloudflare's ``uploadURL`` is ``https://upload.imagedelivery.net/<hash>/<id>``; 
 under ``/upload`` on its own base URL. No credentials: the URL itself is the permission. It takes one
 ``multipart/form-data`` POST with the image in ``file``; a second POST is refused (409, 5409), as is a POST after
 the draft's ``expiry`` (400, 5400). With ``EmulatorConfig.webhook_url`` set, each upload that arrives (or is
-refused) is reported there, as Cloudflare's notifications do (``webhooks.py``). Browsers upload from another
+refused) is reported there, as Cloudflare's notifications do (``WebhookSender``). Browsers upload from another
 origin, so the answer allows any origin (CORS), as Cloudflare's upload host does.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from werkzeug.wrappers import Request, Response
 
-from ._routes import error_response
-from .._emulator import Emulator
+from cfvariants.emulator._errors import ACCOUNT_NOT_VALID, ApiError, bad_request
+from cfvariants.emulator._paths import decode_segment
+
 from ._envelope import success
-from .._errors import ACCOUNT_NOT_VALID, ApiError, bad_request
 from ._forms import multipart_form, read_upload_file
-from .._paths import decode_segment
+from ._routes import error_response
+
+if TYPE_CHECKING:
+    from cfvariants.emulator._emulator import Emulator
 
 __all__ = ["handle_upload"]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .._errors import ApiError
+from cfvariants.emulator._errors import ApiError
 
 __all__ = ["failure", "success"]
 

@@ -18,9 +18,8 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Request
 
+from cfvariants.emulator._errors import NOT_A_FORM, TOO_LARGE, ApiError, bad_request
 from cfvariants.limits import MAX_UPLOAD_BYTES
-
-from .._errors import NOT_A_FORM, TOO_LARGE, ApiError, bad_request
 
 __all__ = [
     "form_bool",

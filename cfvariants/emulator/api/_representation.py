@@ -15,9 +15,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from cfvariants.delivery import Delivery
+from cfvariants.emulator.storage import ImageRecord, SigningKeyRecord, VariantRecord, iso_time
 from cfvariants.urls import SAME_SITE
-
-from ..storage import ImageRecord, SigningKeyRecord, VariantRecord, iso_time
 
 __all__ = ["delivery_for", "image_object", "keys_object", "variant_object"]
 

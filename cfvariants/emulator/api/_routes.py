@@ -17,14 +17,26 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from werkzeug.wrappers import Request, Response
 
+from cfvariants.emulator._errors import (
+    AUTH_ERROR,
+    BAD_IDENTIFIER,
+    METHOD_NOT_ALLOWED,
+    NO_ROUTE,
+    RATE_LIMITED,
+    ApiError,
+    bad_request,
+)
+from cfvariants.emulator._paths import decode_segment
+from cfvariants.emulator._unset import UNSET, Unset
+from cfvariants.emulator.account import parse_filters
+from cfvariants.emulator.storage import iso_time
+
 from ._auth import check_api_credentials, check_batch_credentials
-from .._emulator import UNSET, Emulator, Unset
 from ._envelope import failure, success
-from .._errors import AUTH_ERROR, BAD_IDENTIFIER, METHOD_NOT_ALLOWED, NO_ROUTE, RATE_LIMITED, ApiError, bad_request
 from ._forms import (
     form_bool,
     form_metadata,
@@ -35,12 +47,12 @@ from ._forms import (
     optional_string,
     read_upload_file,
 )
-from ..account import parse_filters
-from .._paths import decode_segment
-from ..storage import iso_time
 from ._representation import keys_object
 
-__all__ = ["handle_account_api", "handle_batch_api"]
+if TYPE_CHECKING:
+    from cfvariants.emulator._emulator import Emulator
+
+__all__ = ["error_response", "handle_account_api", "handle_batch_api"]
 
 _ACCOUNT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _JSON = "application/json"
@@ -335,15 +347,15 @@ def _delete_variant(call: _Call) -> Response:
 
 
 def _list_keys(call: _Call) -> Response:
-    return _ok(keys_object(call.emulator.list_keys()))
+    return _ok(keys_object(call.emulator.list_signing_keys()))
 
 
 def _put_key(call: _Call) -> Response:
-    return _ok(keys_object(call.emulator.put_key(call.args[0])))
+    return _ok(keys_object(call.emulator.put_signing_key(call.args[0])))
 
 
 def _delete_key(call: _Call) -> Response:
-    return _ok(keys_object(call.emulator.delete_key(call.args[0])))
+    return _ok(keys_object(call.emulator.delete_signing_key(call.args[0])))
 
 
 def _get_config(call: _Call) -> Response:

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from .._config import EmulatorConfig
+from cfvariants.emulator._config import EmulatorConfig
 
 __all__ = ["WebhookSender"]
 

@@ -18,16 +18,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, unquote
 
-from cfvariants.errors import OptionsError, VariantError
-from cfvariants.imaging import ImageRejected
-from cfvariants.options import Options
-from cfvariants.urls import DOMAIN_PREFIX, check_variant_name
-
-from ._access import signature_refusal
-from .._errors import (
+from cfvariants.emulator._config import EmulatorConfig
+from cfvariants.emulator._errors import (
     ACCESS_DENIED,
     ACCOUNT_MISMATCH,
     BAD_OPTIONS,
@@ -36,14 +30,16 @@ from .._errors import (
     MALFORMED_URL,
     DeliveryError,
 )
-from ..storage import CachedVariant
-from ..storage import ImageRecord, VariantRecord
+from cfvariants.emulator.storage import CachedVariant, ImageRecord, Storage, VariantRecord
+from cfvariants.errors import OptionsError, VariantError
+from cfvariants.imaging import ImageRejected
+from cfvariants.options import Options
+from cfvariants.urls import DOMAIN_PREFIX, check_variant_name
+
+from ._access import signature_refusal
 from ._transform import output_format, render
 
-if TYPE_CHECKING:
-    from .._emulator import Emulator
-
-__all__ = ["IGNORED_HEADER", "DeliveryResponse", "deliver"]
+__all__ = ["IGNORED_HEADER", "DeliveryResponse", "HostedDelivery"]
 
 IGNORED_HEADER = "Cf-Emulator-Ignored"
 STALE_WHILE_REVALIDATE = 7200
@@ -70,16 +66,38 @@ class _Target:
     signed_exp: int | None  # set when access was granted by a signature
 
 
-def deliver(emulator: Emulator, path: str, *, query: str, headers: Mapping[str, str], method: str) -> DeliveryResponse:
-    """Answer one delivery request (``path`` percent-encoded, as sent)."""
+class HostedDelivery:
+    """Answers the delivery URLs of the images in ``storage`` for the account in ``config`` (its hash, its
+    signature leniency and its clock)."""
+
+    def __init__(self, config: EmulatorConfig, storage: Storage) -> None:
+        self.config = config
+        self.storage = storage
+        self.db = storage.db
+        self.originals = storage.originals
+        self.cache = storage.cache
+
+    def now(self) -> float:
+        return self.config.clock()
+
+    def deliver(
+        self, path: str, *, query: str = "", headers: Mapping[str, str] | None = None, method: str = "GET"
+    ) -> DeliveryResponse:
+        """Answer one delivery request (``path`` percent-encoded, as sent)."""
+        return _deliver(self, path, query=query, headers=headers or {}, method=method)
+
+
+def _deliver(
+    service: HostedDelivery, path: str, *, query: str, headers: Mapping[str, str], method: str
+) -> DeliveryResponse:
     if method not in ("GET", "HEAD"):
         return DeliveryResponse(
             405, [("Allow", "GET, HEAD"), ("Content-Type", "text/plain; charset=utf-8")], b"Method not allowed\n"
         )
     lowered = {key.lower(): value for key, value in headers.items()}
     try:
-        target = _resolve(emulator, path, query)
-        return _respond(emulator, target, lowered, head=method == "HEAD")
+        target = _resolve(service, path, query)
+        return _respond(service, target, lowered, head=method == "HEAD")
     except DeliveryError as exc:
         return error_response(exc, head=method == "HEAD")
 
@@ -96,14 +114,14 @@ def error_response(exc: DeliveryError, *, head: bool = False) -> DeliveryRespons
     return DeliveryResponse(exc.status, headers, b"" if head else body)
 
 
-def _resolve(emulator: Emulator, path: str, query: str) -> _Target:
+def _resolve(service: HostedDelivery, path: str, query: str) -> _Target:
     rest = path[len(DOMAIN_PREFIX) :] if path.startswith(DOMAIN_PREFIX + "/") else path
     segments = rest[1:].split("/") if rest.startswith("/") else []
     if len(segments) < 3 or "" in segments:
         raise DeliveryError(
             403, MALFORMED_URL, "Malformed delivery URL: expected /<account hash>/<image id>/<variant or options>"
         )
-    if segments[0] != emulator.config.account_hash:
+    if segments[0] != service.config.account_hash:
         raise DeliveryError(403, ACCOUNT_MISMATCH, f"Account mismatch: {segments[0][:64]!r} is not this account's hash")
     try:
         image_id = unquote("/".join(segments[1:-1]), errors="strict")
@@ -111,7 +129,7 @@ def _resolve(emulator: Emulator, path: str, query: str) -> _Target:
         raise DeliveryError(403, MALFORMED_URL, "Malformed delivery URL: the image id is not UTF-8") from None
     last = segments[-1]
     flexible = "=" in last
-    db = emulator.db.read()
+    db = service.db.read()
     variant: VariantRecord | None = None
     options: Options | None = None
     if flexible:
@@ -149,31 +167,29 @@ def _resolve(emulator: Emulator, path: str, query: str) -> _Target:
                 "Image access denied: a private image cannot be served through flexible variants; use a named variant",
             )
         if not variant.never_require_signed_urls:
-            keys = [key.value for key in db.list_keys()]
-            problem = signature_refusal(
-                path, query, keys, now=emulator.now(), lenient=emulator.config.lenient_signatures
-            )
+            keys = [key.value for key in db.list_signing_keys()]
+            problem = signature_refusal(path, query, keys, now=service.now(), lenient=service.config.lenient_signatures)
             if problem is not None:
                 raise DeliveryError(403, ACCESS_DENIED, f"Image access denied: {problem}")
             signed_exp = next(int(v) for k, v in parse_qsl(query) if k == "exp")
     return _Target(image, options, variant, signed_exp)
 
 
-def _respond(emulator: Emulator, target: _Target, headers: Mapping[str, str], *, head: bool) -> DeliveryResponse:
+def _respond(service: HostedDelivery, target: _Target, headers: Mapping[str, str], *, head: bool) -> DeliveryResponse:
     image, options = target.image, target.options
     assert image.info is not None and image.file_key is not None
     fmt = output_format(options, image.info, headers.get("accept"))
     options_key = str(options)
-    cached = emulator.cache.get(image.file_key, options_key, fmt)
+    cached = service.cache.get(image.file_key, options_key, fmt)
     if cached is None:
         try:
-            rendered = render(emulator.originals.read(image.file_key), image.info, options, output_format=fmt)
+            rendered = render(service.originals.read(image.file_key), image.info, options, output_format=fmt)
         except ImageRejected as exc:
             raise DeliveryError(exc.status, exc.code, exc.message) from None
-        cached = emulator.cache.put(
+        cached = service.cache.put(
             image.file_key, options_key, fmt, rendered.body, rendered.content_type, rendered.ignored
         )
-    common = [("ETag", cached.etag), ("Cache-Control", _cache_control(emulator, target))]
+    common = [("ETag", cached.etag), ("Cache-Control", _cache_control(service, target))]
     if options.format in (None, "auto") and image.info.format != "svg":
         common.append(("Vary", "Accept"))
     if _etag_matches(headers.get("if-none-match"), cached.etag):
@@ -195,12 +211,12 @@ def _content_headers(cached: CachedVariant) -> list[tuple[str, str]]:
     return out
 
 
-def _cache_control(emulator: Emulator, target: _Target) -> str:
+def _cache_control(service: HostedDelivery, target: _Target) -> str:
     if target.signed_exp is not None:
-        return f"private, max-age={max(0, target.signed_exp - int(emulator.now()))}"
+        return f"private, max-age={max(0, target.signed_exp - int(service.now()))}"
     ttl = target.variant.browser_ttl if target.variant is not None else None
     if ttl is None:
-        ttl = emulator.db.read().account_settings().browser_ttl
+        ttl = service.db.read().account_settings().browser_ttl
     return f"public, max-age={ttl}, stale-while-revalidate={STALE_WHILE_REVALIDATE}"
 
 

@@ -1,7 +1,7 @@
 """Serving ``/cdn-cgi/image/<options>/<source>`` in development: Image Transformations of local files.
 
 ``TransformationServer`` answers what Cloudflare's edge would for a transformation URL, with the same Pillow
-pipeline as hosted delivery (``emulator.transform``), so ``{{ profile.image|variant('w=200') }}`` on a file in
+pipeline as hosted delivery (``render``), so ``{{ profile.image|variant('w=200') }}`` on a file in
 Django's media folder or Flask's static folder renders a real 200-pixel image, with no account.
 
 What it may read is fixed up front and nothing else:
@@ -35,14 +35,14 @@ from urllib.parse import unquote, urlsplit
 
 import httpx
 
+from cfvariants.emulator._errors import BAD_OPTIONS, NOT_AN_IMAGE, SIZE_EXCEEDED, DeliveryError
+from cfvariants.emulator._paths import request_path
 from cfvariants.errors import CFVariantsError
 from cfvariants.imaging import ImageRejected, inspect_image
 from cfvariants.options import Options
 from cfvariants.urls import TRANSFORM_PREFIX
 
 from ._hosted import DeliveryResponse, error_response
-from .._errors import BAD_OPTIONS, NOT_AN_IMAGE, SIZE_EXCEEDED, DeliveryError
-from .._paths import request_path
 from ._transform import output_format, render
 
 if TYPE_CHECKING:

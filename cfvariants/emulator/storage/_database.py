@@ -265,18 +265,18 @@ class Transaction:
 
     # -- signing keys -------------------------------------------------------------------------------------------
 
-    def list_keys(self) -> list[SigningKeyRecord]:
+    def list_signing_keys(self) -> list[SigningKeyRecord]:
         rows = self.connection.execute("SELECT name, value FROM signing_keys ORDER BY created_ns, name").fetchall()
         return [SigningKeyRecord(str(name), str(value)) for name, value in rows]
 
-    def put_key(self, name: str, value: str, *, created_ns: int) -> None:
+    def put_signing_key(self, name: str, value: str, *, created_ns: int) -> None:
         self.connection.execute(
             "INSERT INTO signing_keys (name, value, created_ns) VALUES (?, ?, ?)"
             " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
             (name, value, created_ns),
         )
 
-    def delete_key(self, name: str) -> bool:
+    def delete_signing_key(self, name: str) -> bool:
         return self.connection.execute("DELETE FROM signing_keys WHERE name = ?", (name,)).rowcount > 0
 
     # -- settings and batch tokens ------------------------------------------------------------------------------

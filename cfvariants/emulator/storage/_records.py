@@ -12,6 +12,11 @@ from cfvariants.options import Options
 __all__ = ["AccountSettings", "ImageRecord", "SigningKeyRecord", "VariantRecord", "iso_time"]
 
 
+def nanoseconds(seconds: float) -> int:
+    """A clock reading (unix seconds) as the integer nanoseconds records keep (``uploaded_ns``...)."""
+    return int(seconds * 1_000_000_000)
+
+
 def iso_time(seconds: float) -> str:
     """``2014-01-02T02:20:00.123Z``: the shape of ``uploaded`` in Cloudflare's image objects."""
     return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
