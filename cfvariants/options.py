@@ -83,7 +83,8 @@ class _Bad(Exception):
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Value parsers: each takes a URL string or a Python value and returns the normalised value, or raises _Bad.
+# Value checkers: each takes an option's rule (_Spec) and a URL string or a Python value, and returns the
+# normalised value, or raises _Bad. The rules are data (the option table below); a checker reads them per call.
 
 
 def _as_int(value: object) -> int | None:
@@ -129,88 +130,78 @@ def _format_number(number: float) -> str:
     return text or "0"
 
 
-def _int_parser(name: str, lo: int, hi: int | None, words: tuple[str, ...] = ()) -> Callable[[object], object]:
-    if hi is None:
-        rule = "a positive integer" if lo == 1 else f"an integer of at least {lo}"
-    else:
-        rule = f"an integer from {lo} to {hi}"
-    if words:
-        rule += " or " + (f"{words[0]!r}" if len(words) == 1 else "one of " + ", ".join(words))
-    message = f"{name} must be {rule}"
-
-    def parse(value: object) -> object:
-        if isinstance(value, str) and value in words:
-            return value
-        number = _as_int(value)
-        if number is not None and hi is None and number > MAX_INT:
-            raise _Bad(f"{name} is too large: at most {MAX_INT}")
-        if number is None or number < lo or (hi is not None and number > hi):
-            raise _Bad(message)
-        return number
-
-    return parse
+def _check_int(spec: _Spec, value: object) -> object:
+    """An integer from ``spec.lo`` to ``spec.hi`` (no bound: any up to ``MAX_INT``), or one of ``spec.words``."""
+    if isinstance(value, str) and value in spec.words:
+        return value
+    number = _as_int(value)
+    if number is not None and spec.hi is None and number > MAX_INT:
+        raise _Bad(f"{spec.label} is too large: at most {MAX_INT}")
+    if number is None or number < spec.lo or (spec.hi is not None and number > spec.hi):
+        if spec.hi is None:
+            rule = "a positive integer" if spec.lo == 1 else f"an integer of at least {spec.lo}"
+        else:
+            rule = f"an integer from {spec.lo} to {spec.hi}"
+        if spec.words:
+            words = spec.words
+            rule += " or " + (f"{words[0]!r}" if len(words) == 1 else "one of " + ", ".join(map(str, words)))
+        raise _Bad(f"{spec.label} must be {rule}")
+    return number
 
 
-def _number_parser(name: str, lo: float, hi: float | None, *, lo_open: bool = False) -> Callable[[object], object]:
-    if hi is None:
-        rule = "a number greater than 0" if lo_open else f"a number of at least {_format_number(lo)}"
-    elif lo_open:
-        rule = f"a number greater than {_format_number(lo)} and at most {_format_number(hi)}"
-    else:
-        rule = f"a number from {_format_number(lo)} to {_format_number(hi)}"
-    message = f"{name} must be {rule}"
-
-    def parse(value: object) -> object:
-        number = _as_number(value)
-        if number is not None and hi is None and number >= NUMBER_LIMIT:
-            raise _Bad(f"{name} is too large: it must be less than {NUMBER_LIMIT:.0f}")
-        if number is None or number < lo or (lo_open and number <= lo) or (hi is not None and number > hi):
-            raise _Bad(message)
-        return number
-
-    return parse
+def _check_number(spec: _Spec, value: object) -> object:
+    """A number from ``spec.lo`` (excluded when ``spec.lo_open``) to ``spec.hi`` (no bound: below
+    ``NUMBER_LIMIT``), rounded to 4 decimals."""
+    number = _as_number(value)
+    if number is not None and spec.hi is None and number >= NUMBER_LIMIT:
+        raise _Bad(f"{spec.label} is too large: it must be less than {NUMBER_LIMIT:.0f}")
+    lo, hi = spec.lo, spec.hi
+    if number is None or number < lo or (spec.lo_open and number <= lo) or (hi is not None and number > hi):
+        if hi is None:
+            rule = "a number greater than 0" if spec.lo_open else f"a number of at least {_format_number(lo)}"
+        elif spec.lo_open:
+            rule = f"a number greater than {_format_number(lo)} and at most {_format_number(hi)}"
+        else:
+            rule = f"a number from {_format_number(lo)} to {_format_number(hi)}"
+        raise _Bad(f"{spec.label} must be {rule}")
+    return number
 
 
-def _choice_parser(name: str, choices: tuple[object, ...]) -> Callable[[object], object]:
-    message = f"{name} must be one of " + ", ".join(str(c) for c in choices)
-    by_text = {str(c): c for c in choices}
-
-    def parse(value: object) -> object:
-        """The choice itself (so 90.0 and a str subclass are stored as 90 and the plain text)."""
-        if isinstance(value, str):
-            if value in by_text:
-                return by_text[value]
-        elif isinstance(value, int | float) and not isinstance(value, bool):
-            for choice in choices:
-                if isinstance(choice, int) and value == choice:
-                    return choice
-        raise _Bad(message)
-
-    return parse
+def _check_choice(spec: _Spec, value: object) -> object:
+    """One of ``spec.words``, stored as the choice itself (so 90.0 and a str subclass are stored as 90 and the
+    plain text)."""
+    if isinstance(value, str):
+        by_text = {str(choice): choice for choice in spec.words}
+        if value in by_text:
+            return by_text[value]
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        for choice in spec.words:
+            if isinstance(choice, int) and value == choice:
+                return choice
+    raise _Bad(f"{spec.label} must be one of " + ", ".join(str(choice) for choice in spec.words))
 
 
-def _parse_bool(value: object) -> object:
+def _check_bool(spec: _Spec, value: object) -> object:
     if value is True or value == "true":
         return True
     if value is False or value == "false":
         return False
-    raise _Bad("anim must be true or false")
+    raise _Bad(f"{spec.label} must be true or false")
 
 
-def _color_parser(name: str) -> Callable[[object], object]:
-    def parse(value: object) -> object:
-        if not isinstance(value, str):
-            raise _Bad(f"{name} must be a CSS colour string")
-        try:
-            return canonical_color(value)
-        except ValueError as exc:
-            raise _Bad(f"{name} {exc}") from None
-
-    return parse
+def _check_color(spec: _Spec, value: object) -> object:
+    if not isinstance(value, str):
+        raise _Bad(f"{spec.label} must be a CSS colour string")
+    try:
+        return canonical_color(value)
+    except ValueError as exc:
+        raise _Bad(f"{spec.label} {exc}") from None
 
 
-def _parse_gravity(value: object) -> object:
-    message = "gravity must be one of " + ", ".join(GRAVITIES) + ", or XxY coordinates from 0 to 1 such as 0.5x0.33"
+def _check_gravity(spec: _Spec, value: object) -> object:
+    message = (
+        f"{spec.label} must be one of " + ", ".join(GRAVITIES) + ", or XxY coordinates from 0 to 1 such as 0.5x0.33"
+    )
     if isinstance(value, str):
         if value in GRAVITIES:
             return value
@@ -230,8 +221,8 @@ def _parse_gravity(value: object) -> object:
     return (x, y)
 
 
-def _parse_trim(value: object) -> object:
-    message = "trim must be four integers top;right;bottom;left (pixels to cut) or 'border'"
+def _check_trim(spec: _Spec, value: object) -> object:
+    message = f"{spec.label} must be four integers top;right;bottom;left (pixels to cut) or 'border'"
     if value == "border":
         return "border"
     if isinstance(value, str):
@@ -278,48 +269,57 @@ def _format_color(value: object) -> str:
 
 @dataclass(frozen=True, slots=True)
 class _Spec:
+    """One option's rule, as data: its checker (a module function, looked up by the row, not a closure made at
+    import) and the checker's bounds or words."""
+
     field: str  # Python attribute
     names: tuple[str, ...]  # URL spellings; the first one is the canonical spelling
-    parse: Callable[[object], object]
+    check: Callable[[_Spec, object], object]  # the normalised value, or _Bad naming the rule
+    lo: float = 0
+    hi: float | None = None  # None: no upper bound (below MAX_INT or NUMBER_LIMIT)
+    words: tuple[Any, ...] = ()  # the words an integer option also takes, or a choice's choices
+    lo_open: bool = False  # a number must be greater than lo
     format: Callable[[object], str] = _format_value
+    label: str = ""  # the option's name in messages (default: its last URL spelling)
 
+    def __post_init__(self) -> None:
+        if not self.label:
+            object.__setattr__(self, "label", self.names[-1])
 
-_QUALITY = _int_parser("quality", 1, 100, QUALITY_LEVELS)
-_SCQ = _int_parser("slow-connection-quality", 1, 100, QUALITY_LEVELS)
 
 _SPECS: tuple[_Spec, ...] = (
-    _Spec("width", ("w", "width"), _int_parser("width", 1, None, ("auto",))),
-    _Spec("height", ("h", "height"), _int_parser("height", 1, None)),
-    _Spec("dpr", ("dpr",), _number_parser("dpr", 0, 2, lo_open=True)),
-    _Spec("fit", ("fit",), _choice_parser("fit", FITS)),
-    _Spec("gravity", ("g", "gravity"), _parse_gravity, _format_gravity),
-    _Spec("zoom", ("zoom", "face-zoom"), _number_parser("zoom", 0, 1)),
-    _Spec("trim", ("trim",), _parse_trim, _format_trim),
-    _Spec("trim_top", ("trim.top",), _int_parser("trim.top", 0, None)),
-    _Spec("trim_left", ("trim.left",), _int_parser("trim.left", 0, None)),
-    _Spec("trim_width", ("trim.width",), _int_parser("trim.width", 1, None)),
-    _Spec("trim_height", ("trim.height",), _int_parser("trim.height", 1, None)),
-    _Spec("trim_border_color", ("trim.border.color",), _color_parser("trim.border.color"), _format_color),
-    _Spec("trim_border_tolerance", ("trim.border.tolerance",), _int_parser("trim.border.tolerance", 0, 255)),
-    _Spec("trim_border_keep", ("trim.border.keep",), _int_parser("trim.border.keep", 0, None)),
-    _Spec("rotate", ("rotate",), _choice_parser("rotate", (90, 180, 270))),
-    _Spec("flip", ("flip",), _choice_parser("flip", ("h", "v", "hv"))),
-    _Spec("quality", ("q", "quality"), _QUALITY),
-    _Spec("slow_connection_quality", ("scq", "slow-connection-quality"), _SCQ),
-    _Spec("format", ("f", "format"), _choice_parser("format", FORMATS)),
-    _Spec("anim", ("anim",), _parse_bool),
-    _Spec("background", ("background",), _color_parser("background"), _format_color),
-    _Spec("blur", ("blur",), _int_parser("blur", 1, 250)),
-    _Spec("sharpen", ("sharpen",), _number_parser("sharpen", 0, 10)),
-    _Spec("brightness", ("brightness",), _number_parser("brightness", 0, None)),
-    _Spec("contrast", ("contrast",), _number_parser("contrast", 0, None)),
-    _Spec("gamma", ("gamma",), _number_parser("gamma", 0, None)),
-    _Spec("saturation", ("saturation",), _number_parser("saturation", 0, None)),
-    _Spec("metadata", ("metadata",), _choice_parser("metadata", METADATA)),
-    _Spec("compression", ("compression",), _choice_parser("compression", ("fast",))),
-    _Spec("segment", ("segment",), _choice_parser("segment", ("foreground",))),
-    _Spec("upscale", ("upscale",), _choice_parser("upscale", ("interpolate", "generate"))),
-    _Spec("onerror", ("onerror",), _choice_parser("onerror", ("redirect",))),
+    _Spec("width", ("w", "width"), _check_int, 1, words=("auto",)),
+    _Spec("height", ("h", "height"), _check_int, 1),
+    _Spec("dpr", ("dpr",), _check_number, 0, 2, lo_open=True),
+    _Spec("fit", ("fit",), _check_choice, words=FITS),
+    _Spec("gravity", ("g", "gravity"), _check_gravity, format=_format_gravity),
+    _Spec("zoom", ("zoom", "face-zoom"), _check_number, 0, 1, label="zoom"),
+    _Spec("trim", ("trim",), _check_trim, format=_format_trim),
+    _Spec("trim_top", ("trim.top",), _check_int, 0),
+    _Spec("trim_left", ("trim.left",), _check_int, 0),
+    _Spec("trim_width", ("trim.width",), _check_int, 1),
+    _Spec("trim_height", ("trim.height",), _check_int, 1),
+    _Spec("trim_border_color", ("trim.border.color",), _check_color, format=_format_color),
+    _Spec("trim_border_tolerance", ("trim.border.tolerance",), _check_int, 0, 255),
+    _Spec("trim_border_keep", ("trim.border.keep",), _check_int, 0),
+    _Spec("rotate", ("rotate",), _check_choice, words=(90, 180, 270)),
+    _Spec("flip", ("flip",), _check_choice, words=("h", "v", "hv")),
+    _Spec("quality", ("q", "quality"), _check_int, 1, 100, words=QUALITY_LEVELS),
+    _Spec("slow_connection_quality", ("scq", "slow-connection-quality"), _check_int, 1, 100, words=QUALITY_LEVELS),
+    _Spec("format", ("f", "format"), _check_choice, words=FORMATS),
+    _Spec("anim", ("anim",), _check_bool),
+    _Spec("background", ("background",), _check_color, format=_format_color),
+    _Spec("blur", ("blur",), _check_int, 1, 250),
+    _Spec("sharpen", ("sharpen",), _check_number, 0, 10),
+    _Spec("brightness", ("brightness",), _check_number, 0),
+    _Spec("contrast", ("contrast",), _check_number, 0),
+    _Spec("gamma", ("gamma",), _check_number, 0),
+    _Spec("saturation", ("saturation",), _check_number, 0),
+    _Spec("metadata", ("metadata",), _check_choice, words=METADATA),
+    _Spec("compression", ("compression",), _check_choice, words=("fast",)),
+    _Spec("segment", ("segment",), _check_choice, words=("foreground",)),
+    _Spec("upscale", ("upscale",), _check_choice, words=("interpolate", "generate")),
+    _Spec("onerror", ("onerror",), _check_choice, words=("redirect",)),
 )
 
 FORM_ONLY: dict[str, Form] = {"onerror": "remote"}
@@ -377,7 +377,7 @@ def _normalize(items: Mapping[str, object], source: str | None) -> dict[str, obj
         if spec.field in out:
             raise OptionsError(f"{spec.field} is given twice ({parts[spec.field]} and {part})", part=part)
         try:
-            out[spec.field] = spec.parse(value)
+            out[spec.field] = spec.check(spec, value)
         except _Bad as exc:
             raise OptionsError(str(exc), part=part, options=source) from None
         parts[spec.field] = part
@@ -611,7 +611,7 @@ def _parse(text: str) -> Options:
         if spec.field in out:
             raise OptionsError(f"{spec.field} is given twice ({parts[spec.field]} and {part})", part=part, options=text)
         try:
-            out[spec.field] = spec.parse(unquote(raw, errors="strict"))
+            out[spec.field] = spec.check(spec, unquote(raw, errors="strict"))
         except UnicodeDecodeError:
             raise OptionsError("value is not valid percent-encoded UTF-8", part=part, options=text) from None
         except _Bad as exc:
