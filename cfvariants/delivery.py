@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from pydantic import SecretStr
 
 from .errors import ArgumentError, SigningError, VariantError
-from .html import ImageMarkup, srcset_candidates, srcset_value
+from .html import ImageMarkup, srcset_value
 from .layouts import Original
 from .memo import Memo, remember
 from .options import Options
@@ -34,7 +34,7 @@ from .segments import (
 )
 from .settings import Settings
 from .signing import SigningKey, expiry
-from .srcset_memo import SrcsetRow, as_tuple, remember_row, request_key
+from .srcset_memo import SrcsetRow, as_tuple, make_row, remember_row, request_key
 from .urls import (
     DELIVERY_HOST,
     DOMAIN_PREFIX,
@@ -386,17 +386,7 @@ class Delivery(ImageMarkup):
 
     def _srcset_row(self, variant: Variant, request: tuple[Any, ...], options: dict[str, Any]) -> SrcsetRow:
         """The candidates of a srcset request (validating it), as a row of srcsets by image."""
-        widths, densities, min_width, max_width, tolerance, layout, original = request
-        size: dict[str, Any] = {}
-        if layout is not None:  # width/height are the layout's CSS size, not options
-            options = dict(options)
-            size = {"width": options.pop("width", None), "height": options.pop("height", None)}
-        candidates = srcset_candidates(
-            self._variant_for_srcset(variant, options),
-            widths=widths, densities=densities, min_width=min_width, max_width=max_width, tolerance=tolerance,
-            layout=layout, original=original, **size,
-        )  # fmt: skip
-        return SrcsetRow(self._cache_size, candidates, widths, densities)
+        return make_row(self._cache_size, request, options, lambda given: self._variant_for_srcset(variant, given))
 
     def _variant_for_srcset(self, variant: Variant, options: Mapping[str, Any]) -> Options:
         if variant is not None and resolve_variant(variant).named:

@@ -9,13 +9,15 @@ elements of ``widths`` and ``densities`` (``made_from``), the same tuple object 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from .errors import VariantError
+from .html import srcset_candidates
 from .memo import SCALAR_TYPES, Memo, remember
+from .options import Options
 
-__all__ = ["MAX_REQUESTS", "SrcsetRow", "as_tuple", "remember_row", "request_key"]
+__all__ = ["MAX_REQUESTS", "SrcsetRow", "as_tuple", "make_row", "remember_row", "request_key"]
 
 MAX_REQUESTS = 1024
 """Distinct srcset requests remembered per ``Delivery`` or ``Transformations``."""
@@ -89,6 +91,26 @@ class SrcsetRow(Memo[str, str]):
         return (widths is self.widths or _kinds(widths) == _kinds(self.widths)) and (
             densities is self.densities or _kinds(densities) == _kinds(self.densities)
         )
+
+
+def make_row(
+    limit: int,
+    request: tuple[Any, ...],
+    options: dict[str, Any],
+    resolve: Callable[[dict[str, Any]], Options],
+) -> SrcsetRow:
+    """Validate a srcset ``request`` (``widths, densities, min_width, max_width, tolerance, layout, original``)
+    with keyword ``options`` (``resolve`` makes them the candidates' base options) into a row of ``limit``."""
+    widths, densities, min_width, max_width, tolerance, layout, original = request
+    size: dict[str, Any] = {}
+    if layout is not None:  # width/height are the layout's CSS size, not options
+        options = dict(options)
+        size = {"width": options.pop("width", None), "height": options.pop("height", None)}
+    candidates = srcset_candidates(
+        resolve(options), widths=widths, densities=densities, min_width=min_width, max_width=max_width,
+        tolerance=tolerance, layout=layout, original=original, **size,
+    )  # fmt: skip
+    return SrcsetRow(limit, candidates, widths, densities)
 
 
 def remember_row(

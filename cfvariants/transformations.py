@@ -27,13 +27,13 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from .errors import OptionsError, URLError, VariantError
-from .html import ImageMarkup, srcset_candidates, srcset_value
+from .html import ImageMarkup, srcset_value
 from .layouts import Original
 from .memo import Memo, remember
 from .options import Options
 from .segments import KeywordKey, exact, keyword_key
 from .settings import Settings
-from .srcset_memo import SrcsetRow, as_tuple, remember_row, request_key
+from .srcset_memo import SrcsetRow, as_tuple, make_row, remember_row, request_key
 from .urls import DELIVERY_HOST, DOMAIN_PREFIX, TRANSFORM_PREFIX, parse_origin
 
 __all__ = ["Transformations", "encode_source"]
@@ -300,16 +300,8 @@ class Transformations(ImageMarkup):
 
     def _srcset_row(self, options: OptionsArg, request: tuple[Any, ...], keywords: dict[str, Any]) -> SrcsetRow:
         """The candidates of a srcset request (validating it), as a row of srcsets by source."""
-        widths, densities, min_width, max_width, tolerance, layout, original = request
-        size: dict[str, Any] = {}
-        if layout is not None:  # width/height are the layout's CSS size, not options
-            keywords = dict(keywords)
-            size = {"width": keywords.pop("width", None), "height": keywords.pop("height", None)}
-        candidates = srcset_candidates(
-            self._finish(_given(options), keywords, empty=True), widths=widths, densities=densities,
-            min_width=min_width, max_width=max_width, tolerance=tolerance, layout=layout, original=original, **size,
-        )  # fmt: skip
-        return SrcsetRow(self._cache_size, candidates, widths, densities)
+        given = _given(options)
+        return make_row(self._cache_size, request, keywords, lambda merged: self._finish(given, merged, empty=True))
 
     def srcset_affixes(self, source: str) -> tuple[str, str]:
         """What comes before and after a candidate's options in ``source``'s srcset URLs (``srcset_value``)."""
