@@ -369,7 +369,7 @@ def jinja_case(warm_cf: Delivery, cold_cf: Delivery, cfi: Any, ix: Any) -> Case:
         peers["cloudflare-images"] = pages(cfi.url)
     if ix is not None:
         peers["imgix"] = pages(lambda i, v: ix.create_url(i, {"w": 200}))
-    return Case("Jinja page, 1,000 |variant", "precomputed page", pages(None, PLAIN), pages(cold_cf.url),
+    return Case("Jinja page, 1,000 |variant", "precomputed page, per image", pages(None, PLAIN), pages(cold_cf.url),
                 pages(warm_cf.url), 1.8, 1.38, peers)  # fmt: skip
 
 
