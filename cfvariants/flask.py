@@ -40,7 +40,6 @@ emulator's transformation route from the static folder and ``CFVARIANTS_TRANSFOR
 
 from __future__ import annotations
 
-import difflib
 import os
 import threading
 import weakref
@@ -52,13 +51,13 @@ from typing import TYPE_CHECKING, Any
 from flask import Flask, current_app
 
 from . import jinja
+from ._config import FLASK, FLASK_PREFIX, AdapterConfig, check_keys, fields_of, load_config
 from .client import AsyncImagesClient, ImagesClient
 from .delivery import Delivery
 from .errors import SettingsError
 from .settings import ENV_NAMES, Settings
-from .templating import DEFAULT_SIGNED_EXPIRES_IN, ON_ERROR_CHOICES, ImageFilters, OnError
+from .templating import ImageFilters, OnError
 from .transformations import Transformations
-from .urls import SAME_SITE
 
 if TYPE_CHECKING:
     from .direct_uploads import DirectUploads
@@ -67,14 +66,9 @@ if TYPE_CHECKING:
 
 __all__ = ["CONFIG_PREFIX", "EXTENSION_KEY", "CFImages", "CFImagesState", "get_state"]
 
-CONFIG_PREFIX = "CFVARIANTS_"
+CONFIG_PREFIX = FLASK_PREFIX
 EXTENSION_KEY = "cfvariants"
-_SETTINGS_KEYS = ("ACCOUNT_ID", "API_TOKEN", "ACCOUNT_HASH", "SIGNING_KEY", "DOMAIN", "ZONE", "API_BASE")
-_OTHER_KEYS = (
-    "DEV", "DATA_DIR", "ON_ERROR", "PLACEHOLDER", "SIGNED_EXPIRES_IN", "TRANSFORM_DEFAULTS", "TRANSFORM_ROOTS",
-    "TRANSFORM_ORIGINS", "DIRECT_UPLOADS",
-)  # fmt: skip
-KEYS = _SETTINGS_KEYS + _OTHER_KEYS
+KEYS = tuple(FLASK.raw_key(field)[len(CONFIG_PREFIX) :] for field in fields_of(FLASK))
 
 
 class CFImages:
@@ -138,45 +132,35 @@ class CFImagesState:
     filters: ImageFilters
 
     def __init__(self, app: Flask) -> None:
-        config = _read_config(app)
+        env_name = app.config.get("ENV_NAME") or os.environ.get("ENV_NAME")
+        config = load_config(_read_config(app), FLASK, default_dev=env_name == "dev")
+        self.config: AdapterConfig = config
+        """The validated configuration (``cfvariants``' one adapter model; secrets hidden in its repr)."""
         self.app_name = app.name
-        self.dev: bool = _dev_flag(app, config.get("DEV"))
-        self.placeholder: str | None = _placeholder(config.get("PLACEHOLDER"))
-        self.signed_expires_in: int | float | timedelta = _expires_in(config.get("SIGNED_EXPIRES_IN"))
-        self._on_error: OnError | Callable[[], OnError] = _on_error(app, config.get("ON_ERROR"))
+        self.dev: bool = bool(config.dev)
+        self.placeholder: str | None = config.placeholder
+        self.signed_expires_in: int | float | timedelta = config.signed_expires_in
+        self._on_error: OnError | Callable[[], OnError] = _on_error(app, config.on_error)
         self.local: LocalCloudflare | None = None
-        self.direct_uploads_config: object = config.get("DIRECT_UPLOADS")
+        self.direct_uploads_config: object = config.direct_uploads
         self.direct_uploads: DirectUploads | None = None
         """Browser uploads straight to Cloudflare (``cfvariants.flask_direct``), when ``DIRECT_UPLOADS`` is set."""
         self._delivery: Delivery | None = None
-        self._transformations: Transformations | None = None
-        self._transform_roots = _roots(config.get("TRANSFORM_ROOTS"))
-        self._transform_origins = _origins(config.get("TRANSFORM_ORIGINS"))
-        defaults = config.get("TRANSFORM_DEFAULTS") or None
+        self._transformations: Transformations | None = config.transformations()
+        self._transform_roots = config.transform_roots
+        self._transform_origins = config.transform_origins
         self._client: ImagesClient | None = None
         self._lock = threading.Lock()
         if self.dev:
             from .local import LocalCloudflare  # noqa: PLC0415 - the emulator is needed only in development
 
-            data_dir = config.get("DATA_DIR") or Path(app.instance_path) / "cfimages"
-            if not isinstance(data_dir, str | os.PathLike):
-                raise SettingsError(f"{CONFIG_PREFIX}DATA_DIR must be a directory path, not {data_dir!r}")
-            self.local = LocalCloudflare.open(data_dir)
+            self.local = LocalCloudflare.open(config.data_dir or Path(app.instance_path) / "cfimages")
             self.settings = self.local.settings
             self._delivery = self.local.delivery
-            self._transformations = _transformations(SAME_SITE, defaults)
         else:
-            overrides = {key.lower(): config[key] for key in _SETTINGS_KEYS if config.get(key) is not None}
-            try:
-                self.settings = Settings.load(**overrides)
-            except SettingsError as exc:
-                raise SettingsError(f"{exc} (from app.config {CONFIG_PREFIX}* or the environment)") from None
+            self.settings = config.cloudflare
             if self.settings.account_hash:
                 self._delivery = _checked_delivery(self.settings)
-            if self.settings.zone:
-                self._transformations = _transformations(self.settings.zone, defaults)
-            elif defaults is not None:
-                _transformations(SAME_SITE, defaults)  # a bad value fails now, not on the first page
 
     # -- delivery and clients -----------------------------------------------------------------------------------
 
@@ -253,87 +237,20 @@ class CFImagesState:
 
 
 def _read_config(app: Flask) -> dict[str, Any]:
-    values: dict[str, Any] = {}
-    for key, value in app.config.items():
-        if not key.startswith(CONFIG_PREFIX):
-            continue
-        name = key[len(CONFIG_PREFIX) :]
-        if name not in KEYS:
-            close = difflib.get_close_matches(name, KEYS, n=1)
-            hint = f" (did you mean {CONFIG_PREFIX}{close[0]}?)" if close else ""
-            raise SettingsError(
-                f"app.config has an unknown key {key!r}{hint}; known: {', '.join(CONFIG_PREFIX + k for k in KEYS)}"
-            )
-        if value is not None:
-            values[name] = value
-    return values
+    """The ``CFVARIANTS_*`` keys of ``app.config`` by field name; an unknown one is an error naming the closest."""
+    given = {key: value for key, value in app.config.items() if key.startswith(CONFIG_PREFIX)}
+    check_keys(given, FLASK)
+    return {key[len(CONFIG_PREFIX) :].lower(): value for key, value in given.items()}
 
 
-def _transformations(zone: str, defaults: Any) -> Transformations:
-    try:
-        return Transformations(zone, defaults=defaults)
-    except ValueError as exc:
-        raise SettingsError(f"{exc} (check {CONFIG_PREFIX}ZONE and {CONFIG_PREFIX}TRANSFORM_DEFAULTS)") from None
+def _on_error(app: Flask, value: OnError | None) -> OnError | Callable[[], OnError]:
+    if value is not None:
+        return value
 
+    def by_mode() -> OnError:
+        return "raise" if app.debug or app.testing else "fallback"
 
-def _roots(value: object) -> dict[str, str]:
-    if value is None:
-        return {}
-    if not isinstance(value, dict) or not all(
-        isinstance(k, str) and k.startswith("/") and isinstance(v, str | os.PathLike) for k, v in value.items()
-    ):
-        raise SettingsError(
-            f"{CONFIG_PREFIX}TRANSFORM_ROOTS must map URL prefixes to directories, like {{'/uploads/': '/srv/up'}}"
-        )
-    return {k: os.fspath(v) for k, v in value.items()}
-
-
-def _origins(value: object) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if not isinstance(value, list | tuple | set | frozenset) or not all(isinstance(item, str) for item in value):
-        raise SettingsError(f"{CONFIG_PREFIX}TRANSFORM_ORIGINS must be a list of origins like ['https://cdn.example']")
-    return tuple(value)
-
-
-def _dev_flag(app: Flask, value: object) -> bool:
-    if value is None:
-        env_name = app.config.get("ENV_NAME") or os.environ.get("ENV_NAME")
-        return env_name == "dev"
-    if not isinstance(value, bool):
-        raise SettingsError(f"{CONFIG_PREFIX}DEV must be True or False, not {value!r}")
-    return value
-
-
-def _on_error(app: Flask, value: object) -> OnError | Callable[[], OnError]:
-    if value is None:
-
-        def by_mode() -> OnError:
-            return "raise" if app.debug or app.testing else "fallback"
-
-        return by_mode
-    if value not in ON_ERROR_CHOICES:
-        raise SettingsError(f"{CONFIG_PREFIX}ON_ERROR must be 'raise' or 'fallback', not {value!r}")
-    return value
-
-
-def _placeholder(value: object) -> str | None:
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str):
-        raise SettingsError(f"{CONFIG_PREFIX}PLACEHOLDER must be an image URL (str), not {type(value).__name__}")
-    return value
-
-
-def _expires_in(value: object) -> int | float | timedelta:
-    if value is None:
-        return DEFAULT_SIGNED_EXPIRES_IN
-    if isinstance(value, bool) or not isinstance(value, int | float | timedelta):
-        raise SettingsError(f"{CONFIG_PREFIX}SIGNED_EXPIRES_IN must be seconds or a timedelta, not {value!r}")
-    seconds = value.total_seconds() if isinstance(value, timedelta) else value
-    if seconds <= 0:
-        raise SettingsError(f"{CONFIG_PREFIX}SIGNED_EXPIRES_IN must be positive, not {value!r}")
-    return value
+    return by_mode
 
 
 def _checked_delivery(settings: Settings) -> Delivery:

@@ -8,6 +8,7 @@ message, and a validation error is re-raised without the offending input. A valu
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -15,7 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .errors import SettingsError
 
-__all__ = ["DEFAULT_API_BASE", "ENV_NAMES", "Settings"]
+__all__ = ["DEFAULT_API_BASE", "ENV_NAMES", "Settings", "settings_error"]
 
 DEFAULT_API_BASE = "https://api.cloudflare.com/client/v4"
 
@@ -60,10 +61,9 @@ class Settings(BaseSettings):
         if isinstance(raw, str):
             raw = raw.strip()
             if raw.startswith("op://"):
-                name = ENV_NAMES.get(info.field_name, info.field_name)
                 raise ValueError(
-                    f"{name} is a 1Password secret reference, not a value; start the app under 1Password's CLI "
-                    f"so it is resolved, e.g. `op run --env-file=.env -- <your command>`"
+                    "is a 1Password secret reference, not a value; start the app under 1Password's CLI so it is "
+                    "resolved, e.g. `op run --env-file=.env -- <your command>`"
                 )
             if raw == "":
                 return None if info.field_name != "api_base" else DEFAULT_API_BASE
@@ -74,7 +74,7 @@ class Settings(BaseSettings):
     @classmethod
     def _strip_slash(cls, value: str) -> str:
         if not value.startswith(("https://", "http://")):
-            raise ValueError("CF_API_BASE must be an http(s) URL such as https://api.cloudflare.com/client/v4")
+            raise ValueError("must be an http(s) URL such as https://api.cloudflare.com/client/v4")
         return value.rstrip("/")
 
     @classmethod
@@ -108,10 +108,17 @@ class Settings(BaseSettings):
 
 
 def _settings_error(exc: ValidationError) -> SettingsError:
+    return settings_error(exc, lambda field: ENV_NAMES.get(field, field))
+
+
+def settings_error(exc: ValidationError, key: Callable[[str], str]) -> SettingsError:
+    """One ``SettingsError`` for a validation failure, each problem led by the bad key as ``key(field)`` spells
+    it (``CF_IMG_HASH``, ``CFVARIANTS['ACCOUNT_HASH']``, ``--account-hash``...); never the value."""
     problems = []
     for error in exc.errors(include_input=False, include_url=False):
-        location = ".".join(str(part) for part in error["loc"]) or "settings"
-        name = ENV_NAMES.get(location, location)
+        field = str(error["loc"][0]) if error["loc"] else "settings"
         message = error["msg"].removeprefix("Value error, ")
-        problems.append(message if message.startswith(name) else f"{name}: {message}")
+        if error["type"] == "string_type":
+            message = "must be text (str)"
+        problems.append(f"{key(field)}{'' if message.startswith(':') else ' '}{message}")
     return SettingsError("; ".join(problems))

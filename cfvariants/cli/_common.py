@@ -274,12 +274,17 @@ def json_option(function: F) -> F:
 
 
 def load_settings(ctx: click.Context | None = None) -> Settings:
-    """``Settings`` from the environment and ``.env`` (or ``--env-file``), with the command-line options on top."""
+    """``Settings`` from the environment and ``.env`` (or ``--env-file``), with the command-line options on top,
+    validated by the one configuration model: a bad option is named as typed (``--api-base``), a bad variable by
+    its name (``CF_API_BASE``)."""
+    from cfvariants._config import CLI, load_config  # noqa: PLC0415 - keep --help fast
+
     ctx = ctx or click.get_current_context()
     overrides: dict[str, Any] = {}
     for context in reversed(_lineage(ctx)):
         overrides.update(context.meta.get(_OVERRIDES, {}))
-    return Settings.load(**overrides)
+    env_file = overrides.pop("_env_file", None)
+    return load_config(overrides, CLI, env_file=env_file, check_zone=False).cloudflare
 
 
 def _lineage(ctx: click.Context) -> list[click.Context]:

@@ -68,11 +68,12 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
+from cfvariants._config import DJANGO, OPTIONS, AdapterConfig, check_keys, fields_of, load_config
 from cfvariants.delivery import Delivery
 from cfvariants.errors import SettingsError
 from cfvariants.options import Options
 from cfvariants.settings import Settings
-from cfvariants.templating import DEFAULT_SIGNED_EXPIRES_IN, ON_ERROR_CHOICES, ImageFilters, OnError
+from cfvariants.templating import ImageFilters, OnError
 from cfvariants.transformations import Transformations
 from cfvariants.urls import SAME_SITE
 
@@ -88,12 +89,8 @@ __all__ = [
 ]
 
 SETTING_NAME = "CFVARIANTS"
-_CLOUDFLARE_FIELDS = ("account_hash", "signing_key", "domain", "zone", "account_id", "api_token", "api_base")
-_TEMPLATE_FIELDS = ("on_error", "placeholder", "signed_expires_in", "transform_defaults")
-_DEV_FIELDS = ("dev", "data_dir", "storage")
-_WORKFLOW_FIELDS = ("variants_file", "uploads_dir", "uploads_url")
-FIELDS = _CLOUDFLARE_FIELDS + _TEMPLATE_FIELDS + _DEV_FIELDS + _WORKFLOW_FIELDS
-DEFAULT_STORAGE_ALIAS = "cloudflare_images"
+FIELDS = fields_of(DJANGO)
+DEFAULT_STORAGE_ALIAS = AdapterConfig.model_fields["storage"].default
 _LOGGER = logging.getLogger("cfvariants.django")
 
 
@@ -135,11 +132,8 @@ class Config:
         ``cfvariants.django.urls`` from MEDIA_ROOT), else on ``ZONE``; ``None`` without a zone."""
         if self.dev:
             return Transformations(SAME_SITE, defaults=self.transform_defaults)
-        try:
-            zone = self.settings.zone
-            return Transformations(zone, defaults=self.transform_defaults) if zone else None
-        except ValueError as exc:
-            raise ConfigurationError(f"{SETTING_NAME}['ZONE']: {exc}") from None
+        zone = self.settings.zone  # checked by load()
+        return Transformations(zone, defaults=self.transform_defaults) if zone else None
 
     def effective_on_error(self) -> OnError:
         """``on_error`` as configured, or the default: raise in DEBUG and tests, fall back otherwise."""
@@ -150,74 +144,25 @@ class Config:
 
 def load(**overrides: Any) -> Config:
     """Read the configuration; ``overrides`` (lowercase names, e.g. a Storage's ``OPTIONS``) win over
-    ``settings.CFVARIANTS``, which wins over the environment."""
+    ``settings.CFVARIANTS``, which wins over the environment. Validated by ``cfvariants``' one adapter model,
+    whose messages name the key as written here (``CFVARIANTS['ON_ERROR']``, ``OPTIONS['api_base']``)."""
     values = _from_settings_dict()
-    for name, value in overrides.items():
-        if name not in FIELDS:
-            raise ConfigurationError(f"unknown option {name!r}{_suggestion(name, FIELDS)}; known: {', '.join(FIELDS)}")
-        if value is not None:
-            values[name] = value
-    dev = values.get("dev")
-    if dev is None:
-        dev = _env_name() == "dev"
-    elif not isinstance(dev, bool):
-        raise ConfigurationError(f"{SETTING_NAME}['DEV'] must be True or False, not {dev!r}")
-    loaded = _dev_settings() if dev else _cloudflare_settings(values)
-    on_error = values.get("on_error")
-    if on_error is not None and on_error not in ON_ERROR_CHOICES:
-        raise ConfigurationError(f"{SETTING_NAME}['ON_ERROR'] must be 'raise' or 'fallback', not {on_error!r}")
-    placeholder = values.get("placeholder") or None
-    if placeholder is not None and not isinstance(placeholder, str):
-        raise ConfigurationError(f"{SETTING_NAME}['PLACEHOLDER'] must be an image URL or a static path (str)")
-    expires_in = values.get("signed_expires_in", DEFAULT_SIGNED_EXPIRES_IN)
-    if (
-        isinstance(expires_in, bool)
-        or not isinstance(expires_in, int | float | timedelta)
-        or (expires_in.total_seconds() if isinstance(expires_in, timedelta) else expires_in) <= 0
-    ):
-        raise ConfigurationError(
-            f"{SETTING_NAME}['SIGNED_EXPIRES_IN'] must be positive seconds or a timedelta, not {expires_in!r}"
-        )
-    data_dir = _path(values, "data_dir")
-    storage = values.get("storage", DEFAULT_STORAGE_ALIAS)
-    if not isinstance(storage, str) or not storage:
-        raise ConfigurationError(f"{SETTING_NAME}['STORAGE'] must be a STORAGES alias (str), not {storage!r}")
-    defaults = values.get("transform_defaults") or None
     try:
-        transform_defaults = Transformations(SAME_SITE, defaults=defaults).defaults
-    except ValueError as exc:
-        raise ConfigurationError(f"{SETTING_NAME}['TRANSFORM_DEFAULTS']: {exc}") from None
-    uploads_url = values.get("uploads_url") or None
-    if uploads_url is not None and (not isinstance(uploads_url, str) or "://" not in uploads_url):
-        raise ConfigurationError(f"{SETTING_NAME}['UPLOADS_URL'] must be a redis://... URL (str)")
-    return Config(
-        settings=loaded, on_error=on_error, placeholder=placeholder, signed_expires_in=expires_in, dev=dev,
-        data_dir=data_dir, storage=storage, transform_defaults=transform_defaults,
-        variants_file=_path(values, "variants_file"), uploads_dir=_path(values, "uploads_dir"), uploads_url=uploads_url,
-    )  # fmt: skip
-
-
-def _cloudflare_settings(values: Mapping[str, Any]) -> Settings:
-    cloudflare = {name: values[name] for name in _CLOUDFLARE_FIELDS if name in values}
-    try:
-        return Settings.load(**cloudflare)
+        check_keys(overrides, OPTIONS)
     except SettingsError as exc:
         raise ConfigurationError(str(exc)) from None
-
-
-def _dev_settings() -> Settings:
-    """Development reads no Cloudflare value: the emulator's own account answers (``cfvariants.django.dev``), so
-    credentials left in the environment, resolved or not (``op://...``), are neither needed nor checked."""
-    return Settings.model_construct()
-
-
-def _path(values: Mapping[str, Any], name: str) -> Path | None:
-    value = values.get(name)
-    if value is None:
-        return None
-    if not isinstance(value, str | os.PathLike) or not os.fspath(value):
-        raise ConfigurationError(f"{SETTING_NAME}['{name.upper()}'] must be a path, not {value!r}")
-    return Path(value)
+    given_by = {name: OPTIONS for name, value in overrides.items() if value is not None}
+    values.update({name: overrides[name] for name in given_by})
+    try:
+        model = load_config(values, DJANGO, default_dev=_env_name() == "dev", given_by=given_by)
+    except SettingsError as exc:
+        raise ConfigurationError(str(exc)) from None
+    return Config(
+        settings=model.cloudflare, on_error=model.on_error, placeholder=model.placeholder,
+        signed_expires_in=model.signed_expires_in, dev=bool(model.dev), data_dir=model.data_dir,
+        storage=model.storage, transform_defaults=model.transform_defaults, variants_file=model.variants_file,
+        uploads_dir=model.uploads_dir, uploads_url=model.uploads_url,
+    )  # fmt: skip
 
 
 def _env_name() -> str | None:
@@ -227,22 +172,17 @@ def _env_name() -> str | None:
 
 
 def _from_settings_dict() -> dict[str, Any]:
+    """``settings.CFVARIANTS`` by field name (``ACCOUNT_HASH`` -> ``account_hash``); an unknown key is an error."""
     raw = getattr(django_settings, SETTING_NAME, None)
     if raw is None:
         return {}
     if not isinstance(raw, Mapping):
         raise ConfigurationError(f"settings.{SETTING_NAME} must be a dict, not {type(raw).__name__}")
-    known = [name.upper() for name in FIELDS]
-    values: dict[str, Any] = {}
-    for key, value in raw.items():
-        if not isinstance(key, str) or key not in known:
-            raise ConfigurationError(
-                f"settings.{SETTING_NAME} has an unknown key {key!r}{_suggestion(str(key), known)}; "
-                f"known: {', '.join(known)}"
-            )
-        if value is not None:
-            values[key.lower()] = value
-    return values
+    try:
+        check_keys(raw, DJANGO)
+    except SettingsError as exc:
+        raise ConfigurationError(str(exc)) from None
+    return {key.lower(): value for key, value in raw.items() if value is not None}
 
 
 def _suggestion(name: str, choices: tuple[str, ...] | list[str]) -> str:
