@@ -22,6 +22,7 @@ Pure and cached: a plan depends only on its arguments, and a page asks the same 
 
 from __future__ import annotations
 
+import bisect
 import functools
 import math
 from collections.abc import Iterable, Mapping
@@ -418,12 +419,12 @@ def _fluid(
     assert ratio is not None
     if layout == "constrained":
         assert width is not None
-        src = texts[next((i for i, px in enumerate(pixels) if px >= width), -1)][0]
+        src = texts[min(bisect.bisect_left(pixels, width), len(pixels) - 1)][0]  # the first >= the box
         box_w: int | None = width
         box_h = _height(width, ratio)
         css = [f"width:100%;max-width:{width}px;height:auto;aspect-ratio:{ratio[0]}/{ratio[1]}"]
     else:
-        src = texts[next((i for i, px in enumerate(pixels) if px >= 1280), -1)][0]
+        src = texts[min(bisect.bisect_left(pixels, 1280), len(pixels) - 1)][0]
         box_w, box_h = ratio
         css = [f"width:100%;height:auto;aspect-ratio:{ratio[0]}/{ratio[1]}"]
     if cropped:
