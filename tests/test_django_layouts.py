@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 from django_project import create_tables, setup
-from imagegen import decode, photo_jpeg
+from imagegen import decode, exif_block, jpeg, photo_jpeg
 from test_django_fields import local  # noqa: F401 - the autouse fixture: the local emulator, in DEV mode
 
 setup()
@@ -128,3 +128,15 @@ def test_without_a_record_the_render_asks_nothing_and_says_what_is_missing(reque
     img = attrs(render('{% cf_img a.image alt="" layout="constrained" width=300 height=200 %}', a=fresh))
     assert (img["width"], img["height"]) == ("300", "200")
     assert requests == []
+
+
+def test_a_photo_turned_by_its_exif_orientation_gets_the_box_it_is_shown_in(requests: list[str]) -> None:
+    """A phone photo stored sideways with orientation 6 is shown (and served by Cloudflare) upright: 480x640."""
+    sideways = jpeg(640, 480, "noise", exif=exif_block(orientation=6))
+    portrait = Portrait.objects.create(image=SimpleUploadedFile("phone.jpg", sideways))
+    assert (portrait.image_width, portrait.image_height) == (480, 640)
+    restart()
+    img = attrs(
+        render('{% cf_img p.image alt="" layout="constrained" width=240 %}', p=Portrait.objects.get(pk=portrait.pk))
+    )
+    assert (img["width"], img["height"]) == ("240", "320") and "aspect-ratio:480/640" in img["style"]

@@ -27,7 +27,7 @@ from cfvariants.layouts import Original
 
 from .storage import select_storage
 from .uploads import saving_row
-from .validators import CloudflareImageValidator
+from .validators import CloudflareImageValidator, image_facts
 
 __all__ = ["CloudflareImageField", "CloudflareImageFieldFile", "CloudflareImageFormField"]
 
@@ -91,11 +91,18 @@ class CloudflareImageFieldFile(ImageFieldFile):
             saving_row.reset(token)
 
     def _get_image_dimensions(self) -> Any:
-        if not hasattr(self, "_dimensions_cache") and getattr(self, "_committed", False) and self.name:
-            dimensions = getattr(self.storage, "dimensions", None)
-            recorded = dimensions(self.name) if dimensions is not None else None
-            if recorded is not None:
-                self._dimensions_cache = recorded
+        """The size as displayed (EXIF orientation applied, as Cloudflare serves it): recorded by the storage
+        for a stored file (no download), read from the header of one being assigned."""
+        if not hasattr(self, "_dimensions_cache"):
+            if getattr(self, "_committed", False) and self.name:
+                dimensions = getattr(self.storage, "dimensions", None)
+                recorded = dimensions(self.name) if dimensions is not None else None
+                if recorded is not None:
+                    self._dimensions_cache = recorded
+            elif self.name:
+                facts = image_facts(self.file)
+                if facts is not None:
+                    self._dimensions_cache = (facts.width, facts.height)
         return super()._get_image_dimensions()  # type: ignore[misc]
 
     def _adopt(self, image_id: str) -> None:

@@ -387,6 +387,9 @@ class CloudflareImagesStorage(Storage):
         known = self._known.get(name)
         if known is not None and known[1] is not None:
             return known[1]
+        saved = self._originals.get(name)
+        if saved is not None and saved.size is not None:
+            return saved.size
         record = self.upload_record(name)
         if record is not None:
             return _recorded_size(record.metadata)

@@ -21,6 +21,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils.deconstruct import deconstructible
 
+from cfvariants.imaging import oriented_size
 from cfvariants.limits import MAX_UPLOAD_BYTES
 from cfvariants.uploads.validation import ACCEPTED_FORMATS, UploadRejected, check_image_bytes
 
@@ -101,12 +102,25 @@ def image_facts(content: object) -> ImageFacts | None:
         facts = getattr(holder, _FACTS, None)
         if isinstance(facts, ImageFacts):
             return facts
-    from django.core.files.images import get_image_dimensions  # noqa: PLC0415
+    size = _displayed_size(content)
+    return ImageFacts("", "", *size) if size is not None else None
 
+
+def _displayed_size(content: object) -> tuple[int, int] | None:
+    """The pixel size as shown, after the EXIF orientation (Cloudflare serves photos upright; Django's
+    ``get_image_dimensions`` gives a phone's sideways stored size), read from the header; the file's position
+    is kept."""
+    from PIL import Image, UnidentifiedImageError  # noqa: PLC0415 - Pillow comes with the django extra
+
+    file: Any = getattr(content, "file", content)
     try:
-        width, height = get_image_dimensions(content)  # type: ignore[arg-type]
-    except (OSError, ValueError, TypeError):
+        position = file.tell()
+        file.seek(0)
+        try:
+            with Image.open(file) as image:
+                width, height = oriented_size(image)
+        finally:
+            file.seek(position)
+    except (AttributeError, OSError, ValueError, TypeError, UnidentifiedImageError, Image.DecompressionBombError):
         return None
-    if not width or not height:
-        return None
-    return ImageFacts("", "", int(width), int(height))
+    return (width, height) if width and height else None
