@@ -1,4 +1,4 @@
-"""Signed delivery URLs, byte-exact with Cloudflare's documented procedure (reference §4).
+"""Signed delivery URLs, byte-exact with Cloudflare's documented procedure.
 
 The message is the URL's pathname (as a browser normalises it), ``?``, and the query re-serialised the way
 ``URLSearchParams`` does with ``exp`` set; the MAC is HMAC-SHA256 keyed with the UTF-8 text of the signing key

@@ -4,7 +4,7 @@
 Browsers (WHATWG URL parsers) rewrite a URL's path before requesting it: they percent-encode a few characters,
 turn ``\\`` into ``/`` and resolve ``.``/``..`` segments. Cloudflare signs and serves the path *after* that
 rewriting, so the builder emits paths that a parser leaves untouched, and the parser here reproduces the rewriting
-for URLs that come from elsewhere (a database, a template). Reference §1 and §4 list the rules.
+for URLs that come from elsewhere (a database, a template).
 """
 
 from __future__ import annotations
@@ -203,7 +203,7 @@ def check_host(host: str) -> str:
 
 
 def check_variant_name(name: str) -> str:
-    """Validate a named variant (alphanumeric, at most 99 characters, reference §3)."""
+    """Validate a named variant (alphanumeric, at most 99 characters, as Cloudflare documents)."""
     if not _VARIANT_NAME.fullmatch(name):
         raise VariantError(
             f"variant {_show(name)} is neither a named variant (letters and digits, at most 99) nor flexible "

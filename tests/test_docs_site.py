@@ -32,10 +32,24 @@ def test_relative_links_of_root_documents_exist(document: str) -> None:
     assert not missing, f"{document} links files that do not exist: {missing}"
 
 
-def test_no_document_cites_a_section_of_a_document_the_repository_lacks() -> None:
-    # "reference §5" pointed readers at a fact sheet they do not have; facts are stated where they are used.
+SKIPPED_DIRS = {".git", ".venv", ".venv-django42", "mutants", "site", "node_modules", "__pycache__", "var"}
+TEXT_SUFFIXES = {".py", ".md", ".toml", ".txt", ".html", ".js", ".css", ".yml", ".yaml", ".cfg", ".ini", ""}
+
+
+def test_nothing_cites_a_section_of_a_document_the_repository_lacks() -> None:
+    # "reference §5" pointed readers at a fact sheet they do not have: a fact is stated where it is used (the
+    # Cloudflare facts the project relies on are gathered in docs/design.md). Code, comments, tests and pages alike.
     offenders = []
-    for path in [*(ROOT / "docs").rglob("*.md"), *(ROOT / name for name in ROOT_DOCUMENTS)]:
-        if "§" in path.read_text(encoding="utf-8"):
-            offenders.append(str(path.relative_to(ROOT)))
+    for path in ROOT.rglob("*"):
+        relative = path.relative_to(ROOT)
+        if set(relative.parts) & SKIPPED_DIRS or not path.is_file() or path.suffix not in TEXT_SUFFIXES:
+            continue
+        if path == Path(__file__).resolve():
+            continue
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            continue
+        if "\u00a7" in text:
+            offenders.append(str(relative))
     assert not offenders

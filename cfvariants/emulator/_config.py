@@ -72,7 +72,7 @@ class EmulatorConfig:
     (``DEV_AUTH_EMAIL``/``DEV_AUTH_KEY`` are a dev pair to pass; ``cfvariants emulator --legacy-auth`` does): by
     default the API token is the one credential.
 
-    ``lenient_signatures`` additionally accepts the signature forms reference §4 lists as open questions: on the
+    ``lenient_signatures`` additionally accepts the signature forms Cloudflare leaves unconfirmed: on the
     ``/cdn-cgi/imagedelivery`` form a MAC of the path without that prefix, and a MAC of the path without
     ``?exp=...`` (the 2023 report). Off by default: the documented message is the contract.
     """

@@ -3,13 +3,13 @@
 API errors (``ApiError``) become the v4 envelope ``{"success": false, "errors": [{code, message}], ...}``;
 delivery errors (``DeliveryError``) become a short text body with ``Cf-Resized: err=<code>``.
 
-Codes. Reference §5 says no official list of Images API codes exists; the 5xxx codes below follow the list that
+Codes. Cloudflare publishes no list of Images API error codes; the 5xxx codes below follow the list that
 third-party libraries copied from Cloudflare's old API documentation (5400 bad request, 5401 variant not found,
 5403 account not valid, 5404 image not found, 5413 too large, 5415 not a form, 5453 service limit, 5455
 unsupported format). 5409 for a duplicate id is our choice (the status Cloudflare uses is unconfirmed). The
 account-level codes are those Cloudflare's v4 API is widely seen to return: 10000 authentication error, 6003
 invalid request headers, 7000 no route, 7003 bad object identifier in the path. 7001 (method not allowed) is our
-choice. Delivery codes are Cloudflare's documented 9xxx codes (reference §5 table).
+choice. Delivery codes are Cloudflare's documented 9xxx codes.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ SERVICE_LIMIT = 5453
 UNSUPPORTED_FORMAT = 5455
 INTERNAL = 5500
 
-# Delivery codes (reference §5)
+# Delivery codes: Cloudflare's documented 9xxx codes, sent as Cf-Resized: err=<code>
 BAD_OPTIONS = 9401
 NOT_AN_IMAGE = 9412
 SIZE_EXCEEDED = 9413

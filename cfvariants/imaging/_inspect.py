@@ -128,7 +128,7 @@ def _unsupported(what: str, extra: str = "") -> ImageRejected:
 
 
 def inspect_image(data: bytes, *, max_bytes: int = MAX_UPLOAD_BYTES) -> tuple[ImageInfo, bytes]:
-    """Validate an upload (reference §6) and describe it; returns the info and the bytes to store (SVG:
+    """Validate an upload against Cloudflare's limits and describe it; returns the info and the bytes to store (SVG:
     sanitised; others: unchanged). Raises ``ImageRejected`` with a message naming the problem. ``max_bytes``:
     the file-size limit (10 MB for uploads; Image Transformations sources may be larger)."""
     if not data:

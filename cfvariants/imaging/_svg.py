@@ -1,6 +1,6 @@
 """An SVG sanitiser in the spirit of Cloudflare's ``svg-hush``: the drawing stays, active and external content goes.
 
-Cloudflare stores and serves SVG files only after filtering them (reference §6): no scripting, no hyperlinks to
+Cloudflare stores and serves SVG files only after filtering them (with svg-hush): no scripting, no hyperlinks to
 other documents, no references to cross-origin resources. This module does the same with the standard library
 only, by parsing the document with expat and writing back an allow-listed tree:
 

@@ -1,6 +1,6 @@
 """``url`` uploads without the internet: the default fetcher only reaches an allow-list of local hosts.
 
-Cloudflare fetches the URL itself (reference §5; the URL may embed ``user:password@``). The emulator must not
+Cloudflare fetches the URL itself (the URL may embed ``user:password@``). The emulator must not
 touch the internet, so by default it fetches only http(s) URLs whose host is in
 ``EmulatorConfig.allowed_fetch_hosts`` (127.0.0.1, localhost, ::1) and refuses others with a 5400 error that
 says so. ``EmulatorConfig.fetcher`` replaces the default entirely (e.g. to serve test fixtures from memory).

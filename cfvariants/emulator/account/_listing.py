@@ -1,4 +1,4 @@
-"""List v2's query language: metadata filters and continuation tokens (reference §5, §7).
+"""List v2's query language: metadata filters and continuation tokens, as Cloudflare documents them.
 
 Filters are ``meta.<field>[<op>]=<value>`` query parameters, at most 5, a field path of at most 5 levels
 (``meta.a.b[eq]``), AND semantics. Operators: ``eq`` (matches a string equal to the text, a number equal to it,

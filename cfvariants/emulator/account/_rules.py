@@ -1,4 +1,4 @@
-"""The documented rules an upload or a definition must pass (reference §3, §5, §6), as pure functions.
+"""The documented rules an upload or a definition must pass (Cloudflare's documented limits), as pure functions.
 
 Each check raises ``ApiError`` (5400, or 5413 for sizes) with a message naming the bad field and the rule.
 """
@@ -48,7 +48,7 @@ _ROUTE_WORDS = frozenset({"keys", "variants", "stats", "config", "batch_token"})
 
 
 def check_custom_id(image_id: object) -> str:
-    """Custom ids (reference §6): at most 1,024 characters, any number of ``/``-separated segments, UTF-8, not
+    """Custom ids (as documented): at most 1,024 characters, any number of ``/``-separated segments, UTF-8, not
     starting or ending with ``/``, not a UUID. The emulator also refuses what would make the id unreachable or
     ambiguous in a URL: empty, ``.`` or ``..`` segments (browsers rewrite them), control characters, ``://``,
     and the API's own route words (see ``_ROUTE_WORDS``)."""
@@ -112,7 +112,7 @@ def check_key_name(name: str) -> str:
 
 
 def check_variant_options(options: object) -> dict[str, Any]:
-    """A named variant's ``options`` (reference §3): ``fit``, ``width``, ``height`` and ``metadata`` are all
+    """A named variant's ``options``: ``fit``, ``width``, ``height`` and ``metadata`` are all
     required, as in the schema; ``browser_ttl`` (docs only) is optional."""
     if not isinstance(options, Mapping):
         raise bad_request("options must be an object with fit, width, height and metadata")
@@ -148,7 +148,7 @@ def _whole_number(name: str, value: object, lo: int, hi: int = MAX_INT) -> int:
 
 def parse_expiry(value: object, now: float) -> float:
     """A direct upload's ``expiry`` (RFC 3339; a time without offset is taken as UTC): between now + 2 minutes
-    and now + 6 hours (reference §5), default now + 30 minutes. Returns unix seconds."""
+    and now + 6 hours (as documented), default now + 30 minutes. Returns unix seconds."""
     if value is None or value == "":
         return now + DIRECT_UPLOAD_EXPIRY_DEFAULT.total_seconds()
     if not isinstance(value, str):

@@ -1,4 +1,4 @@
-"""Cloudflare's v4 response envelope (reference §5) as JSON bytes.
+"""Cloudflare's v4 response envelope (success, errors, messages, result) as JSON bytes.
 
 Success: ``{"success": true, "errors": [], "messages": [], "result": ..., "result_info": ...}``; failure:
 ``{"success": false, "errors": [{"code": ..., "message": ...}], "messages": [], "result": null}``.

@@ -1,10 +1,10 @@
-"""The JSON shapes of the API's results (reference §5, the OpenAPI subset and the SDK's models).
+"""The JSON shapes of the API's results (Cloudflare's docs, its OpenAPI schema, its SDK's models).
 
 Image objects list one delivery URL per named variant in the custom-domain form on the emulator's own base URL
 (``http://127.0.0.1:8787/cdn-cgi/imagedelivery/<hash>/<id>/<variant>``), built by the core's ``Delivery`` so that
 ``cfvariants.parse_url`` and ``Delivery(hash, domain=base)`` agree with them byte for byte.
 
-Choices where the reference is silent: ``meta`` is always present (``{}`` when empty); ``creator`` appears only
+Choices where Cloudflare's docs are silent: ``meta`` is always present (``{}`` when empty); ``creator`` appears only
 when set; drafts carry ``draft: true`` and no ``filename``; ``public`` comes first in ``variants``.
 """
 

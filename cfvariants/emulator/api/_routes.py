@@ -1,9 +1,9 @@
-"""The REST API (reference §5): routes under ``/client/v4/accounts/<account_id>/images/`` and on the batch host.
+"""The REST API: routes under ``/client/v4/accounts/<account_id>/images/`` and on the batch host.
 
 Each handler turns a werkzeug request into one ``Emulator`` call and the result into Cloudflare's v4 envelope.
 Routing works on the raw, still percent-encoded path segments: an image id is everything between ``v1/`` and the
-end (or ``/blob``), so ``/images/v1/a%2Fb`` and ``/images/v1/a/b`` both name the custom id ``a/b`` (reference
-§8.9: whether Cloudflare accepts unencoded slashes is unconfirmed; the emulator tolerates them). Words that are
+end (or ``/blob``), so ``/images/v1/a%2Fb`` and ``/images/v1/a/b`` both name the custom id ``a/b`` (whether
+Cloudflare accepts unencoded slashes is unconfirmed; the emulator tolerates them). Words that are
 routes (``keys``, ``variants``, ``stats``, ``config``, ``batch_token``) win over an image id; the emulator refuses
 custom ids that would collide with them.
 
@@ -278,7 +278,7 @@ def _stats(call: _Call) -> Response:
 
 
 def _direct_upload(call: _Call) -> Response:
-    """Multipart (the schema) or JSON (the docs' curl example): both are accepted (reference §5)."""
+    """Multipart (the schema) or JSON (the docs' curl example): both are accepted."""
     if is_multipart(call.request):
         form, _files = multipart_form(call.request)
         fields: dict[str, Any] = {

@@ -1,8 +1,8 @@
-"""Signed-URL checks for private images, with the core's verifier (reference §4).
+"""Signed-URL checks for private images, with the core's verifier (Cloudflare's documented procedure).
 
 The documented message is the URL's full pathname (including any ``/cdn-cgi/imagedelivery`` prefix) plus
 ``?`` and the query with ``exp``; it is checked against every signing key of the account. With
-``EmulatorConfig.lenient_signatures`` two undocumented forms are also accepted (reference §4 "open questions"):
+``EmulatorConfig.lenient_signatures`` two undocumented forms are also accepted (Cloudflare leaves these open):
 on the custom-domain form, a MAC of the path without the ``/cdn-cgi/imagedelivery`` prefix; and a MAC of the
 pathname alone (no ``?exp=...``), as a 2023 report described. Expiry is enforced in every form.
 """

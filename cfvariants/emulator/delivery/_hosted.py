@@ -1,6 +1,6 @@
 """Serving delivery URLs: ``/<hash>/<id>/<variant>`` and ``/cdn-cgi/imagedelivery/<hash>/<id>/<variant>``.
 
-The steps, in order, each failing with Cloudflare's code (reference §5) in ``Cf-Resized: err=<code>`` and a
+The steps, in order, each failing with Cloudflare's documented code in ``Cf-Resized: err=<code>`` and a
 short text body: the path must have a hash, an id and a last segment (9426, 403); the hash must be this
 account's (9427, 403); options in the last segment need flexible variants switched on (9429, 403) and must parse
 with the core's ``Options.parse`` (9401, 400); the image and the named variant must exist (9431, 404); a private
@@ -9,7 +9,7 @@ served through flexible options at all (9425 too: it is an access refusal, and C
 code for it). Rendering errors keep the renderer's code (9412, 9413...).
 
 Renders are cached on disk per (image file, canonical options, output format); the response carries a strong
-ETag (304 for a matching ``If-None-Match``), ``Cache-Control`` (reference §6: ``public, max-age=<browser TTL>,
+ETag (304 for a matching ``If-None-Match``), ``Cache-Control`` (Cloudflare's: ``public, max-age=<browser TTL>,
 stale-while-revalidate=7200``; signed responses: ``private, max-age=<seconds until exp>``), ``Vary: Accept`` when
 the format was negotiated, and ``Cf-Emulator-Ignored`` naming options accepted but not honoured.
 """

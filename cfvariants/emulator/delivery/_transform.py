@@ -1,7 +1,7 @@
 """Flexible and named variants applied on real pixels: the emulator's image pipeline.
 
 ``output_format`` decides, without decoding, what the response will be (the app keys its cache and ``Vary`` on
-it); ``render`` produces it. The pipeline follows reference §2: EXIF orientation, trim, flip, rotate (clockwise;
+it); ``render`` produces it. The pipeline is the documented order: EXIF orientation, trim, flip, rotate (clockwise;
 Cloudflare does not say which way, clockwise is what image services and CSS do), fit/crop/resize, colour
 adjustments, blur, sharpen, pad, background, encode. Geometry is planned first (``_transform_plan``), so oversized
 requests are refused (9413) before anything is decoded, and a JPEG is decoded at the smallest DCT scale that still
@@ -13,13 +13,13 @@ Format negotiation (``format=auto`` or no format; hosted images default to auto)
   when the image has transparency, GIF when the output is animated. (Cloudflare: "a compressed file in the
   original format", and "defaults to JPEG when possible due to the large size of PNG files".) Wildcards such as
   ``*/*`` do not count: Cloudflare's own example matches ``image/avif`` literally.
-* AVIF only for still outputs of at most 1,200 px on the longest side (reference §6 lists a 1,200 px AVIF
+* AVIF only for still outputs of at most 1,200 px on the longest side (Cloudflare's limits list a 1,200 px AVIF
   dimension; Cloudflare falls back to WebP when AVIF would be too slow); ``format=avif`` falls back to WebP the
   same way ("AVIF if possible, with WebP as a fallback").
 * ``compression=fast`` forces JPEG (Cloudflare: "usually override the format option and choose JPEG"), except for
   transparent or animated images, which keep their negotiated format.
 * Animations (GIF/WebP input, ``anim`` not false) stay animated in GIF or WebP output; animations of more than
-  50 megapixels in total are delivered untransformed (reference §6). ``anim=false`` keeps the first frame.
+  50 megapixels in total are delivered untransformed (as documented). ``anim=false`` keeps the first frame.
 * SVG is never transformed: every option is ignored and the sanitised SVG is returned; asking for a raster
   format (``format=webp`` ...) is error 9412, as on Cloudflare.
 
@@ -158,7 +158,7 @@ def _longest_output_side(options: Options | None, info: ImageInfo) -> int:
 
 
 def _passthrough(options: Options | None, info: ImageInfo) -> bool:
-    """Animations over 50 megapixels in total are delivered without transformations (reference §6)."""
+    """Animations over 50 megapixels in total are delivered without transformations, as Cloudflare documents."""
     keeps_animation = not (options and options.anim is False)
     return info.animated and keeps_animation and info.frames * info.width * info.height > ANIMATION_TRANSFORM_AREA
 

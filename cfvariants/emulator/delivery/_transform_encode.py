@@ -1,4 +1,4 @@
-"""Encoding the emulator's output: format parameters, quality and metadata (reference §2, §6).
+"""Encoding the emulator's output: format parameters, quality and metadata, as Cloudflare documents them.
 
 * Quality: 1-100 as given; the perceptual levels, which Cloudflare does not translate into numbers, map to
   ``high`` 90, ``medium-high`` 80, ``medium-low`` 65, ``low`` 50 (Cloudflare calls 50-90 the useful range and 85

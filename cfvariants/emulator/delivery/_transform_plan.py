@@ -1,6 +1,6 @@
 """Geometry of a transformation, computed from sizes and options alone (no pixels).
 
-Order (reference §2): trim (scaled by ``dpr``) -> flip -> rotate -> fit (crop and resize) -> pad. ``width`` and
+Order (as documented): trim (scaled by ``dpr``) -> flip -> rotate -> fit (crop and resize) -> pad. ``width`` and
 ``height`` refer to the rotated axes. Because everything here is arithmetic, the emulator knows the output size
 and refuses oversized requests (9413) before it decodes or allocates anything.
 
@@ -19,7 +19,7 @@ Fit semantics (Cloudflare's fit table, docs revision with ``aspect-crop``):
 * ``squeeze``: resize to exactly width×height, distorting; a missing dimension keeps the source's.
 
 Every mode with only one dimension (except ``squeeze``) resizes proportionally to that dimension under its
-enlarge/shrink rule. Limits (reference §5 9413 texts): the output may not exceed 100 megapixels (animations: all
+enlarge/shrink rule. Limits (Cloudflare's 9413 texts): the output may not exceed 100 megapixels (animations: all
 frames together), and an output larger than its source on either axis may not exceed 5,000 px on a side ("The
 image enlarged too much: 1000×10000, but maximum dimension allowed is 5000" — Cloudflare's own error text; the
 exact rule behind it is not documented, so this is our reading).

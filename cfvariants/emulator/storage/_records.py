@@ -45,7 +45,7 @@ class ImageRecord:
 
 @dataclass(frozen=True)
 class VariantRecord:
-    """A named variant (reference §3)."""
+    """A named variant: an id of 1-99 letters and digits, at most 100 per account; ``public`` stays."""
 
     id: str
     fit: str
@@ -79,7 +79,7 @@ class SigningKeyRecord:
 
 @dataclass(frozen=True)
 class AccountSettings:
-    """The account-level delivery settings of ``/images/v1/config`` (reference §2)."""
+    """The account-level delivery settings of ``/images/v1/config`` (documented; not in the OpenAPI schema)."""
 
     flexible_variants: bool
     browser_ttl: int
