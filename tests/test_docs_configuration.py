@@ -2,17 +2,19 @@
 
 The names come from the code itself: the environment variables it reads (``os.environ``, ``os.getenv``,
 pydantic-settings aliases, click ``envvar=``, names held in ``*_ENV`` constants), found by reading the source of
-``cfvariants`` and ``flask_app``, and the keys each front end accepts (Django's ``CFVARIANTS``, Flask's
-``CFVARIANTS_*``, the Django storage's ``OPTIONS``, direct uploads), from the lists those front ends check
-unknown keys against.
+``cfvariants`` and ``flask_app``; and the keys of the one configuration model (``settings_table()``, which also
+generates the page's first two tables: they must be what the model says), the Django storage's ``OPTIONS`` and the
+direct-upload keys.
 """
 
 from __future__ import annotations
 
 import ast
+import importlib.util
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -86,13 +88,28 @@ def test_every_environment_variable_the_code_reads_is_documented() -> None:
     assert not missing, f"read by the code but not in docs/configuration.md: {missing}"
 
 
-def test_every_django_and_flask_key_is_documented() -> None:
-    from cfvariants.django import conf
-    from cfvariants.flask import CONFIG_PREFIX, KEYS
+def hooks() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("docs_hooks", ROOT / "docs" / "hooks.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_settings_tables_are_the_configuration_model() -> None:
+    page = PAGE.read_text(encoding="utf-8")
+    assert "<!-- settings: cloudflare -->" in page and "<!-- settings: adapters -->" in page
+    assert hooks().with_settings_tables(page) == page, "docs/configuration.md is stale: run python docs/hooks.py"
+
+
+def test_every_key_of_the_configuration_model_is_documented() -> None:
+    from cfvariants._config import settings_table
 
     names = documented()
-    assert not [key for key in conf.FIELDS if key.upper() not in names]
-    assert not [CONFIG_PREFIX + key for key in KEYS if CONFIG_PREFIX + key not in names]
+    rows = settings_table()
+    assert len(rows) > 15
+    keys = [key for row in rows for key in (row.env, row.django, row.flask, row.cli) if key]
+    assert not [key for key in keys if key.lstrip("-") not in names and key not in PAGE.read_text()]
 
 
 def test_every_storage_option_and_direct_upload_key_is_documented() -> None:
