@@ -17,6 +17,38 @@ settings.register_profile(
 settings.load_profile("cfvariants")
 
 
+# -- mutation testing (python3 dev.py mutate) ------------------------------------------------------------------------
+
+import functools  # noqa: E402
+import gc  # noqa: E402
+import os  # noqa: E402
+import sys  # noqa: E402
+
+import pytest  # noqa: E402
+
+if "MUTANT_UNDER_TEST" in os.environ:  # set by mutmut in every process it runs tests in
+
+    def pytest_configure() -> None:
+        """What was loaded before the tests start is never garbage: each mutant's run (a fork of a process that has
+        imported everything) then spends no time on it in the two full collections pytest makes at its end."""
+        gc.freeze()
+
+    @pytest.fixture(autouse=True)
+    def _empty_process_memos() -> None:
+        """mutmut runs each mutant's tests only: those that called its function in a first run of all of them. A
+        test answered from a process-wide memo an earlier test filled would not count as calling the functions
+        behind it, so under mutmut every test starts with the memos and ``lru_cache`` tables of cfvariants empty."""
+        from cfvariants.memo import Memo
+
+        for name, module in list(sys.modules.items()):
+            if name == "cfvariants" or name.startswith("cfvariants."):
+                for value in list(vars(module).values()):
+                    if isinstance(value, Memo):
+                        value.entries.clear()
+                    elif isinstance(value, functools._lru_cache_wrapper):
+                        value.cache_clear()
+
+
 # -- a real Redis server, for the tests that need one (CI installs Debian's redis-server) --------------------------
 
 import shutil  # noqa: E402
@@ -25,8 +57,6 @@ import subprocess  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Iterator  # noqa: E402
 from pathlib import Path  # noqa: E402
-
-import pytest  # noqa: E402
 
 REDIS_SERVER = shutil.which("redis-server")
 needs_redis = pytest.mark.skipif(REDIS_SERVER is None, reason="needs Debian's redis-server (dev.py test installs it)")

@@ -34,10 +34,12 @@ images = st.sampled_from([
     7,
     ["list"],
 ])  # fmt: skip
+# The Options variants are built when an example is drawn, not at import (a dict stands for one): dev.py mutate
+# then tests Options' mutants against a fork server that has imported this module already, which is faster.
 variants = st.sampled_from([
     None, "avatar", "thumb", "public", "w=200", "w=200,fit=cover", "fit=cover,w=200", "w=abc", "bad variant",
-    Options(width=100), Options(width=100, fit="cover"), 1, True, ["w=200"],
-])  # fmt: skip
+    {"width": 100}, {"width": 100, "fit": "cover"}, 1, True, ["w=200"],
+]).map(lambda variant: Options(**variant) if isinstance(variant, dict) else variant)  # fmt: skip
 keyword_values: dict[str, st.SearchStrategy[Any]] = {
     "width": st.sampled_from([1, True, 1.0, 200, 200.0, 200.5, "auto", 0, False, -1]),
     "w": st.sampled_from([100, True]),
