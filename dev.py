@@ -12,9 +12,9 @@
                             measurements in benchmarks/ (`python3 dev.py bench core` runs one) and copy the
                             tables they write to benchmarks/results/ into docs/performance.md (`--docs`: only
                             that; `--quick`: a short run, not written)
-    python3 dev.py mutate   set up (with mutmut), then mutation-test the core one module at a time and print the
-                            kill rate per module (`python3 dev.py mutate cfvariants.signing`: one module; slow,
-                            not part of CI)
+    python3 dev.py mutate   set up (with mutmut), then mutation-test the core, the upload queue and the client's
+                            flows, and print the kill rate per module (`python3 dev.py mutate cfvariants.signing
+                            cfvariants.uploads`: some modules or packages; slow, not part of CI)
     python3 dev.py setup    only set up the virtual environment
 
 Set-up is idempotent: the virtual environment in .venv is rebuilt only when pyproject.toml or constraints.txt
@@ -243,28 +243,28 @@ MUTATION_TESTS = {"cfvariants.uploads": ["tests/test_uploads*.py", "tests/test_w
 
 
 def mutate(args: list[str]) -> None:
-    """Mutation testing with mutmut (configured in pyproject's [tool.mutmut]), one module at a time, then the
-    kill rate per module with and without the mutants that change only the text of a message.
+    """Mutation testing with mutmut (configured in pyproject's [tool.mutmut]) of the modules named (a package: its
+    modules; none: every module [tool.mutmut] names), then the kill rate per module: all mutants, without those
+    that change only the text of a message, and also without the equivalent mutants accepted in EQUIVALENTS.
 
-    Each module runs in two passes that differ only in the fork server's warm-up (see [tool.mutmut]): the
-    functions nothing calls while the tests are collected run against a server that has collected them already
-    (about a second per mutant), the others against one that has imported only third-party libraries, so that
-    their mutants are in place when cfvariants is imported (several seconds per mutant)."""
+    Two passes differ only in the fork server's warm-up (see [tool.mutmut]): the functions nothing calls while the
+    tests are collected run against a server that has collected them already (a mutant pays for its own tests
+    only), the others against one that has imported third-party libraries only, so that their mutants are in
+    place when cfvariants is imported (each mutant imports it and collects the tests again)."""
     setup(("dev", "mutate"))
     os.nice(10)  # long and CPU-bound: other work on the machine goes first
     modules = mutated_modules(args)
     files = {module: module_file(module) for module in modules}
     at_collection = _run_in_venv("collection_calls", *files.values())
-    started = time.monotonic()
+    passes: dict[str, list[str]] = {"collect": [], "import": []}
     for module, file in files.items():
-        functions = mutated_functions(ROOT / file)
-        built = [name for name in functions if name in at_collection[file]]
-        for warmup, names in (("collect", [n for n in functions if n not in built]), ("import", built)):
-            if not names:
-                continue
-            say(f"mutmut: {module}, {len(names)} functions, fork server warm-up {warmup!r}")
-            patterns = [f"{module}.{name}__mutmut_*" for name in names]
-            tests = json.dumps(mutation_tests(module))
+        for name in mutated_functions(ROOT / file):
+            passes["import" if name in at_collection[file] else "collect"].append(f"{module}.{name}__mutmut_*")
+    tests = json.dumps({module: mutation_tests(module) for module in modules})
+    started = time.monotonic()
+    for warmup, patterns in passes.items():
+        if patterns:
+            say(f"mutmut: {len(patterns)} functions of {len(modules)} modules, fork server warm-up {warmup!r}")
             command = [str(PYTHON), "-c", "import dev; dev.mutmut_cli()", warmup, tests, "run", "--max-children", "2"]
             subprocess.run([*command, *patterns], cwd=ROOT, check=False)
     say(f"mutmut took {time.monotonic() - started:.0f} s")
@@ -362,26 +362,28 @@ def collection_calls() -> None:
 
 def mutmut_cli() -> None:
     """(In .venv.) mutmut's command line, given first the fork server's warm-up (``collect`` or ``import``) and
-    the test files that count (JSON), of which each mutant runs those that call its function, fastest first (as
-    mutmut does with plain fork: a killed mutant stops sooner)."""
+    the test files that count for each module (JSON), of which each mutant runs those that call its function,
+    fastest first (as mutmut does with plain fork: a killed mutant stops sooner)."""
     from mutmut import configuration  # noqa: PLC0415
     from mutmut.__main__ import cli  # noqa: PLC0415
     from mutmut.state import state  # noqa: PLC0415
     from mutmut.workers.isolation import ForkServerRunner  # noqa: PLC0415
 
     configuration.config().forkserver_warmup = configuration.ForkServerWarmup(sys.argv.pop(1))
-    files = set(json.loads(sys.argv.pop(1)))
+    configuration.config().log_to_file = True  # mutants/mutmut-debug.log: each mutant's verdict and seconds
+    files_by_module = {module: set(files) for module, files in json.loads(sys.argv.pop(1)).items()}
+    every_file = set().union(*files_by_module.values())
     submit, run_clean_tests = ForkServerRunner.submit, ForkServerRunner.run_clean_tests
 
-    def chosen(tests: Iterable[str]) -> list[str]:
+    def chosen(tests: Iterable[str], files: set[str]) -> list[str]:
         durations = state().duration_by_test
         return sorted((test for test in tests if test.partition("::")[0] in files), key=lambda t: durations.get(t, 0))
 
     def submit_chosen(runner: ForkServerRunner, mutant: str, tests: list[str], cpu_limit: int, estimate: float) -> None:
-        submit(runner, mutant, chosen(tests), cpu_limit, estimate)
+        submit(runner, mutant, chosen(tests, files_by_module[_module_of(mutant)]), cpu_limit, estimate)
 
     def run_chosen_clean_tests(runner: ForkServerRunner, tests: Iterable[str]) -> int:
-        return run_clean_tests(runner, chosen(tests))
+        return run_clean_tests(runner, chosen(tests, every_file))
 
     ForkServerRunner.submit = submit_chosen  # type: ignore[method-assign]
     ForkServerRunner.run_clean_tests = run_chosen_clean_tests  # type: ignore[method-assign]
@@ -394,8 +396,13 @@ _STRING = re.compile(r"""[rbfu]{0,2}("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')""")
 _MESSAGE = re.compile(r"raise |Error\(|warn|log\.|logger\.|return f?[\"']")
 
 
+EQUIVALENTS = ROOT / "tests" / "mutation_equivalents.toml"
+
+
 def mutation_score(module: str) -> str:
-    """The figures for ``module`` (its dotted name) from mutmut's results in mutants/, and its survivors."""
+    """The figures for ``module`` (its dotted name) from mutmut's results in mutants/, and its survivors: all of
+    them, then without those that change only message text, then also without the equivalent mutants accepted in
+    tests/mutation_equivalents.toml (each with the reason it changes nothing a user can see)."""
     statuses: dict[str, str] = {}
     for meta in (ROOT / "mutants").rglob("*.py.meta"):
         for name, code in json.loads(meta.read_text())["exit_code_by_key"].items():
@@ -404,15 +411,19 @@ def mutation_score(module: str) -> str:
     if not statuses:
         return f"{module}: no mutant has run yet"
     survivors = sorted(name for name, status in statuses.items() if status not in ("killed", "timeout"))
-    text_only = [name for name in survivors if _only_message_text(name)]
-    killed = len(statuses) - len(survivors)
-    counted = len(statuses) - len(text_only)
+    diffs = {name: _mutant_diff(name) for name in survivors}
+    text_only = [name for name in survivors if _only_message_text(diffs[name])]
+    accepted = _accepted_equivalents()
+    equivalent = [name for name in survivors if name not in text_only and _is_accepted(name, diffs[name], accepted)]
+    killed, total = len(statuses) - len(survivors), len(statuses)
+    counted = total - len(text_only)
     lines = [
-        f"{module} ({len(statuses)} mutants run): {killed}/{len(statuses)} killed "
-        f"({100 * killed / len(statuses):.1f} %); without the {len(text_only)} that only change message text: "
-        f"{killed}/{counted} ({100 * killed / max(counted, 1):.1f} %)"
+        f"{module} ({total} mutants run): {killed}/{total} killed ({100 * killed / total:.1f} %); "
+        f"without the {len(text_only)} that only change message text: {killed}/{counted} "
+        f"({100 * killed / max(counted, 1):.1f} %); also without the {len(equivalent)} accepted as equivalent: "
+        f"{killed}/{counted - len(equivalent)} ({100 * killed / max(counted - len(equivalent), 1):.1f} %)"
     ]
-    lines += [f"    survived: {name}" for name in survivors if name not in text_only]
+    lines += [f"    survived: {name}" for name in survivors if name not in text_only and name not in equivalent]
     return "\n".join(lines)
 
 
@@ -421,12 +432,30 @@ def _module_of(mutant: str) -> str:
     return mutant.rpartition(".")[0].removesuffix(".__init__")
 
 
-def _only_message_text(mutant: str) -> bool:
+def _mutant_diff(mutant: str) -> list[str]:
+    command = [str(BIN / "mutmut"), "show", mutant]
+    return subprocess.run(command, check=False, cwd=ROOT, capture_output=True, text=True).stdout.splitlines()
+
+
+def _accepted_equivalents() -> dict[str, set[str]]:
+    """Function (``cfvariants.segments.x_keyword_options``) -> its accepted mutated lines, from EQUIVALENTS."""
+    accepted: dict[str, set[str]] = {}
+    if EQUIVALENTS.exists():
+        for entry in tomllib.loads(EQUIVALENTS.read_text())["equivalent"]:
+            accepted.setdefault(entry["function"], set()).update(line.strip() for line in entry["mutations"])
+    return accepted
+
+
+def _is_accepted(mutant: str, diff: list[str], accepted: dict[str, set[str]]) -> bool:
+    """Whether every line ``mutant`` adds is one accepted as equivalent for its function. Matched by text, not by
+    mutmut's numbers (which shift when a function changes), so an entry stops matching once its line changes."""
+    added = {line[1:].strip() for line in diff if line.startswith("+") and not line.startswith("+++")}
+    return bool(added) and added <= accepted.get(mutant.partition("__mutmut_")[0], set())
+
+
+def _only_message_text(diff: list[str]) -> bool:
     """Whether a mutant changes nothing but string literals of a message (an error, a warning, a log line, a
     problem description returned as text): read from its diff, so approximate, and listed apart."""
-    diff = subprocess.run(
-        [str(BIN / "mutmut"), "show", mutant], check=False, cwd=ROOT, capture_output=True, text=True
-    ).stdout.splitlines()
     removed = [i for i, line in enumerate(diff) if line.startswith("-") and not line.startswith("---")]
     added = [line[1:] for line in diff if line.startswith("+") and not line.startswith("+++")]
     if not removed or len(removed) != len(added):
