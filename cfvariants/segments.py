@@ -109,13 +109,10 @@ def keyword_options(variant: Variant, options: Mapping[str, Any], key: KeywordKe
     """``merge_options`` for keyword calls, remembered per ``keyword_key`` (pass it when it is already made), so
     that a new image with keywords seen before costs a lookup, not a validation."""
     if key is None:
-        try:
-            key = keyword_key(variant, options)
-        except TypeError:  # an unhashable value (a list for trim): validated every time
-            return merge_options(variant, options)
+        key = keyword_key(variant, options)
     try:
         merged = _keyword_options.entries.get(key)
-    except TypeError:
+    except TypeError:  # an unhashable value (a list for trim): validated every time
         return merge_options(variant, options)
     if merged is None:
         merged = merge_options(variant, options)

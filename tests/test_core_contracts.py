@@ -261,3 +261,21 @@ def test_values_past_the_bounds_are_refused_with_our_error(text: str) -> None:
 def test_cache_size_must_be_a_whole_non_negative_number(size: object) -> None:
     with pytest.raises(ValueError, match="cache_size"):
         Delivery(HASH, cache_size=size)  # type: ignore[arg-type]
+
+
+# -- keyword options that cannot be remembered ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("keywords", "expected"),
+    [({"trim": [1, 2, 3, 4]}, "w=100,trim=1;2;3;4"), ({"gravity": [0.5, 0.25]}, "w=100,g=0.5x0.25")],
+)
+def test_a_list_valued_keyword_is_laid_over_the_variant_like_its_tuple(keywords: dict[str, object], expected: str) -> None:
+    """A list cannot be a memo key, so it takes the path that validates every time: the variant's own options must
+    still be there, in a fresh Delivery, a warm one, and in srcsets."""
+    tupled = {name: tuple(value) for name, value in keywords.items()}  # type: ignore[call-overload]
+    for cf in (Delivery(HASH), Delivery(HASH, cache_size=0)):
+        for _ in range(2):
+            assert cf.url(ID, "w=100", **keywords) == f"https://imagedelivery.net/{HASH}/{ID}/{expected}"
+            assert cf.url(ID, "w=100", **keywords) == cf.url(ID, "w=100", **tupled)
+    assert f"/{ID}/w=200,{expected[6:]} 200w" in Delivery(HASH).srcset(ID, "w=100", widths=(200,), **keywords)
