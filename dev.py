@@ -393,7 +393,7 @@ def mutmut_cli() -> None:
 
 _STATUS = {1: "killed", 3: "killed", 37: "killed", 36: "timeout", 0: "survived", 33: "no tests", 5: "no tests"}
 _STRING = re.compile(r"""[rbfu]{0,2}("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')""")
-_MESSAGE = re.compile(r"raise |Error\(|warn|log\.|logger\.|return f?[\"']")
+_MESSAGE = re.compile(r"raise |Error\(|warn\(|log\.|logger\.|^\s*return f?(\"[^\"]*\"|'[^']*')\s*$", re.MULTILINE)
 
 
 EQUIVALENTS = ROOT / "tests" / "mutation_equivalents.toml"
@@ -404,14 +404,16 @@ def mutation_score(module: str) -> str:
     them, then without those that change only message text, then also without the equivalent mutants accepted in
     tests/mutation_equivalents.toml (each with the reason it changes nothing a user can see)."""
     statuses: dict[str, str] = {}
+    paths: dict[str, str] = {}
     for meta in (ROOT / "mutants").rglob("*.py.meta"):
         for name, code in json.loads(meta.read_text())["exit_code_by_key"].items():
             if _module_of(name) == module and code is not None:  # None: not run yet
                 statuses[name] = _STATUS.get(code, "other")
+                paths[name] = str(meta.relative_to(ROOT / "mutants")).removesuffix(".meta")
     if not statuses:
         return f"{module}: no mutant has run yet"
     survivors = sorted(name for name, status in statuses.items() if status not in ("killed", "timeout"))
-    diffs = {name: _mutant_diff(name) for name in survivors}
+    diffs = _run_in_venv("mutant_diffs", json.dumps({name: paths[name] for name in survivors})) if survivors else {}
     text_only = [name for name in survivors if _only_message_text(diffs[name])]
     accepted = _accepted_equivalents()
     equivalent = [name for name in survivors if name not in text_only and _is_accepted(name, diffs[name], accepted)]
@@ -432,9 +434,12 @@ def _module_of(mutant: str) -> str:
     return mutant.rpartition(".")[0].removesuffix(".__init__")
 
 
-def _mutant_diff(mutant: str) -> list[str]:
-    command = [str(BIN / "mutmut"), "show", mutant]
-    return subprocess.run(command, check=False, cwd=ROOT, capture_output=True, text=True).stdout.splitlines()
+def mutant_diffs() -> None:
+    """(In .venv.) The lines of ``mutmut show`` of each mutant of a JSON {mutant: source file}, printed as JSON."""
+    from mutmut.mutation.diff_apply import get_diff_for_mutant  # noqa: PLC0415
+
+    mutants = json.loads(sys.argv[1])
+    print(json.dumps({name: get_diff_for_mutant(name, path=path).splitlines() for name, path in mutants.items()}))
 
 
 def _accepted_equivalents() -> dict[str, set[str]]:
@@ -464,8 +469,9 @@ def _only_message_text(diff: list[str]) -> bool:
         old = diff[index][1:]
         if _STRING.sub('""', old) != _STRING.sub('""', new) or old == new:
             return False  # something besides the text of a string changed
-        statement = " ".join(line[1:] for line in diff[max(0, index - 3) : index + 1])
-        if not _MESSAGE.search(statement):
+        # the changed line, and when it continues a call (it starts with a string), the lines that open the call
+        opening = diff[max(0, index - 3) : index] if new.lstrip().startswith(("f'", 'f"', "'", '"')) else []
+        if not _MESSAGE.search("\n".join(line[1:] for line in [*opening, diff[index]])):
             return False
     return True
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import pickle
 import re
 import time
+from collections.abc import Callable
 from urllib.parse import quote
 
 import pytest
@@ -26,6 +28,7 @@ from cfvariants import (
 )
 from cfvariants.html import Source
 from cfvariants.signing import expiry, signature_problem
+from cfvariants.urls import MAX_EXP
 
 HASH = "ZWd9g1K7eljCn_KDTu_MWA"
 ID = "083eb7b2-5392-4565-b69e-aff66acddd00"
@@ -270,7 +273,9 @@ def test_cache_size_must_be_a_whole_non_negative_number(size: object) -> None:
     ("keywords", "expected"),
     [({"trim": [1, 2, 3, 4]}, "w=100,trim=1;2;3;4"), ({"gravity": [0.5, 0.25]}, "w=100,g=0.5x0.25")],
 )
-def test_a_list_valued_keyword_is_laid_over_the_variant_like_its_tuple(keywords: dict[str, object], expected: str) -> None:
+def test_a_list_valued_keyword_is_laid_over_the_variant_like_its_tuple(
+    keywords: dict[str, object], expected: str
+) -> None:
     """A list cannot be a memo key, so it takes the path that validates every time: the variant's own options must
     still be there, in a fresh Delivery, a warm one, and in srcsets."""
     tupled = {name: tuple(value) for name, value in keywords.items()}  # type: ignore[call-overload]
@@ -279,3 +284,62 @@ def test_a_list_valued_keyword_is_laid_over_the_variant_like_its_tuple(keywords:
             assert cf.url(ID, "w=100", **keywords) == f"https://imagedelivery.net/{HASH}/{ID}/{expected}"
             assert cf.url(ID, "w=100", **keywords) == cf.url(ID, "w=100", **tupled)
     assert f"/{ID}/w=200,{expected[6:]} 200w" in Delivery(HASH).srcset(ID, "w=100", widths=(200,), **keywords)
+
+
+# -- signing: what each refusal says, and the less common inputs ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: SigningKey(12), "the signing key must be text or bytes, not int"),
+        (lambda: SigningKey("caf\ud800"), "the signing key is not valid text (it holds a lone surrogate)"),
+        (lambda: expiry(expires_in=-5), "expires_in must be a positive number of seconds, not -5"),
+        (lambda: expiry(expires_in=math.inf), "expires_in must be a positive number of seconds, not inf"),
+        (lambda: expiry(expires_at="tomorrow"), "expires_at must be a datetime or unix seconds, not 'tomorrow'"),
+        (lambda: expiry(expires_at=math.inf), "expires_at must be a datetime or unix seconds, not inf"),
+        (lambda: expiry(expires_at=0), "expires_at must be a datetime or unix seconds, not 0"),
+        (lambda: sign_url(7, "key", exp=EXP), "a URL to sign or verify must be a string, not int"),
+        (lambda: sign_url("https://imagedelivery.net/\ud800/x", "key", exp=EXP), "it holds a lone surrogate"),
+        (lambda: sign_url("https://[::1/x", "key", exp=EXP), "cannot sign 'https://[::1/x': Invalid IPv6 URL"),
+        (lambda: sign_url("imagedelivery.net/h/i/v", "key", exp=EXP), "not an absolute http(s) URL"),
+    ],
+)  # fmt: skip
+def test_each_signing_refusal_says_what_was_wrong(call: Callable[[], object], message: str) -> None:
+    with pytest.raises(SigningError) as caught:
+        call()
+    assert message in str(caught.value)
+
+
+def test_an_expiry_of_zero_is_refused_when_signing() -> None:
+    with pytest.raises(SigningError, match="expires_at must be"):
+        sign_url(f"https://imagedelivery.net/{HASH}/{ID}/public", "key", exp=0)
+
+
+def test_a_lifetime_may_reach_the_last_second_of_year_9999_exactly() -> None:
+    assert expiry(expires_in=MAX_EXP, now=0) == MAX_EXP
+    with pytest.raises(SigningError, match="after year 9999"):
+        expiry(expires_in=MAX_EXP + 1, now=0)
+
+
+def test_http_urls_sign_and_verify_like_https() -> None:
+    url = f"http://img.example.com/cdn-cgi/imagedelivery/{HASH}/{ID}/public"
+    signed = sign_url(url, "key", exp=EXP)
+    message = f"/cdn-cgi/imagedelivery/{HASH}/{ID}/public?exp={EXP}"
+    assert signed == f"http://img.example.com{message}&sig={reference_sig(message, 'key')}"
+    assert verify(signed, "key", now=EXP - 1)
+
+
+def test_a_star_in_a_query_parameter_is_signed_unescaped_like_urlsearchparams() -> None:
+    """URLSearchParams leaves ``*`` as it is in names and values (and escapes ``~``)."""
+    signed = sign_url(f"https://imagedelivery.net/{HASH}/{ID}/public?a*b=c*d~", "key", exp=EXP)
+    message = f"/{HASH}/{ID}/public?a*b=c*d%7E&exp={EXP}"
+    assert signed == f"https://imagedelivery.net{message}&sig={reference_sig(message, 'key')}"
+
+
+@pytest.mark.parametrize("key", ["k" * 63 + " ", "k" * 63 + "\n", "k" * 62 + "\t\n"])
+def test_a_block_sized_key_ending_in_whitespace_signs_the_same_after_pickling(key: str) -> None:
+    """A key read from a file keeps its newline; pickled (to a worker) it must sign exactly as before."""
+    copy = pickle.loads(pickle.dumps(SigningKey(key)))
+    message = f"/{HASH}/{ID}/public?exp={EXP}"
+    assert copy.hexdigest(message) == reference_sig(message, key) == SigningKey(key).hexdigest(message)
