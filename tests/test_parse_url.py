@@ -2,9 +2,34 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
-from cfvariants import Delivery, Options, OptionsError, URLError, VariantError, parse_url
+from cfvariants import (
+    CFVariantsError,
+    Delivery,
+    ImageIdError,
+    Options,
+    OptionsError,
+    ParsedURL,
+    TransformationURL,
+    URLError,
+    VariantError,
+    parse_url,
+)
+from cfvariants.urls import (
+    check_account_hash,
+    check_host,
+    check_variant_name,
+    encode_image_id,
+    is_plain_id,
+    is_remote_source,
+    is_url,
+    normalize_path,
+    parse_exp,
+    redact_userinfo,
+)
 
 HASH = "ZWd9g1K7eljCn_KDTu_MWA"
 
@@ -135,3 +160,232 @@ def test_valid_hosts_are_emitted_in_normal_form(host: str, emitted: str) -> None
 def test_an_exp_that_is_not_a_timestamp_is_a_url_error(exp: str) -> None:
     with pytest.raises(URLError, match="is not a unix timestamp"):
         parse_url(f"https://imagedelivery.net/{HASH}/id/public?exp={exp}&sig=ab")
+
+
+# -- what a string is, and how a URL is shown --------------------------------------------------------------------
+# The helpers other parts rely on: whether a template's image reference is a remote source (for Image
+# Transformations) or a hosted image, and a URL with its password hidden.
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "/media/cat.jpg",
+        "/cdn-cgi/image/w=100/media/cat.jpg",
+        "/cdn-cgi/imagedeliveryX/a.jpg",  # only the /cdn-cgi/imagedelivery/ folder is hosted
+        "https://cdn.example.com/a.png",
+        "http://cdn.example.com/a.png",
+        "HTTPS://CDN.EXAMPLE.COM/a.png",
+        "https://cdn.example.com",
+        "https://imagedelivery.net.evil.example/a.png",
+        "https://imagedelivery.net@evil.example/a.png",  # the host is what follows the @
+        "https://[::1]:8080/a.png",
+        "https://example.com/cdn-cgi/imagedeliveryX/a.png",
+        "https://example.com/media/cdn-cgi/imagedelivery/a.png",
+    ],
+)
+def test_paths_and_urls_outside_cloudflare_images_are_remote_sources(text: str) -> None:
+    assert is_remote_source(text) is True
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"/cdn-cgi/imagedelivery/{HASH}/cat/public",
+        f"https://imagedelivery.net/{HASH}/cat/public",
+        f"http://imagedelivery.net/{HASH}/cat/public",
+        f"https://IMAGEDELIVERY.NET/{HASH}/cat/public",
+        f"https://imagedelivery.net:443/{HASH}/cat/public",
+        f"https://ada:pw@imagedelivery.net/{HASH}/cat/public",
+        "https://imagedelivery.net",
+        f"https://images.example.com/cdn-cgi/imagedelivery/{HASH}/cat/public",  # a custom delivery domain
+        f"https://images.example.com:8443/cdn-cgi/imagedelivery/{HASH}/cat/public",
+        f"https://[::1]/cdn-cgi/imagedelivery/{HASH}/cat/public",
+        "083eb7b2-5392-4565-b69e-aff66acddd00",  # image ids
+        "users/7/avatar.png",
+        "ftp://cdn.example.com/a.png",  # not an http(s) URL: not a source at all
+        "",
+    ],
+)
+def test_hosted_images_and_ids_are_not_remote_sources(text: str) -> None:
+    assert is_remote_source(text) is False
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("https://x.example/a", True),
+        ("http://x.example/a", True),
+        (f"/cdn-cgi/imagedelivery/{HASH}/cat/public", True),
+        ("/media/cat.jpg", False),
+        ("users/7/avatar.png", False),
+    ],
+)
+def test_is_url_tells_delivery_urls_from_image_ids(text: str, expected: bool) -> None:
+    assert is_url(text) is expected
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("https://ada:s3cret@example.com/a.png", "https://***@example.com/a.png"),
+        ("https://ada@example.com/a.png", "https://***@example.com/a.png"),
+        ("https://a@b:c@example.com:8080/a.png?x=1", "https://***@example.com:8080/a.png?x=1"),
+        ("ftp://ada:s3cret@example.com/a.png", "ftp://***@example.com/a.png"),  # whatever the scheme
+        ("ada:s3cret@example.com/a.png", "***@example.com/a.png"),  # no scheme at all
+        ("https://ada:s3cret@[bad/a.png", "https://***@[bad/a.png"),  # does not parse as a URL
+        ("https://ada:s3cret@example.com", "https://***@example.com"),
+        ("https://ada:s3cret@example.com?x=1", "https://***@example.com?x=1"),
+        ("https://ada:s3cret@example.com#top", "https://***@example.com#top"),
+        ("https://example.com/a.png", "https://example.com/a.png"),
+        ("https://example.com/me@home.png", "https://example.com/me@home.png"),  # an @ in the path is no password
+        ("https://example.com?to=me@home", "https://example.com?to=me@home"),
+        ("https://example.com#me@home", "https://example.com#me@home"),
+        ("", ""),
+    ],
+)
+def test_a_password_in_a_url_is_never_shown(url: str, shown: str) -> None:
+    assert redact_userinfo(url) == shown
+
+
+def test_a_shown_url_is_cut_to_its_limit() -> None:
+    long = "https://ada:s3cret@example.com/" + "a" * 300
+    shown = redact_userinfo(long)
+    assert len(shown) == 200 and shown.endswith("a...") and shown.startswith("https://***@example.com/aaa")
+    assert "s3cret" not in shown
+    assert redact_userinfo("https://example.com/" + "b" * 10, limit=30) == "https://example.com/" + "b" * 10
+    exactly = "https://example.com/" + "b" * 10  # 30 characters: kept whole
+    assert redact_userinfo(exactly, limit=len(exactly)) == exactly
+    assert redact_userinfo(exactly + "c", limit=len(exactly)) == exactly[:27] + "..."
+
+
+# -- the less common parts of URLs: fragments, ports, IPv6, trailing dots, bounds ---------------------------------
+
+
+@pytest.mark.parametrize("tail", ["public#top", "public#a#b", "public?exp=2000000000&sig=ab#top"])
+def test_a_fragment_is_not_part_of_a_root_relative_urls_variant(tail: str) -> None:
+    parsed = parse_url(f"/cdn-cgi/imagedelivery/{HASH}/cat/{tail}")
+    assert isinstance(parsed, ParsedURL) and (parsed.image_id, parsed.variant, parsed.domain) == ("cat", "public", "/")
+
+
+def test_a_blank_exp_is_refused_and_a_blank_sig_is_kept() -> None:
+    with pytest.raises(URLError, match=r"exp='' in .* is not a unix timestamp"):
+        parse_url(f"https://imagedelivery.net/{HASH}/cat/public?exp=&sig=ab")
+    parsed = parse_url(f"https://imagedelivery.net/{HASH}/cat/public?sig=&x=")
+    assert isinstance(parsed, ParsedURL) and parsed.sig == "" and parsed.exp is None
+
+
+def test_an_unsigned_url_has_no_exp() -> None:
+    parsed = parse_url(f"https://imagedelivery.net/{HASH}/cat/public")
+    assert isinstance(parsed, ParsedURL) and parsed.exp is None and parsed.sig is None and not parsed.is_signed
+
+
+@pytest.mark.parametrize(("text", "value"), [("0", 0), ("000", 0), ("0001767225600", 1767225600), ("7", 7)])
+def test_exp_may_have_leading_zeros(text: str, value: int) -> None:
+    assert parse_exp(text) == value
+
+
+@pytest.mark.parametrize(
+    ("path", "pathname"),
+    [("a/b", "/a/b"), ("", "/"), ("/a/b/..", "/a/"), ("/a/.", "/a/"), ("/a/%2e%2e", "/"), ("/a/b/../c", "/a/c")],
+)
+def test_paths_are_normalised_like_a_browser_including_a_trailing_dot_segment(path: str, pathname: str) -> None:
+    assert normalize_path(path) == pathname
+
+
+def test_a_host_may_end_in_a_dot_but_not_start_with_one_and_has_at_most_253_characters() -> None:
+    assert check_host("Example.COM.") == "example.com."
+    longest = ".".join(["a" * 63] * 3 + ["b" * 61])  # 253 characters
+    assert check_host(longest) == longest
+    for bad in (".example.com", longest + "c", "exa mple.com"):
+        with pytest.raises(URLError, match="is not a valid host name"):
+            check_host(bad)
+
+
+def test_ids_are_refused_only_past_1024_characters() -> None:
+    longest = "a" * 1024
+    assert encode_image_id(longest) == longest and is_plain_id(longest)
+    assert Delivery(HASH).url(longest).endswith(f"/{longest}/public")
+    with pytest.raises(ImageIdError, match="longer than 1024"):
+        encode_image_id(longest + "a")
+
+
+def test_an_encoded_id_keeps_the_characters_a_path_allows() -> None:
+    assert encode_image_id("a b@c~d=e;f.png") == "a%20b@c~d=e;f.png"
+    assert encode_image_id("users/7 cat.png") == "users/7%20cat.png"
+
+
+@pytest.mark.parametrize(
+    ("domain", "prefix"),
+    [
+        ("[::1]:8443", "https://[::1]:8443"),
+        ("[::1]", "https://[::1]"),
+        ("http://[2001:db8::1]:8080", "http://[2001:db8::1]:8080"),
+        ("example.com:1", "https://example.com:1"),
+        ("example.com:65535", "https://example.com:65535"),
+        ("IMAGES.Example.com", "https://images.example.com"),
+    ],
+)
+def test_custom_domains_with_ports_and_ipv6_addresses(domain: str, prefix: str) -> None:
+    url = Delivery(HASH, domain=domain).url("cat")
+    assert url == f"{prefix}/cdn-cgi/imagedelivery/{HASH}/cat/public"
+    parsed = parse_url(url)
+    assert isinstance(parsed, ParsedURL) and Delivery(HASH, domain=parsed.delivery_domain).url("cat") == url
+
+
+@pytest.mark.parametrize("domain", ["example.com:0", "example.com:65536", "example.com:99999"])
+def test_ports_outside_1_to_65535_are_refused_naming_the_domain(domain: str) -> None:
+    with pytest.raises(URLError) as caught:
+        Delivery(HASH, domain=domain)
+    assert str(caught.value).startswith(f"domain {domain!r} has port ") and "from 1 to 65535" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("url", "zone", "scheme", "source"),
+    [
+        ("https://[::1]:8080/cdn-cgi/image/w=1/a.jpg", "[::1]:8080", "https", "/a.jpg"),
+        ("http://example.com/cdn-cgi/image/w=1/a.jpg", "http://example.com", "http", "/a.jpg"),
+        ("https://example.com/cdn-cgi/image/w=1/a.jpg", "example.com", "https", "/a.jpg"),
+        ("https://example.com/cdn-cgi/image/w=1/http://x.example/a.jpg", "example.com", "https", "http://x.example/a.jpg"),
+        ("/cdn-cgi/image/w=1/a.jpg", "/", "https", "/a.jpg"),
+    ],
+)  # fmt: skip
+def test_transformation_urls_name_their_zone_scheme_and_source(url: str, zone: str, scheme: str, source: str) -> None:
+    parsed = parse_url(url)
+    assert isinstance(parsed, TransformationURL)
+    assert (parsed.zone, parsed.scheme, parsed.source) == (zone, scheme, source)
+    assert parsed.source_is_url is source.startswith("http")
+
+
+@pytest.mark.parametrize(
+    "url", ["/cdn-cgi/image/w=100/", "/cdn-cgi/image/w=100", "https://x.example/cdn-cgi/image/w=1/"]
+)
+def test_a_transformation_url_without_a_source_is_refused(url: str) -> None:
+    with pytest.raises(URLError, match="has no source image"):
+        parse_url(url)
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: check_host(7), "a host name must be a string, not int"),
+        (lambda: check_host("::zz"), "host '::zz' is not a valid IPv6 address"),
+        (lambda: check_host("xn--a\u00e9.com"), "is not a valid host name"),
+        (lambda: check_account_hash(7), "account hash int is not valid"),
+        (lambda: check_account_hash("bad hash!"), "account hash 'bad hash!' is not valid"),
+        (lambda: normalize_path(7), "a URL path must be a string, not int"),
+        (lambda: normalize_path("/a\ud800"), "is not valid text (it holds a lone surrogate)"),
+        (lambda: encode_image_id("a b\ud800"), "image id 'a b\\ud800' is not valid text"),
+        (lambda: parse_url(7), "a delivery URL must be a string, not int"),
+        (lambda: parse_url(f"/cdn-cgi/imagedelivery/{HASH}/public"), "does not have the <account hash>/<image id>"),
+        (lambda: parse_url(f"https://imagedelivery.net/{HASH}/cat/%ff"), "has percent-escapes that are not UTF-8"),
+        (lambda: parse_url("https://[::1/cdn-cgi/image/w=1/a.jpg"), "is not a valid URL"),
+        (lambda: parse_url("https:///ZWd9g1K7eljCn_KDTu_MWA/cat/public"), "is not a delivery URL"),
+        (lambda: encode_image_id("a" * 2000), "image id '" + "a" * 80 + "...' is longer than 1024 characters"),
+        (lambda: check_variant_name("-" * 80), "variant '" + "-" * 80 + "' is neither"),
+    ],
+)  # fmt: skip
+def test_each_url_refusal_says_what_was_wrong(call: Callable[[], object], message: str) -> None:
+    with pytest.raises(CFVariantsError) as caught:
+        call()
+    assert message in str(caught.value)
