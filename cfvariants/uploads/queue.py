@@ -19,6 +19,7 @@ and in the workers; build it in one module both import (the reference app's ``fl
 
 from __future__ import annotations
 
+import functools
 import logging
 import mimetypes
 import os
@@ -50,6 +51,10 @@ if TYPE_CHECKING:
 __all__ = ["ReconcileReport", "UploadQueue"]
 
 log = logging.getLogger("cfvariants.uploads")
+# Huey identifies a task as "<module of its function>.<name>", and every queued message carries that string: the
+# tasks keep the module of the first release whatever module the code lives in now, so messages already in a
+# user's queue (SQLite, Redis) still find their task after an upgrade.
+TASK_MODULE = "cfvariants.uploads.queue"  # pinned name (not the module's path)
 
 
 @dataclass(frozen=True)
@@ -121,10 +126,10 @@ class UploadQueue:
         self._client_factory = client_factory
         self._client: ImagesClient | None = None
         self._client_lock = threading.Lock()
-        self.upload_task = huey.task(name="cfvariants.upload")(self._upload)
+        self.upload_task = huey.task(name="cfvariants.upload")(_as_task(self._upload))
         self.reconcile_task = huey.periodic_task(
             reconcile_schedule or crontab(minute="*"), name="cfvariants.reconcile"
-        )(self.reconcile)
+        )(_as_task(self.reconcile))
         self._announced = threading.Event()
         self._stopping = threading.Event()
         huey.on_startup(name="cfvariants.uploads.startup")(self._log_start)
@@ -379,3 +384,14 @@ def _safe_filename(filename: str) -> str:
     if not name:
         raise UploadsError("the file has no name")
     return name[:255]
+
+
+def _as_task(method: Callable[..., Any]) -> Callable[..., Any]:
+    """``method`` as the function huey registers: the same call, in ``TASK_MODULE`` (huey names tasks by it)."""
+
+    @functools.wraps(method)
+    def task(*args: Any, **kwargs: Any) -> Any:
+        return method(*args, **kwargs)
+
+    task.__module__ = TASK_MODULE
+    return task
