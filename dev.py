@@ -13,7 +13,7 @@
                             tables they write to benchmarks/results/ into docs/performance.md (`--docs`: only
                             that; `--quick`: a short run, not written)
     python3 dev.py mutate   set up (with mutmut), then mutation-test the core, the upload queue and the client's
-                            flows, and print the kill rate per module (`python3 dev.py mutate cfvariants.signing
+                            flows, and print the kill rate per module (`python3 dev.py mutate cfvariants._signing
                             cfvariants.uploads`: some modules or packages; slow, not part of CI)
     python3 dev.py setup    only set up the virtual environment
 
@@ -50,8 +50,13 @@ EXAMPLE_DJANGO = ROOT / "examples" / "django_app"
 DJANGO_LTS = "Django==4.2.30"
 VENV_LTS = ROOT / ".venv-django42"
 PYTHON_LTS = VENV_LTS / ("Scripts" if os.name == "nt" else "bin") / "python"
-DJANGO_TESTS = ["tests/test_django_storage.py", "tests/test_django_tags.py", "tests/test_django_fields.py",
-                "tests/test_django_example.py", "tests/test_django_layouts.py"]  # fmt: skip
+DJANGO_TESTS = [
+    "tests/test_django_storage.py",
+    "tests/test_django_tags.py",
+    "tests/test_django_fields.py",
+    "tests/test_django_example.py",
+    "tests/test_django_layouts.py",
+]
 
 # Debian packages the test suite needs: (package, a file it installs that proves it is there).
 SYSTEM_PACKAGES: list[tuple[str, str]] = [
@@ -291,7 +296,7 @@ def mutated_modules(names: list[str]) -> list[str]:
 
 
 def module_file(module: str) -> str:
-    """``cfvariants.uploads.queue`` -> ``cfvariants/uploads/queue.py`` (or the package's ``__init__.py``)."""
+    """``cfvariants.uploads._queue`` -> ``cfvariants/uploads/_queue.py`` (or the package's ``__init__.py``)."""
     path = Path(*module.split("."))
     return str(path.with_suffix(".py") if (ROOT / path.with_suffix(".py")).exists() else path / "__init__.py")
 
@@ -430,7 +435,7 @@ def mutation_score(module: str) -> str:
 
 
 def _module_of(mutant: str) -> str:
-    """``cfvariants.memo.x_remember__mutmut_1`` -> ``cfvariants.memo`` (a package's own: without ``.__init__``)."""
+    """``cfvariants._memo.x_remember__mutmut_1`` -> ``cfvariants._memo`` (a package's own: without ``.__init__``)."""
     return mutant.rpartition(".")[0].removesuffix(".__init__")
 
 
@@ -443,7 +448,7 @@ def mutant_diffs() -> None:
 
 
 def _accepted_equivalents() -> dict[str, set[str]]:
-    """Function (``cfvariants.segments.x_keyword_options``) -> its accepted mutated lines, from EQUIVALENTS."""
+    """Function (``cfvariants._segments.x_keyword_options``) -> its accepted mutated lines, from EQUIVALENTS."""
     accepted: dict[str, set[str]] = {}
     if EQUIVALENTS.exists():
         for entry in tomllib.loads(EQUIVALENTS.read_text())["equivalent"]:

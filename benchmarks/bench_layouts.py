@@ -32,9 +32,8 @@ from collections.abc import Callable
 from _results import publish
 from bench_templates import Row
 
-from cfvariants import Delivery
-from cfvariants.html import forget_rendered
-from cfvariants.layouts import Original
+from cfvariants import Delivery, Original
+from cfvariants._html import forget_rendered
 from cfvariants.thumbhash import data_uri, encode
 
 HASH = "ZWd9g1K7eljCn_KDTu_MWA"

@@ -40,11 +40,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 import imagegen
 from _results import publish
 
+from cfvariants import Settings
 from cfvariants.client import RateLimit
 from cfvariants.emulator import DEV_ACCOUNT_ID, DEV_API_TOKEN, EmulatorConfig, EmulatorServer, create_app
 from cfvariants.emulator import Emulator as Account
 from cfvariants.migrate import UploadOptions, migrate_directory
-from cfvariants.settings import Settings
 
 REAL_WINDOW = 300.0
 REQUESTS = 1200

@@ -25,9 +25,9 @@ from collections.abc import Callable
 from _results import publish
 from PIL import Image
 
-from cfvariants.emulator.delivery import render
+from cfvariants import Options
+from cfvariants.emulator import render
 from cfvariants.imaging import inspect_image
-from cfvariants.options import Options
 
 QUICK = "--quick" in sys.argv
 RUNS = 8 if QUICK else 30

@@ -5,9 +5,11 @@ The pure core (no network, no disk) is importable from the top level::
     from cfvariants import Delivery, Options, Transformations, parse_url
 """
 
-from .delivery import DEFAULT_VARIANT, Delivery, Variant
-from .errors import (
+from ._delivery import Delivery
+from ._errors import (
+    ArgumentError,
     CFVariantsError,
+    EmulatorError,
     ImageIdError,
     OptionsError,
     SettingsError,
@@ -15,11 +17,18 @@ from .errors import (
     URLError,
     VariantError,
 )
-from .html import Source
-from .options import Options
-from .signing import SigningKey, sign_url, verify
-from .transformations import Transformations
-from .urls import ParsedURL, TransformationURL, encode_image_id, parse_url
+from ._html import Source
+from ._layouts import WIDTH_LADDER, Original
+from ._logsetup import LOG_FORMAT, configure_logging
+from ._options import Options
+from ._public import name_public_module as _name_public_module
+from ._refs import LocalImage, RemoteImage, image_ref
+from ._segments import DEFAULT_VARIANT, Variant
+from ._settings import ENV_NAMES, Settings
+from ._signing import SigningKey, sign_url, verify
+from ._templating import TemplateFilterError
+from ._transformations import Transformations
+from ._urls import ParsedURL, TransformationURL, encode_image_id, parse_url
 
 __version__ = "0.1.0"
 """The version, written only here: the package metadata reads it (pyproject.toml, ``dynamic``).
@@ -28,23 +37,37 @@ Keep it a plain string literal: setuptools reads it without importing cfvariants
 
 __all__ = [
     "DEFAULT_VARIANT",
+    "ENV_NAMES",
+    "LOG_FORMAT",
+    "WIDTH_LADDER",
+    "ArgumentError",
     "CFVariantsError",
     "Delivery",
+    "EmulatorError",
     "ImageIdError",
+    "LocalImage",
     "Options",
     "OptionsError",
+    "Original",
     "ParsedURL",
+    "RemoteImage",
+    "Settings",
     "SettingsError",
     "SigningError",
     "SigningKey",
     "Source",
+    "TemplateFilterError",
     "TransformationURL",
     "Transformations",
     "URLError",
     "Variant",
     "VariantError",
+    "configure_logging",
     "encode_image_id",
+    "image_ref",
     "parse_url",
     "sign_url",
     "verify",
 ]
+
+_name_public_module(globals(), __all__)

@@ -9,7 +9,7 @@ that name the bad key as that source spells it::
     --account-hash ...                                                         (the CLI)
     CF_IMG_HASH ...                                                            (the environment, .env)
 
-A value the source did not give falls back to the environment and ``.env`` (``cfvariants.settings.Settings``),
+A value the source did not give falls back to the environment and ``.env`` (``cfvariants.Settings``),
 and a problem with it is named by its environment variable. Secrets (``API_TOKEN``, ``SIGNING_KEY``) are
 ``SecretStr``: never in a repr, and no message repeats any value of a secret.
 
@@ -30,17 +30,15 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic.fields import FieldInfo
 
-from .errors import CFVariantsError, SettingsError
-from .options import Options
-from .settings import ENV_NAMES, Settings, settings_error
-from .templating import DEFAULT_SIGNED_EXPIRES_IN, ON_ERROR_CHOICES, OnError
-from .transformations import Transformations
-from .urls import SAME_SITE
-
-__all__ = ["FLASK_PREFIX", "SOURCES", "AdapterConfig", "SettingRow", "Source", "load_config", "settings_table"]
+from ._errors import CFVariantsError, SettingsError
+from ._options import Options
+from ._settings import ENV_NAMES, Settings, settings_error
+from ._templating import DEFAULT_SIGNED_EXPIRES_IN, ON_ERROR_CHOICES, OnError
+from ._transformations import Transformations
+from ._urls import SAME_SITE
 
 FLASK_PREFIX = "CFVARIANTS_"
-CLOUDFLARE_FIELDS = tuple(ENV_NAMES)  # the fields of cfvariants.settings.Settings, with an environment variable
+CLOUDFLARE_FIELDS = tuple(ENV_NAMES)  # the fields of cfvariants.Settings, with an environment variable
 _CLI_OPTIONS = {
     "account_id": "--account-id",
     "api_token": "--token",
@@ -109,7 +107,7 @@ def _meta(meaning: str, *sources: str, default: str | None = None) -> dict[str, 
 
 class AdapterConfig(BaseModel):
     """What the adapters (Django, Flask) read besides the Cloudflare values: those are ``cloudflare``, a
-    ``cfvariants.settings.Settings``. A field left ``None`` is decided by the adapter (``dev``: ``ENV_NAME ==
+    ``cfvariants.Settings``. A field left ``None`` is decided by the adapter (``dev``: ``ENV_NAME ==
     "dev"``; ``on_error``: raise in debug and tests, fall back otherwise; directories: under the app's own)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True, hide_input_in_errors=True)
@@ -381,5 +379,5 @@ def settings_table() -> list[SettingRow]:
 
 def _type_name(info: FieldInfo) -> str:
     text = str(info.annotation).replace("typing.", "").replace("datetime.", "").replace("pathlib.", "")
-    text = text.replace("pydantic.types.", "").replace("cfvariants.options.", "")
+    text = text.replace("pydantic.types.", "").replace("cfvariants.", "")  # Options: its module is cfvariants
     return text.replace("NoneType", "None").replace("<class '", "").replace("'>", "")

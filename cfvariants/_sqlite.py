@@ -7,8 +7,6 @@ import os
 import sqlite3
 import time
 
-__all__ = ["connect"]
-
 BUSY_TIMEOUT = 30.0
 
 

@@ -41,8 +41,8 @@ from typing import Any, Literal
 
 from markupsafe import Markup
 
+from ._errors import CFVariantsError
 from .client import CloudflareImagesError, Image, ImagesClient, NotFoundError
-from .errors import CFVariantsError
 
 __all__ = [
     "SCRIPT",
@@ -90,6 +90,8 @@ class Ticket:
 
 @dataclass(frozen=True, slots=True)
 class UploadRecord:
+    """A direct upload's record: the image id, the user it was issued to, its state, its times, why it failed."""
+
     image_id: str
     user: str
     state: State

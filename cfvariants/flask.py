@@ -52,12 +52,12 @@ from flask import Flask, current_app
 
 from . import jinja
 from ._config import FLASK, FLASK_PREFIX, AdapterConfig, check_keys, fields_of, load_config
+from ._delivery import Delivery
+from ._errors import SettingsError
+from ._settings import ENV_NAMES, Settings
+from ._templating import ImageFilters, OnError
+from ._transformations import Transformations
 from .client import AsyncImagesClient, ImagesClient
-from .delivery import Delivery
-from .errors import SettingsError
-from .settings import ENV_NAMES, Settings
-from .templating import ImageFilters, OnError
-from .transformations import Transformations
 
 if TYPE_CHECKING:
     from .direct_uploads import DirectUploads
@@ -67,7 +67,9 @@ if TYPE_CHECKING:
 __all__ = ["CONFIG_PREFIX", "EXTENSION_KEY", "CFImages", "CFImagesState", "get_state"]
 
 CONFIG_PREFIX = FLASK_PREFIX
+"""The prefix of the extension's Flask config keys (``CFVARIANTS_ACCOUNT_HASH``...)."""
 EXTENSION_KEY = "cfvariants"
+"""The extension's key in ``app.extensions``."""
 KEYS = tuple(FLASK.raw_key(field)[len(CONFIG_PREFIX) :] for field in fields_of(FLASK))
 
 

@@ -34,9 +34,9 @@ from typing import TYPE_CHECKING, Any
 from flask import Blueprint, Flask, Response, current_app, jsonify, request, session, url_for
 from markupsafe import Markup
 
+from ._errors import SettingsError
 from .client import Image
 from .direct_uploads import SCRIPT, DirectUploadError, DirectUploads, DirectUploadStore, widget_html
-from .errors import SettingsError
 
 if TYPE_CHECKING:
     from .flask import CFImagesState
@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 __all__ = ["CONFIG_KEY", "claim_direct_upload", "current_uploader", "install"]
 
 CONFIG_KEY = "CFVARIANTS_DIRECT_UPLOADS"
+"""The Flask config key of the direct-upload settings (a dict)."""
 _KNOWN = ("WEBHOOK_SECRET", "MAX_BYTES", "USER", "STORE", "EXPIRY")
 _SESSION_KEY = "cfvariants_uploader"
 

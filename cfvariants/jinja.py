@@ -13,7 +13,7 @@ in place, so templates compiled earlier follow. An extension that is never confi
 from the environment (``CF_IMG_HASH``...) on first use, with ``on_error="raise"``.
 
 The filters are thin: ``variant`` is ``ImageFilters.variant``, one type check away from ``Delivery.url``. Values
-may be image ids, delivery URLs, or objects (``cfvariants.refs.image_ref``); paths and URLs of images outside
+may be image ids, delivery URLs, or objects (``cfvariants.image_ref``); paths and URLs of images outside
 Cloudflare Images go through ``Transformations`` (``install(env, delivery, transformations=...)``). Works with
 autoescape on or off and in ``enable_async`` environments
 (the filters are plain functions returning text or ``Markup``).
@@ -30,9 +30,9 @@ from typing import Any
 from jinja2 import Environment
 from jinja2.ext import Extension
 
-from .delivery import Variant
-from .errors import SettingsError
-from .templating import (
+from ._errors import SettingsError
+from ._segments import Variant
+from ._templating import (
     DEFAULT_SIGNED_EXPIRES_IN,
     DeliverySource,
     ImageFilters,
@@ -45,6 +45,7 @@ from .templating import (
 __all__ = ["FILTER_NAMES", "CFVariantsExtension", "configure", "filters_for", "install"]
 
 FILTER_NAMES = ("variant", "signed_variant", "srcset", "cf_img", "cf_picture", "cf_preload")
+"""The Jinja filters the extension installs."""
 _LOGGER = logging.getLogger("cfvariants.jinja")
 
 
@@ -72,7 +73,7 @@ def install(
 
     ``delivery``: a ``Delivery``, a function that builds one on first use, or ``None`` for
     ``Delivery.from_settings()``. ``on_error``: ``"raise"`` (default) or ``"fallback"`` (see
-    ``cfvariants.templating``). ``placeholder``: the image URL rendered for a missing image (``None``/undefined)
+    ``cfvariants._templating``). ``placeholder``: the image URL rendered for a missing image (``None``/undefined)
     instead of an empty string. ``signed_expires_in``: the lifetime of ``signed_variant`` URLs (1 hour).
     ``transformations``: a ``Transformations`` (or a function making one) for images outside Cloudflare Images
     (paths and other URLs); ``None`` reads ``CF_IMG_ZONE``, and without a zone such images are a ``NoZoneError``.

@@ -56,6 +56,7 @@ MAX_AREA: Final = 100_000_000
 MAX_SIDE: Final = 12_000
 """The longest side in pixels, except for the formats in ``MAX_SIDE_EXEMPT_FORMATS``."""
 MAX_SIDE_EXEMPT_FORMATS: Final = frozenset({"webp", "avif"})
+"""The formats whose images may have a side longer than ``MAX_SIDE``."""
 ANIMATION_TRANSFORM_AREA: Final = 50_000_000
 """Animations larger than this (all frames together) are delivered without transformations."""
 AVIF_MAX_SIDE: Final = 1_200
@@ -63,20 +64,25 @@ AVIF_MAX_SIDE: Final = 1_200
 MAX_METADATA_BYTES: Final = 1024
 """User metadata, as compact UTF-8 JSON."""
 MAX_FILENAME_LENGTH: Final = 255
+"""The longest file name an upload may carry, in characters."""
 
 # -- ids and names -------------------------------------------------------------------------------------------------
 
 MAX_CUSTOM_ID_LENGTH: Final = 1024
 """A custom image id: up to 1,024 characters, ``/``-separated sub-paths allowed, not a UUID, never private."""
 MAX_VARIANT_ID_LENGTH: Final = 99
+"""A variant's name: up to 99 ASCII letters or digits."""
 MAX_KEY_NAME_LENGTH: Final = 20
+"""A signing key's name: up to 20 ASCII letters or digits."""
 MAX_VARIANTS: Final = 100
 """Named variants per account (``public`` included)."""
 
 UUID_PATTERN: Final = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 """The 8-4-4-4-12 hex shape of the ids Cloudflare generates, which a custom id may not have."""
 VARIANT_ID_PATTERN: Final = re.compile(rf"[A-Za-z0-9]{{1,{MAX_VARIANT_ID_LENGTH}}}")
+"""What a variant's name may be: 1 to 99 ASCII letters or digits."""
 KEY_NAME_PATTERN: Final = re.compile(rf"[A-Za-z0-9]{{1,{MAX_KEY_NAME_LENGTH}}}")
+"""What a signing key's name may be: 1 to 20 ASCII letters or digits."""
 
 
 def is_uuid(text: str) -> bool:
@@ -106,8 +112,11 @@ MAX_FILTER_DEPTH: Final = 5
 MAX_FILTER_IN_VALUES: Final = 10
 """Values of one ``in`` filter."""
 DIRECT_UPLOAD_EXPIRY_MIN: Final = timedelta(minutes=2)
+"""The earliest expiry a direct creator upload URL may have: two minutes from now."""
 DIRECT_UPLOAD_EXPIRY_MAX: Final = timedelta(hours=6)
+"""The latest expiry a direct creator upload URL may have: six hours from now."""
 DIRECT_UPLOAD_EXPIRY_DEFAULT: Final = timedelta(minutes=30)
+"""The expiry of a direct creator upload URL that names none: 30 minutes."""
 BROWSER_TTL_RANGE: Final = (3_600, 31_536_000)
 """An account's or a variant's browser TTL in seconds: one hour to one year."""
 BROWSER_TTL_DEFAULT: Final = 2 * 24 * 3600

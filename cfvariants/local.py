@@ -12,7 +12,7 @@ settings:
   and direct-upload URLs) to the emulator and everything else to ``app``, paths untouched. The REST API is
   guarded only by the emulator's well-known dev token, so it answers requests from this machine only (a 403
   that says why to others), unless ``CFVARIANTS_EMULATOR_API_PUBLIC=1`` asks for more;
-* ``settings``: the equivalent ``cfvariants.settings.Settings``.
+* ``settings``: the equivalent ``cfvariants.Settings``.
 
 ``LocalCloudflare.open(data_dir)`` reuses one instance per data directory within a process (a Django storage,
 the template tags and a Flask app all get the same one). Several processes (a web server and its background
@@ -36,8 +36,10 @@ import anyio.to_thread
 import httpx
 from pydantic import SecretStr
 
+from ._delivery import Delivery
+from ._settings import Settings
+from ._urls import DOMAIN_PREFIX, SAME_SITE
 from .client import AsyncImagesClient, ImagesClient, RetryPolicy
-from .delivery import Delivery
 from .emulator import (
     DEV_ACCOUNT_HASH,
     DEV_ACCOUNT_ID,
@@ -50,8 +52,6 @@ from .emulator import (
     create_app,
     request_path,
 )
-from .settings import Settings
-from .urls import DOMAIN_PREFIX, SAME_SITE
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment

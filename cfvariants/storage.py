@@ -36,15 +36,15 @@ from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timedelta
 from typing import IO, Any
 
+from ._delivery import Delivery
+from ._errors import SettingsError
+from ._layouts import HEIGHT_KEY, WIDTH_KEY  # the original's pixel size in metadata: layouts read what we record
+from ._segments import Variant, keyword_options
+from ._templating import DEFAULT_SIGNED_EXPIRES_IN
 from .client import APIError, ConflictError, Image, ImagesClient, NotFoundError
-from .client.errors import ValidationError
-from .delivery import Delivery, Variant
-from .errors import SettingsError
+from .client._errors import ValidationError
 from .imaging import with_placeholder_metadata
-from .layouts import HEIGHT_KEY, WIDTH_KEY  # the original's pixel size in metadata: layouts read what we record
 from .limits import MAX_UPLOAD_BYTES, is_uuid
-from .segments import keyword_options
-from .templating import DEFAULT_SIGNED_EXPIRES_IN
 
 __all__ = ["HEIGHT_KEY", "SIZE_KEY", "WIDTH_KEY", "FileSource", "ImageStore"]
 
@@ -52,6 +52,7 @@ SIZE_KEY = "cfv_size"
 """The metadata key under which ``ImageStore.save`` records the original's size in bytes."""
 
 FileSource = str | os.PathLike[str] | bytes | bytearray | memoryview | IO[bytes]
+"""What a file to store may be: a path, bytes, or a binary file object."""
 
 DEFAULT_SPOOL_MEMORY = 2_621_440  # Django's FILE_UPLOAD_MAX_MEMORY_SIZE: originals above it spool to disk
 _RENAME_ATTEMPTS = 8

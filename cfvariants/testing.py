@@ -11,7 +11,7 @@ installed ``pytest11`` entry point). Every fixture is function-scoped: each test
 ``cf_http``                 an ``httpx.Client`` on that origin with the API token set (API and delivery)
 ``cf_client``               a ``cfvariants.client.ImagesClient`` configured for the emulator
 ``cf_delivery``             a ``cfvariants.Delivery`` whose URLs the emulator serves, with the signing key
-``cf_settings``             ``cfvariants.settings.Settings`` describing the emulator
+``cf_settings``             ``cfvariants.Settings`` describing the emulator
 ``cf_env``                  sets ``CF_ACCT_ID``, ``CF_IMG_TOKEN``... in the environment for the test
 ``cf_emulator_server``      a real server on 127.0.0.1 (free port) for code that opens its own connections
 ==========================  ==============================================================================
@@ -31,10 +31,10 @@ import pytest
 if TYPE_CHECKING:
     import httpx
 
+    from cfvariants._delivery import Delivery
+    from cfvariants._settings import Settings
     from cfvariants.client import ImagesClient
-    from cfvariants.delivery import Delivery
     from cfvariants.emulator import Emulator, EmulatorApp, EmulatorServer
-    from cfvariants.settings import Settings
 
 __all__ = [
     "CF_BASE_URL",
@@ -55,6 +55,7 @@ CF_BASE_URL = "http://cfimages.test"
 
 @pytest.fixture
 def cf_base_url() -> str:
+    """The base URL the emulator fixtures answer on (in process: no port is opened)."""
     return CF_BASE_URL
 
 
@@ -70,6 +71,7 @@ def cf_emulator(tmp_path: Path, cf_base_url: str) -> Iterator[Emulator]:
 
 @pytest.fixture
 def cf_app(cf_emulator: Emulator) -> EmulatorApp:
+    """The emulator as a WSGI app (on this test's emulator): mount it, or send requests with httpx's WSGITransport."""
     from cfvariants.emulator import create_app  # noqa: PLC0415 - lazy: the plugin loads without the emulator extra
 
     return create_app(cf_emulator)
@@ -93,7 +95,7 @@ def cf_http(cf_app: EmulatorApp, cf_base_url: str) -> Iterator[httpx.Client]:
 def cf_delivery(cf_emulator: Emulator, cf_base_url: str) -> Delivery:
     """Builds delivery URLs the emulator serves (custom-domain form on ``cf_base_url``), signing with the
     account's first key."""
-    from cfvariants.delivery import Delivery  # noqa: PLC0415 - lazy: the plugin loads without the emulator extra
+    from cfvariants._delivery import Delivery  # noqa: PLC0415 - lazy: the plugin loads without the emulator extra
 
     key = cf_emulator.list_signing_keys()[0].value
     return Delivery(cf_emulator.config.account_hash, domain=cf_base_url, signing_key=key)
@@ -121,7 +123,7 @@ def cf_client(cf_app: EmulatorApp, cf_delivery: Delivery, cf_base_url: str) -> I
 @pytest.fixture
 def cf_settings(cf_emulator: Emulator, cf_base_url: str) -> Settings:
     """``Settings`` pointing at the emulator (as ``Settings.load()`` would read them from ``cf_env``)."""
-    from cfvariants.settings import Settings  # noqa: PLC0415 - lazy: the plugin loads without the emulator extra
+    from cfvariants._settings import Settings  # noqa: PLC0415 - lazy: the plugin loads without the emulator extra
 
     config = cf_emulator.config
     return Settings(
@@ -137,7 +139,7 @@ def cf_settings(cf_emulator: Emulator, cf_base_url: str) -> Settings:
 @pytest.fixture
 def cf_env(cf_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
     """The ``CF_*`` environment variables set to the emulator's values for the duration of the test."""
-    from cfvariants.settings import ENV_NAMES  # noqa: PLC0415 - lazy: the plugin loads without the emulator extra
+    from cfvariants._settings import ENV_NAMES  # noqa: PLC0415 - lazy: the plugin loads without the emulator extra
 
     for field, name in ENV_NAMES.items():
         if getattr(cf_settings, field) is None:  # e.g. CF_IMG_ZONE: not part of an Images account

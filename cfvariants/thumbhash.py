@@ -21,7 +21,7 @@ import struct
 import zlib
 from collections.abc import Sequence
 
-from .errors import CFVariantsError
+from ._errors import CFVariantsError
 
 __all__ = [
     "MAX_SIDE", "PLACEHOLDER_SIDE", "ThumbHashError", "aspect_ratio", "average_rgba", "data_uri", "decode", "encode",

@@ -30,12 +30,12 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from .errors import CFVariantsError
+from ._errors import CFVariantsError
+from ._options import Options
 from .limits import VARIANT_ID_PATTERN
-from .options import Options
 
 if TYPE_CHECKING:
-    from .client.models import Variant
+    from .client._models import Variant
 
 __all__ = [
     "PROTECTED_VARIANTS",
@@ -52,6 +52,7 @@ __all__ = [
 ]
 
 PROTECTED_VARIANTS = frozenset({"public"})
+"""Variants ``apply`` never deletes: Cloudflare's ``public`` cannot be removed."""
 NamedFit = Literal["scale-down", "contain", "cover", "crop", "pad"]
 _VARIANT_ID = VARIANT_ID_PATTERN
 _DEFAULT_FIT: NamedFit = "scale-down"

@@ -16,8 +16,8 @@ from typing import Any
 from flask import Flask, render_template, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from cfvariants import configure_logging
 from cfvariants.flask import CFImages
-from cfvariants.logsetup import configure_logging
 from cfvariants.variants import apply as apply_variants
 from cfvariants.variants import load as load_variants
 

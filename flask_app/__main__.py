@@ -20,9 +20,8 @@ from pathlib import Path
 
 from werkzeug.serving import make_server
 
-from cfvariants.errors import SettingsError
+from cfvariants import LOG_FORMAT, SettingsError
 from cfvariants.local import EMULATOR_API_PUBLIC, is_loopback
-from cfvariants.logsetup import LOG_FORMAT
 
 from . import create_app
 from .config import AppSettings

@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from cfvariants.errors import SettingsError
+from cfvariants import SettingsError
 
 __all__ = ["ENV_CHOICES", "AppSettings"]
 

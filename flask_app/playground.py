@@ -11,8 +11,7 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request, send_from_directory
 
-from cfvariants import Options
-from cfvariants.errors import ArgumentError, CFVariantsError
+from cfvariants import ArgumentError, CFVariantsError, Options
 from cfvariants.flask import get_state
 from cfvariants.uploads import UploadQueue, UploadRecord, UploadState
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from cfvariants.logsetup import configure_logging
+from cfvariants import configure_logging
 
 from .config import AppSettings
 from .uploads import build_queue

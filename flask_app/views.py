@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from werkzeug.datastructures import FileStorage
 
-from cfvariants.client.errors import CloudflareImagesError
+from cfvariants.client import CloudflareImagesError
 from cfvariants.flask import get_state
 from cfvariants.uploads import (
     StorageFull,

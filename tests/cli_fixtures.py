@@ -8,9 +8,9 @@ import httpx
 import pytest
 from cli_helpers import CLI, AsyncBridge, emulator_env
 
+from cfvariants import Settings
 from cfvariants.cli._common import Runtime
 from cfvariants.emulator import EmulatorApp
-from cfvariants.settings import Settings
 
 
 @pytest.fixture

@@ -16,10 +16,10 @@ from pathlib import Path
 import httpx
 from click.testing import CliRunner, Result
 
+from cfvariants import ENV_NAMES, Settings
 from cfvariants.cli import main
 from cfvariants.cli._common import Runtime
 from cfvariants.emulator import EmulatorApp
-from cfvariants.settings import ENV_NAMES, Settings
 
 
 class AsyncBridge(httpx.AsyncBaseTransport):

@@ -38,7 +38,7 @@ if "MUTANT_UNDER_TEST" in os.environ:  # set by mutmut in every process it runs 
         """mutmut runs each mutant's tests only: those that called its function in a first run of all of them. A
         test answered from a process-wide memo an earlier test filled would not count as calling the functions
         behind it, so under mutmut every test starts with the memos and ``lru_cache`` tables of cfvariants empty."""
-        from cfvariants.memo import Memo
+        from cfvariants._memo import Memo
 
         for name, module in list(sys.modules.items()):
             if name == "cfvariants" or name.startswith("cfvariants."):

@@ -13,11 +13,11 @@ from cli_helpers import CLI, DyingTransport, emulator_env
 from click.testing import CliRunner
 from conftest import free_port
 
+from cfvariants import Settings
 from cfvariants.cli import main
 from cfvariants.cli._common import Runtime
 from cfvariants.cli._progress import Tally, render_bar
 from cfvariants.emulator import DEV_API_TOKEN, Emulator, EmulatorServer
-from cfvariants.settings import Settings
 
 pytest_plugins = ["cfvariants.testing", "cli_fixtures"]
 

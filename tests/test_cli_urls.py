@@ -11,9 +11,9 @@ import imagegen
 import pytest
 from cli_helpers import CLI, invoke
 
+from cfvariants import ENV_NAMES
+from cfvariants._signing import signature_problem
 from cfvariants.client import ImagesClient
-from cfvariants.settings import ENV_NAMES
-from cfvariants.signing import signature_problem
 
 pytest_plugins = ["cfvariants.testing", "cli_fixtures"]
 

@@ -12,9 +12,12 @@ from typing import Any
 
 import httpx
 import pytest
+
+import cfvariants.client
 import respx
 from client_helpers import TOKEN, UID, Side, failure, fixture
 
+import cfvariants.client
 from cfvariants import CFVariantsError
 from cfvariants.client import (
     APIError,
@@ -29,7 +32,7 @@ from cfvariants.client import (
     TransportError,
     ValidationError,
 )
-from cfvariants.client import errors as errors_module
+from cfvariants.client import _errors as errors_module
 
 pytest_plugins = ["client_fixtures"]
 
@@ -144,7 +147,7 @@ def test_the_error_tree() -> None:
     assert issubclass(APIError, CloudflareImagesError)
     assert issubclass(TransportError, CloudflareImagesError)
     assert not issubclass(TransportError, APIError)
-    assert set(errors_module.__all__) >= {"APIError", "ValidationError", "TransportError", "RateLimitError"}
+    assert set(cfvariants.client.__all__) >= {"APIError", "ValidationError", "TransportError", "RateLimitError"}
 
 
 def test_errors_survive_pickling() -> None:

@@ -23,7 +23,7 @@ from cfvariants.client import (
     RetryPolicy,
     TransportError,
 )
-from cfvariants.client.retry import parse_retry_after
+from cfvariants.client._retry import parse_retry_after
 
 pytest_plugins = ["client_fixtures"]
 

@@ -14,9 +14,8 @@ import pytest
 from client_helpers import ACCOUNT, HASH, TOKEN, UID, Side, close, fixture, local_server, resolve, server_base
 from pydantic import SecretStr
 
-from cfvariants import SettingsError
+from cfvariants import Settings, SettingsError
 from cfvariants.client import AsyncImagesClient, ImagesClient, RetryPolicy
-from cfvariants.settings import Settings
 
 pytest_plugins = ["client_fixtures"]
 
@@ -110,6 +109,7 @@ async def test_one_connection_serves_every_call(api: Side) -> None:
 
 async def test_the_token_stays_out_of_transport_debug_logs(api: Side, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="httpx")  # configure_logging() (the reference app's) sets WARNING
     with local_server() as server:
         await api.rebuild(base_url=server_base(server), api_token=SecretStr(TOKEN))
         await api.run(api.client.get(UID))

@@ -15,12 +15,11 @@ from django.test import override_settings
 from django_project import setup
 from flask import Flask
 
-from cfvariants import SettingsError
+from cfvariants import ENV_NAMES, Settings, SettingsError
 from cfvariants._config import CLI, DJANGO, FLASK, load_config, settings_table
 from cfvariants.cli import main
-from cfvariants.django import conf
+from cfvariants.django import _conf as conf
 from cfvariants.flask import KEYS, CFImages
-from cfvariants.settings import ENV_NAMES, Settings
 
 setup()
 

@@ -21,14 +21,14 @@ from cfvariants import (
     OptionsError,
     SigningError,
     SigningKey,
+    Source,
     URLError,
     parse_url,
     sign_url,
     verify,
 )
-from cfvariants.html import Source
-from cfvariants.signing import expiry, signature_problem
-from cfvariants.urls import MAX_EXP
+from cfvariants._signing import expiry, signature_problem
+from cfvariants._urls import MAX_EXP
 
 HASH = "ZWd9g1K7eljCn_KDTu_MWA"
 ID = "083eb7b2-5392-4565-b69e-aff66acddd00"

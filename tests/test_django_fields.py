@@ -18,8 +18,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile  # noqa: E402
 from django.test import override_settings  # noqa: E402
 from django_project.gallery.field_models import Avatar, Poster  # noqa: E402
 
-from cfvariants.django import conf, dev  # noqa: E402
-from cfvariants.django.checks import check_settings  # noqa: E402
+from cfvariants.django import _conf as conf  # noqa: E402
+from cfvariants.django import _dev as dev  # noqa: E402
+from cfvariants.django._checks import check_settings  # noqa: E402
 from cfvariants.django.storage import dev_storage  # noqa: E402
 from cfvariants.local import LocalCloudflare  # noqa: E402
 

@@ -29,8 +29,9 @@ from django_project.gallery.cf_models import Photo, cloudflare_images  # noqa: E
 
 from cfvariants import SigningError, verify  # noqa: E402
 from cfvariants.client import ConflictError  # noqa: E402
-from cfvariants.django import conf, dev  # noqa: E402
-from cfvariants.django.checks import check_settings  # noqa: E402
+from cfvariants.django import _conf as conf  # noqa: E402
+from cfvariants.django import _dev as dev  # noqa: E402
+from cfvariants.django._checks import check_settings  # noqa: E402
 from cfvariants.django.storage import (  # noqa: E402
     CloudflareImagesStorage,
     SelectedStorage,

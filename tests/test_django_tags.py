@@ -25,10 +25,15 @@ from django.test import override_settings  # noqa: E402
 from django.test.utils import setup_test_environment, teardown_test_environment  # noqa: E402
 from django_project.gallery.models import Profile  # noqa: E402
 
-from cfvariants import Delivery, OptionsError, parse_url, verify  # noqa: E402
-from cfvariants.django import conf  # noqa: E402
-from cfvariants.django.checks import check_settings  # noqa: E402
-from cfvariants.templating import TemplateFilterError  # noqa: E402
+from cfvariants import (  # noqa: E402
+    Delivery,
+    OptionsError,
+    TemplateFilterError,
+    parse_url,
+    verify,
+)
+from cfvariants.django import _conf as conf  # noqa: E402
+from cfvariants.django._checks import check_settings  # noqa: E402
 
 HASH = "ZWd9g1K7eljCn_KDTu_MWA"
 KEY = "example-signing-key-123"

@@ -20,9 +20,9 @@ import imagegen
 import pytest
 from click.testing import CliRunner
 
+from cfvariants import Settings
 from cfvariants.cli import main
 from cfvariants.emulator import DEV_ACCOUNT_HASH, DEV_ACCOUNT_ID, DEV_API_TOKEN, DEV_SIGNING_KEY
-from cfvariants.settings import Settings
 
 
 def test_dry_run_prints_everything_needed_to_connect(tmp_path: Path) -> None:

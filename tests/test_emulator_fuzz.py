@@ -20,8 +20,8 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from cfvariants import Delivery
+from cfvariants._options import option_names
 from cfvariants.emulator import DEV_ACCOUNT_HASH, DEV_ACCOUNT_ID, DEV_API_TOKEN, EmulatorApp, create_app
-from cfvariants.options import option_names
 
 BASE = "http://cfimages.test"
 FUZZ = settings(

@@ -137,7 +137,8 @@ def test_concurrent_renders_of_a_large_image_share_one_master_and_match_serial_r
     import imagegen
 
     from cfvariants import Options
-    from cfvariants.emulator.delivery import _masters, render
+    from cfvariants.emulator import render
+    from cfvariants.emulator._delivery import _masters
     from cfvariants.imaging import inspect_image
 
     data = imagegen.encode(imagegen.photo(2400, 1800, seed=3).quantize(256), "PNG")  # 4.3 MP: over LARGE_AREA

@@ -22,9 +22,11 @@ from imagegen import (
 )
 from PIL import Image, ImageStat
 
-from cfvariants.emulator.delivery import Rendered, output_format, render
+from cfvariants import Options
+from cfvariants._options import FITS
+from cfvariants.emulator import output_format, render
+from cfvariants.emulator._delivery._transform import Rendered
 from cfvariants.imaging import ImageInfo, ImageRejected, inspect_image
-from cfvariants.options import FITS, Options
 
 BROWSER = "image/avif,image/webp,image/apng,image/*,*/*;q=0.8"
 

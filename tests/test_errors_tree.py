@@ -1,5 +1,5 @@
 """One error tree: every exception class cfvariants defines derives from CFVariantsError, and the diagram in the
-``cfvariants.errors`` docstring (and docs/errors.md) is exactly the real tree: each class under its real parent,
+``cfvariants._errors`` docstring (and docs/errors.md) is exactly the real tree: each class under its real parent,
 in the package that defines it, with its other bases.
 
 Private classes (a leading ``_``) are signals caught inside their own module and never reach a caller; they are
@@ -18,9 +18,9 @@ import pytest
 from django_project import setup
 
 import cfvariants
-from cfvariants import errors
+from cfvariants import CFVariantsError
+from cfvariants import _errors as errors
 from cfvariants.client import APIError, CloudflareImagesError, TransportError
-from cfvariants.errors import CFVariantsError
 
 setup()  # cfvariants.django modules import models and settings
 
@@ -46,10 +46,11 @@ def defined_exceptions() -> list[type[BaseException]]:
 
 
 def area(cls: type) -> str:
-    """The package a class belongs to as a user sees it: ``cfvariants.client`` for ``cfvariants.client.errors``,
-    ``cfvariants`` for a top-level module (``cfvariants.errors``, ``cfvariants.templating``)."""
+    """The package a class belongs to as a user sees it: ``cfvariants.client`` for ``cfvariants.client._errors``,
+    ``cfvariants`` for a top-level module (``cfvariants._errors``, ``cfvariants._templating``)."""
     parts = cls.__module__.split(".")
-    return ".".join(parts[:2]) if len(parts) > 2 else "cfvariants"
+    package = ".".join(parts[:2])  # a class a package exports names the package (cfvariants.client)
+    return package if len(parts) > 2 or hasattr(importlib.import_module(package), "__path__") else "cfvariants"
 
 
 def other_bases(cls: type) -> set[str]:

@@ -17,7 +17,7 @@ import pytest
 from flask import Flask, render_template_string
 from imagegen import decode, jpeg
 
-from cfvariants import verify
+from cfvariants import SettingsError, TemplateFilterError, verify
 from cfvariants.client import AuthenticationError, ImagesClient
 from cfvariants.emulator import (
     DEV_ACCOUNT_HASH,
@@ -27,10 +27,8 @@ from cfvariants.emulator import (
     EmulatorServer,
     create_app,
 )
-from cfvariants.errors import SettingsError
 from cfvariants.flask import CFImages, CFImagesState, get_state
 from cfvariants.local import LocalCloudflare
-from cfvariants.templating import TemplateFilterError
 
 ENV_VARS = (
     "CF_ACCT_ID",

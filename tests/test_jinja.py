@@ -14,8 +14,17 @@ from jinja2 import DictLoader, Environment, StrictUndefined
 from jinja2.exceptions import UndefinedError
 
 import cfvariants.jinja
-from cfvariants import CFVariantsError, Delivery, OptionsError, SettingsError, SigningError, parse_url, verify
-from cfvariants.templating import ImageFilters, TemplateFilterError
+from cfvariants import (
+    CFVariantsError,
+    Delivery,
+    OptionsError,
+    SettingsError,
+    SigningError,
+    TemplateFilterError,
+    parse_url,
+    verify,
+)
+from cfvariants._templating import ImageFilters
 
 HASH = "ZWd9g1K7eljCn_KDTu_MWA"
 KEY = "example-signing-key-123"
@@ -385,7 +394,7 @@ def test_errors_never_show_the_signing_key(caplog: pytest.LogCaptureFixture) -> 
 
 
 def test_local_images_render_unchanged_whatever_the_filter() -> None:
-    from cfvariants.refs import LocalImage
+    from cfvariants import LocalImage
 
     class Pending:
         def __cf_image__(self) -> LocalImage:

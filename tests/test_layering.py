@@ -20,20 +20,20 @@ ROOT = Path(__file__).resolve().parent.parent
 DEV_WIRING = {
     "cfvariants.local",  # LocalCloudflare: the emulator mounted in an app
     "cfvariants.flask",  # the Flask extension in development
-    "cfvariants.django.views",  # the Django dev URLconf's views
+    "cfvariants.django._views",  # the Django dev URLconf's views
     "cfvariants.testing",  # the pytest fixtures
-    "cfvariants.cli.emulator",  # `cfvariants emulator`
+    "cfvariants.cli._emulator",  # `cfvariants emulator`
 }
 CORE = [
-    "cfvariants.options",
-    "cfvariants.delivery",
-    "cfvariants.transformations",
-    "cfvariants.signing",
-    "cfvariants.html",
-    "cfvariants.layouts",
-    "cfvariants.urls",
-    "cfvariants.segments",
-    "cfvariants.errors",
+    "cfvariants._options",
+    "cfvariants._delivery",
+    "cfvariants._transformations",
+    "cfvariants._signing",
+    "cfvariants._html",
+    "cfvariants._layouts",
+    "cfvariants._urls",
+    "cfvariants._segments",
+    "cfvariants._errors",
     "cfvariants.limits",
 ]
 IO_PACKAGES = {
@@ -159,4 +159,4 @@ def test_the_checks_see_imports_the_way_python_resolves_them() -> None:
     assert "cfvariants.imaging._inspect" in imports_of("cfvariants.imaging")
     assert "cfvariants.emulator" in imports_of("cfvariants.testing")  # imported inside fixtures only
     assert "PIL" in {name.split(".")[0] for name in imports_of("cfvariants.imaging._inspect")}  # inside functions
-    assert "cfvariants.limits" in reachable("cfvariants.urls")
+    assert "cfvariants.limits" in reachable("cfvariants._urls")

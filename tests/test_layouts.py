@@ -8,13 +8,22 @@ import pytest
 from jinja2 import Environment
 from test_html import tags
 
-from cfvariants import CFVariantsError, Delivery, Transformations, VariantError, thumbhash
-from cfvariants.client.models import Image
+from cfvariants import (
+    WIDTH_LADDER,
+    CFVariantsError,
+    Delivery,
+    Options,
+    Original,
+    TemplateFilterError,
+    Transformations,
+    VariantError,
+    thumbhash,
+)
+from cfvariants._layouts import plan_layout
+from cfvariants._templating import ImageFilters
+from cfvariants.client import Image
 from cfvariants.jinja import install
-from cfvariants.layouts import WIDTH_LADDER, Original, plan_layout
-from cfvariants.options import Options
 from cfvariants.templatecheck import check_source
-from cfvariants.templating import ImageFilters, TemplateFilterError
 
 HASH = "ZWd9g1K7eljCn_KDTu_MWA"
 BASE = f"https://imagedelivery.net/{HASH}"

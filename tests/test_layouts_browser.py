@@ -23,10 +23,9 @@ from PIL import Image, ImageStat
 from test_reference_app_browser import CHROMIUM, CHROMIUM_ARGS
 from werkzeug.serving import make_server
 
-from cfvariants import Delivery, thumbhash
+from cfvariants import Delivery, Original, thumbhash
 from cfvariants.emulator import DEV_ACCOUNT_HASH, create_app
 from cfvariants.imaging import placeholder_metadata
-from cfvariants.layouts import Original
 
 pytestmark = [
     pytest.mark.slow,

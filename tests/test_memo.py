@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cfvariants import Delivery
-from cfvariants.memo import Memo, remember
+from cfvariants._memo import Memo, remember
 
 
 def test_a_memo_remembers_up_to_its_limit_then_starts_again() -> None:

@@ -12,12 +12,12 @@ import imagegen
 import pytest
 from cli_helpers import CLI, AsyncBridge, DyingTransport
 
+from cfvariants import Settings
 from cfvariants.cli._progress import FileResult, Reporter, Tally, render_bar
 from cfvariants.client import RateLimit, RateLimitedTransport
-from cfvariants.client.ratelimit import TokenBucket
+from cfvariants.client._ratelimit import TokenBucket
 from cfvariants.emulator import Emulator, EmulatorConfig, create_app
 from cfvariants.migrate import UploadOptions, migrate_directory
-from cfvariants.settings import Settings
 
 pytest_plugins = ["cfvariants.testing", "cli_fixtures"]
 

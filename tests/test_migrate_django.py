@@ -22,12 +22,12 @@ from django.db import connection  # noqa: E402
 from django.test import override_settings  # noqa: E402
 from django_project.gallery.models import Profile  # noqa: E402
 
+from cfvariants import Settings  # noqa: E402
 from cfvariants.cli._uploader import Unreachable  # noqa: E402
 from cfvariants.emulator import Emulator, EmulatorApp  # noqa: E402
 from cfvariants.limits import is_uuid  # noqa: E402
 from cfvariants.migrate import UploadOptions, migrate_field, migrate_storage  # noqa: E402
 from cfvariants.migrate._django import MigrationSetupError  # noqa: E402
-from cfvariants.settings import Settings  # noqa: E402
 
 pytest_plugins = ["cfvariants.testing", "cli_fixtures"]
 

@@ -7,7 +7,7 @@ import pickle
 import pytest
 
 from cfvariants import Options, OptionsError
-from cfvariants.options import option_names
+from cfvariants._options import option_names
 
 
 def test_parse_short_and_long_names_mean_the_same() -> None:

@@ -16,13 +16,13 @@ from cfvariants import (
     TransformationURL,
     URLError,
     VariantError,
+    encode_image_id,
     parse_url,
 )
-from cfvariants.urls import (
+from cfvariants._urls import (
     check_account_hash,
     check_host,
     check_variant_name,
-    encode_image_id,
     is_plain_id,
     is_remote_source,
     is_url,

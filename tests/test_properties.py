@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cfvariants import CFVariantsError, Delivery, Options, parse_url, verify
-from cfvariants.options import FITS, FORMATS, GRAVITIES, METADATA, QUALITY_LEVELS
+from cfvariants._options import FITS, FORMATS, GRAVITIES, METADATA, QUALITY_LEVELS
 
 numbers = st.decimals(min_value=0, max_value=10, places=4, allow_nan=False).map(float)
 unit = st.decimals(min_value=0, max_value=1, places=4).map(float)

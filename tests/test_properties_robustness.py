@@ -17,6 +17,7 @@ from cfvariants import (
     CFVariantsError,
     Delivery,
     Options,
+    SigningKey,
     Source,
     Transformations,
     encode_image_id,
@@ -24,11 +25,11 @@ from cfvariants import (
     sign_url,
     verify,
 )
-from cfvariants.html import fluid_widths
-from cfvariants.options import option_names
-from cfvariants.signing import SigningKey, expiry, signature_problem
-from cfvariants.transformations import encode_source
-from cfvariants.urls import check_account_hash, check_host, normalize_path, parse_delivery_url
+from cfvariants._html import fluid_widths
+from cfvariants._options import option_names
+from cfvariants._signing import expiry, signature_problem
+from cfvariants._transformations import encode_source
+from cfvariants._urls import check_account_hash, check_host, normalize_path, parse_delivery_url
 
 HASH = "ZWd9g1K7eljCn_KDTu_MWA"
 

@@ -201,7 +201,7 @@ def test_a_full_disk_is_a_503_that_names_no_path_and_keeps_nothing(
     def disk_full(fd: int) -> None:  # the kernel reports the full disk when the data is flushed
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("cfvariants.uploads.records.os.fsync", disk_full)
+    monkeypatch.setattr("cfvariants.uploads._records.os.fsync", disk_full)
     form = {"csrf_token": token, "file": (io.BytesIO(imagegen.photo_jpeg(200_000)), "a.jpg")}
     response = client.post("/upload", data=form, content_type="multipart/form-data")
     assert response.status_code == 503

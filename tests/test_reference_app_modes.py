@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from reference_app_helpers import make_app
 
+from cfvariants import SettingsError
 from cfvariants.emulator import DEV_ACCOUNT_ID, DEV_API_TOKEN
-from cfvariants.errors import SettingsError
 from cfvariants.local import EMULATOR_API_PUBLIC
 from flask_app import create_app
 from flask_app.config import AppSettings

@@ -12,8 +12,7 @@ from jinja2 import ChainableUndefined, DebugUndefined, Environment, StrictUndefi
 from jinja2.exceptions import UndefinedError
 from markupsafe import Markup
 
-from cfvariants import CFVariantsError
-from cfvariants.refs import RemoteImage, image_ref
+from cfvariants import CFVariantsError, RemoteImage, image_ref
 
 URL = "https://imagedelivery.net/ZWd9g1K7eljCn_KDTu_MWA/abc/public"
 
@@ -155,7 +154,7 @@ def test_database_keys_are_never_used() -> None:
 
 def test_the_core_imports_neither_jinja_nor_django_and_jinja_needs_no_django() -> None:
     code = (
-        "import sys, cfvariants, cfvariants.refs, cfvariants.templating; "
+        "import sys, cfvariants, cfvariants._refs, cfvariants._templating; "
         "print(sorted(m for m in ('jinja2', 'django') if m in sys.modules)); "
         "import cfvariants.jinja; print(sorted(m for m in ('jinja2', 'django') if m in sys.modules))"
     )

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from cfvariants import SettingsError
-from cfvariants.settings import Settings
+from cfvariants import Settings, SettingsError
 
 VARS = ("CF_ACCT_ID", "CF_IMG_TOKEN", "CF_IMG_HASH", "CF_IMG_SIGNING_KEY", "CF_IMG_DOMAIN", "CF_API_BASE")
 

@@ -11,7 +11,7 @@ import pytest
 from pydantic import SecretStr
 
 from cfvariants import Delivery, SigningError, SigningKey, sign_url, verify
-from cfvariants.signing import expiry, signature_problem
+from cfvariants._signing import expiry, signature_problem
 
 # The worked example of Cloudflare's signing procedure (computed independently with Python's hmac and Node's
 # WebCrypto): this key, hash and image id with exp=1767225600 give SIG.

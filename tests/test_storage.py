@@ -13,11 +13,9 @@ import httpx
 import pytest
 from imagegen import decode, jpeg, png
 
-from cfvariants import Delivery, SigningError, verify
-from cfvariants.client import ConflictError, ImagesClient, NotFoundError
-from cfvariants.client.errors import ValidationError
+from cfvariants import Delivery, SettingsError, SigningError, verify
+from cfvariants.client import ConflictError, ImagesClient, NotFoundError, ValidationError
 from cfvariants.emulator import Emulator, EmulatorApp
-from cfvariants.errors import SettingsError
 from cfvariants.storage import SIZE_KEY, ImageStore, alternative_id
 
 SVG = (

@@ -12,7 +12,7 @@ from huey import SqliteHuey
 from cfvariants.client import ImagesClient
 from cfvariants.uploads import UploadQueue, UploadState, UploadStore
 
-# What every message queued since the first release carries (the code was in cfvariants/uploads/queue.py then).
+# What every message queued since the first release carries (the code was in cfvariants/uploads/_queue.py then).
 UPLOAD_TASK = "cfvariants.uploads.queue.cfvariants.upload"  # pinned name (not the module's path)
 RECONCILE_TASK = "cfvariants.uploads.queue.cfvariants.reconcile"  # pinned name (not the module's path)
 

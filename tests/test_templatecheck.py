@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from cfvariants.errors import OptionsError
-from cfvariants.options import Options
+from cfvariants import Options, OptionsError
 from cfvariants.templatecheck import Finding, check_paths, check_source, detect_syntax, find_uses, template_files
 
 FIXTURES = Path(__file__).parent / "fixtures" / "templates"

@@ -18,7 +18,7 @@ import io
 import httpx
 from PIL import Image
 
-from cfvariants.settings import Settings
+from cfvariants._settings import Settings
 
 
 def jpeg() -> bytes:

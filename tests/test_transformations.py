@@ -21,7 +21,7 @@ from cfvariants import (
     VariantError,
     parse_url,
 )
-from cfvariants.urls import normalize_path, parse_delivery_url
+from cfvariants._urls import normalize_path, parse_delivery_url
 
 ZONE = "www.example.com"
 PREFIX = f"https://{ZONE}/cdn-cgi/image"

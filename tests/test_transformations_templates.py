@@ -28,12 +28,17 @@ from django_project.gallery.models import LocalProfile, Profile  # noqa: E402
 from flask import Flask, render_template_string  # noqa: E402
 from jinja2 import Environment  # noqa: E402
 
-from cfvariants import Delivery, SettingsError, Transformations  # noqa: E402
-from cfvariants.django import conf  # noqa: E402
+from cfvariants import (  # noqa: E402
+    Delivery,
+    RemoteImage,
+    SettingsError,
+    TemplateFilterError,
+    Transformations,
+)
+from cfvariants._templating import NoZoneError  # noqa: E402
+from cfvariants.django import _conf as conf  # noqa: E402
 from cfvariants.flask import CFImages  # noqa: E402
 from cfvariants.jinja import install  # noqa: E402
-from cfvariants.refs import RemoteImage  # noqa: E402
-from cfvariants.templating import NoZoneError, TemplateFilterError  # noqa: E402
 
 HASH = "ZWd9g1K7eljCn_KDTu_MWA"
 PHOTO = imagegen.photo_jpeg(300_000, seed=5)

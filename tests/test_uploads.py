@@ -13,10 +13,9 @@ import pytest
 from huey import MemoryHuey, SqliteHuey
 from huey_helpers import running_consumer
 
-from cfvariants import thumbhash
+from cfvariants import Original, thumbhash
 from cfvariants.client import ImagesClient
 from cfvariants.emulator import Emulator
-from cfvariants.layouts import Original
 from cfvariants.uploads import (
     MARKER_KEY,
     StorageFull,
@@ -102,7 +101,7 @@ def test_a_full_disk_after_writing_leaves_nothing(sqlite_store: UploadStore, mon
     def disk_full(*args: object) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("cfvariants.uploads.sqlite_store.fsync_directory", disk_full)
+    monkeypatch.setattr("cfvariants.uploads._sqlite_store.fsync_directory", disk_full)
     with pytest.raises(UploadsError, match=r"no space left on the disk holding .*staging"):
         sqlite_store.stage(JPEG, filename="c.jpg", content_type="image/jpeg")
     assert sorted(p.name for p in sqlite_store.staging.iterdir()) == [first.id]
@@ -117,7 +116,7 @@ def test_a_full_disk_while_writing_raises_uploads_error_naming_the_disk(
     def disk_full(fd: int) -> None:  # the kernel reports a full disk when the written data is flushed
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("cfvariants.uploads.records.os.fsync", disk_full)
+    monkeypatch.setattr("cfvariants.uploads._records.os.fsync", disk_full)
     with pytest.raises(StorageFull, match="no space left on the disk holding /") as info:
         store.stage(imagegen.photo_jpeg(300_000), filename="big.jpg", content_type="image/jpeg")
     assert "was not kept" in str(info.value)
@@ -177,7 +176,7 @@ def test_ready_happens_exactly_once_and_removes_the_file(store: UploadRecords) -
 
 
 def test_records_stand_for_their_image_in_templates(store: UploadRecords) -> None:
-    from cfvariants.refs import LocalImage, image_ref
+    from cfvariants import LocalImage, image_ref
 
     record = store.stage(JPEG, filename="a.jpg", content_type="image/jpeg")
     pending = image_ref(store.get(record.id))

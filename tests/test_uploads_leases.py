@@ -18,7 +18,7 @@ from test_uploads import sqlite_store, store  # noqa: F401 - the both-stores fix
 
 from cfvariants.client import ImagesClient
 from cfvariants.uploads import UploadQueue, UploadRecords, UploadState, UploadStore
-from cfvariants.uploads.leases import HAND_BACK_AFTER, PRIVATE_HAND_BACK_AFTER, Leases
+from cfvariants.uploads._leases import HAND_BACK_AFTER, PRIVATE_HAND_BACK_AFTER, Leases
 
 pytest_plugins = ["cfvariants.testing"]
 JPEG = imagegen.jpeg(64, 48)
@@ -81,7 +81,7 @@ def test_handed_back_uploads_are_sent_again_and_taken_over(
     cf_client: ImagesClient,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr("cfvariants.uploads.leases.HAND_BACK_AFTER", 0.2)
+    monkeypatch.setattr("cfvariants.uploads._leases.HAND_BACK_AFTER", 0.2)
     huey = MemoryHuey("t", immediate=False)
     queue = UploadQueue(huey, store, lambda: cf_client, lease=30)
     record = queue.submit(JPEG, filename="a.jpg")

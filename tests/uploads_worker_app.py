@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import os
 
+from cfvariants import configure_logging
 from cfvariants.client import ImagesClient, RetryPolicy
-from cfvariants.logsetup import configure_logging
 from cfvariants.uploads import UploadQueue, huey_from_url, store_from_url
-from cfvariants.uploads.leases import LEASE
+from cfvariants.uploads._leases import LEASE
 
 configure_logging()
 huey = huey_from_url(os.environ["HUEY_URL"], name="cfvariants-test-uploads")

@@ -2,62 +2,13 @@
 
 Subcommands are imported only when they run (``LazyGroup``), so ``cfvariants --help`` stays fast and a
 subcommand's optional dependencies (Pillow and werkzeug for ``emulator``) are needed only by that subcommand.
-To add one: write ``cfvariants/cli/<name>.py`` with a click command and list it in ``COMMANDS``.
+To add one: write ``cfvariants/cli/_<name>.py`` with a click command and list it in ``COMMANDS``.
 """
 
-from __future__ import annotations
+from cfvariants._public import name_public_module as _name_public_module
 
-import importlib
-from typing import Any
-
-import click
-
-from cfvariants import __version__
+from ._main import COMMANDS, LazyGroup, main
 
 __all__ = ["COMMANDS", "LazyGroup", "main"]
 
-COMMANDS: dict[str, str] = {
-    "check": "cfvariants.cli.check:check",
-    "delete": "cfvariants.cli.delete:delete",
-    "emulator": "cfvariants.cli.emulator:emulator",
-    "list": "cfvariants.cli.listing:list_images",
-    "migrate": "cfvariants.cli.migrate:migrate",
-    "parse": "cfvariants.cli.parse:parse",
-    "sign": "cfvariants.cli.sign:sign",
-    "upload": "cfvariants.cli.upload:upload",
-    "uploads": "cfvariants.cli.uploads:uploads",
-    "url": "cfvariants.cli.url:url",
-    "variants": "cfvariants.cli.variants:variants",
-}
-"""Subcommand name -> ``module:attribute`` of its click command."""
-
-
-class LazyGroup(click.Group):
-    """A group that imports each listed subcommand on first use."""
-
-    def __init__(self, *args: Any, lazy_commands: dict[str, str] | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.lazy_commands = dict(lazy_commands or {})
-
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted({*super().list_commands(ctx), *self.lazy_commands})
-
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        if cmd_name in self.lazy_commands and cmd_name not in self.commands:
-            module_name, _, attribute = self.lazy_commands[cmd_name].partition(":")
-            command = getattr(importlib.import_module(module_name), attribute)
-            if not isinstance(command, click.Command):
-                raise TypeError(f"{self.lazy_commands[cmd_name]} is not a click command")
-            self.add_command(command, cmd_name)
-        return super().get_command(ctx, cmd_name)
-
-
-@click.group(cls=LazyGroup, lazy_commands=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="cfvariants")
-def main() -> None:
-    """cfvariants: Cloudflare Images for Python web apps.
-
-    Settings come from CF_ACCT_ID, CF_IMG_TOKEN, CF_IMG_HASH, CF_IMG_SIGNING_KEY, CF_IMG_DOMAIN and CF_API_BASE
-    (environment or ./.env); each command's options override them. Exit codes: 0 success, 1 something failed
-    (or drift/problems found), 2 bad usage or configuration, 130 interrupted. Try `cfvariants COMMAND --help`.
-    """
+_name_public_module(globals(), __all__)

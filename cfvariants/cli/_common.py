@@ -26,39 +26,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 import httpx
 
-from cfvariants.errors import CFVariantsError, SettingsError
-from cfvariants.settings import Settings
-
-__all__ = [
-    "DURATION",
-    "EXIT_FAILED",
-    "EXIT_INTERRUPTED",
-    "EXIT_OK",
-    "EXIT_USAGE",
-    "TIMESTAMP",
-    "CFCommand",
-    "CLIError",
-    "ConfigurationError",
-    "Interrupted",
-    "Runtime",
-    "UsageLine",
-    "api_options",
-    "async_client",
-    "delivery_options",
-    "echo_json",
-    "ensure_cwd_importable",
-    "env_file_option",
-    "iso",
-    "json_option",
-    "load_settings",
-    "one_line",
-    "parse_json_value",
-    "parse_pairs",
-    "runtime",
-    "signing_key_option",
-    "sync_client",
-    "warn",
-]
+from cfvariants._errors import CFVariantsError, SettingsError
+from cfvariants._settings import Settings
 
 EXIT_OK = 0
 """Everything worked (and, with ``--check``, there was no drift)."""

@@ -10,19 +10,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Protocol
 
-__all__ = [
-    "IMAGE_EXTENSIONS",
-    "Ignored",
-    "LocalFile",
-    "Rejected",
-    "UploadItem",
-    "discover",
-    "is_image",
-    "sha256_stream",
-    "sniff",
-    "stream_size",
-]
-
 IMAGE_EXTENSIONS = frozenset(
     {".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".gif", ".webp", ".avif", ".heic", ".heif", ".svg"}
 )

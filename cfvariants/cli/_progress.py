@@ -15,17 +15,6 @@ from typing import Literal
 
 import click
 
-__all__ = [
-    "FileResult",
-    "JsonReporter",
-    "Reporter",
-    "Tally",
-    "TextReporter",
-    "human_bytes",
-    "human_duration",
-    "render_bar",
-]
-
 Status = Literal["uploaded", "skipped", "failed"]
 
 

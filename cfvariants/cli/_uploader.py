@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 
+from cfvariants._errors import CFVariantsError
 from cfvariants.client import (
     APIError,
     AsyncImagesClient,
@@ -38,26 +39,11 @@ from cfvariants.client import (
     NotFoundError,
     TransportError,
 )
-from cfvariants.errors import CFVariantsError
 from cfvariants.imaging import with_placeholder_metadata
 
 from ._common import one_line
 from ._files import Found, Ignored, LocalFile, Rejected, UploadItem, sha256_stream, stream_size
 from ._progress import FileResult
-
-__all__ = [
-    "HASH_KEY",
-    "PATH_KEY",
-    "RESERVED_KEYS",
-    "UNREACHABLE_LIMIT",
-    "Streak",
-    "Unreachable",
-    "UploadOptions",
-    "custom_id_for",
-    "first_error",
-    "upload_all",
-    "upload_one",
-]
 
 HASH_KEY = "cfv_sha256"
 """Metadata key of the file's SHA-256 (hex): how a later run recognises the same file."""
@@ -87,6 +73,8 @@ class _NoConnection(Exception):
 
 @dataclass(frozen=True)
 class UploadOptions:
+    """How files are uploaded (``cfvariants upload``, migrations): concurrency, metadata, privacy, ids..."""
+
     concurrency: int = 4
     metadata: Mapping[str, Any] = field(default_factory=dict)
     private: bool = False

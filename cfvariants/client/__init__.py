@@ -10,12 +10,13 @@ Both clients share one request-building/response-parsing layer and one retry loo
 only in how they send and sleep.
 """
 
+from cfvariants._public import name_public_module as _name_public_module
+from cfvariants._settings import DEFAULT_API_BASE
 from cfvariants.limits import MAX_METADATA_BYTES, MAX_UPLOAD_BYTES
 
-from ._base import BATCH_API_BASE, DEFAULT_API_BASE
-from ._uploads import MARKER_KEY as UPLOAD_MARKER_KEY
-from .aio import AsyncImagesClient
-from .errors import (
+from ._aio import AsyncImagesClient
+from ._base import BATCH_API_BASE
+from ._errors import (
     APIError,
     AuthenticationError,
     CloudflareImagesError,
@@ -26,8 +27,8 @@ from .errors import (
     TransportError,
     ValidationError,
 )
-from .filters import MetaFilter
-from .models import (
+from ._filters import MetaFilter
+from ._models import (
     AccountConfig,
     BatchToken,
     DirectUpload,
@@ -39,9 +40,10 @@ from .models import (
     Variant,
     VariantOptions,
 )
-from .ratelimit import BATCH_TOKEN_LIMIT, DEFAULT_LIMIT, RateLimit, RateLimitedTransport
-from .retry import RetryPolicy
-from .sync import ImagesClient
+from ._ratelimit import BATCH_TOKEN_LIMIT, DEFAULT_LIMIT, RateLimit, RateLimitedTransport
+from ._retry import RetryPolicy
+from ._sync import ImagesClient
+from ._uploads import MARKER_KEY as UPLOAD_MARKER_KEY
 
 __all__ = [
     "BATCH_API_BASE",
@@ -77,3 +79,5 @@ __all__ = [
     "Variant",
     "VariantOptions",
 ]
+
+_name_public_module(globals(), __all__)

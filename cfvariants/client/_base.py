@@ -13,17 +13,16 @@ import httpx
 from pydantic import SecretStr
 
 from cfvariants import __version__
-from cfvariants.delivery import Delivery
-from cfvariants.settings import DEFAULT_API_BASE, Settings
+from cfvariants._delivery import Delivery
+from cfvariants._settings import Settings
 
+from ._errors import APIError, ValidationError
+from ._models import ImagesPage
 from ._requests import Context, Request, segment
-from .errors import APIError, ValidationError
-from .models import ImagesPage
-from .retry import RetryPolicy
-
-__all__ = ["BATCH_API_BASE", "DEFAULT_API_BASE", "DEFAULT_TIMEOUT", "ClientBase", "settings_arguments"]
+from ._retry import RetryPolicy
 
 BATCH_API_BASE = "https://batch.imagedelivery.net"
+"""Where requests go when the client has a batch token (``use_batch_token``): a higher rate limit."""
 BATCH_HOST = "batch.imagedelivery.net"
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 USER_AGENT = f"cfvariants/{__version__} httpx/{httpx.__version__}"

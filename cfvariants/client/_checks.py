@@ -14,7 +14,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from cfvariants.errors import CFVariantsError
+from cfvariants._errors import CFVariantsError
+from cfvariants._urls import check_variant_name, encode_image_id
 from cfvariants.limits import (
     BROWSER_TTL_RANGE,
     DIRECT_UPLOAD_EXPIRY_MAX,
@@ -25,22 +26,8 @@ from cfvariants.limits import (
     is_key_name,
     is_uuid,
 )
-from cfvariants.urls import check_variant_name, encode_image_id
 
-from .errors import ValidationError
-
-__all__ = [
-    "check_browser_ttl",
-    "check_custom_id",
-    "check_direct_upload_expiry",
-    "check_image_id",
-    "check_key_name",
-    "check_per_page",
-    "check_upload_size",
-    "check_variant_id",
-    "check_variant_options",
-    "encode_metadata",
-]
+from ._errors import ValidationError
 
 VARIANT_FITS = frozenset({"scale-down", "contain", "cover", "crop", "pad"})
 VARIANT_METADATA = frozenset({"keep", "copyright", "none"})

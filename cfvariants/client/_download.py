@@ -12,10 +12,8 @@ from typing import IO
 
 import httpx
 
+from ._errors import TransportError, ValidationError
 from ._requests import Request, transport_error
-from .errors import TransportError, ValidationError
-
-__all__ = ["CHUNK_SIZE", "Destination", "Target", "stream_failure"]
 
 CHUNK_SIZE = 64 * 1024
 Target = str | os.PathLike[str] | IO[bytes]

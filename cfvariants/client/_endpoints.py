@@ -26,34 +26,10 @@ from ._checks import (
     check_variant_options,
     encode_metadata,
 )
+from ._errors import APIError, NotFoundError, TransportError, ValidationError
+from ._filters import MetaFilters, meta_query
+from ._models import AccountConfig, BatchToken, DirectUpload, Image, ImagesPage, SigningKey, Stats, Variant
 from ._requests import Call, Context, Request, segment
-from .errors import APIError, NotFoundError, TransportError, ValidationError
-from .filters import MetaFilters, meta_query
-from .models import AccountConfig, BatchToken, DirectUpload, Image, ImagesPage, SigningKey, Stats, Variant
-
-__all__ = [
-    "batch_token",
-    "create_direct_upload",
-    "create_signing_key",
-    "create_variant",
-    "delete_image",
-    "delete_signing_key",
-    "delete_variant",
-    "download",
-    "get_config",
-    "get_image",
-    "get_variant",
-    "image_id_of",
-    "list_images",
-    "list_images_v1",
-    "list_signing_keys",
-    "list_variants",
-    "stats",
-    "update_config",
-    "update_image",
-    "update_variant",
-    "variant_definition",
-]
 
 SortOrder = Literal["asc", "desc"]
 

@@ -19,13 +19,11 @@ import pydantic
 
 from . import _endpoints as ep
 from . import _requests as rq
+from ._errors import APIError, ConflictError, NotFoundError, TransportError, ValidationError
+from ._filters import MetaFilter
+from ._models import Image, Variant
 from ._requests import Call, Context, Request
 from ._uploads import MARKER_KEY, PreparedUpload
-from .errors import APIError, ConflictError, NotFoundError, TransportError, ValidationError
-from .filters import MetaFilter
-from .models import Image, Variant
-
-__all__ = ["Action", "Flow", "Outcome", "Send", "Sleep", "create_variant", "perform", "update_variant", "upload"]
 
 T = TypeVar("T")
 log = logging.getLogger("cfvariants.client")

@@ -17,10 +17,10 @@ from urllib.parse import quote
 import httpx
 import pydantic
 
-from cfvariants.delivery import Delivery
-from cfvariants.errors import SettingsError
+from cfvariants._delivery import Delivery
+from cfvariants._errors import SettingsError
 
-from .errors import (
+from ._errors import (
     APIError,
     AuthenticationError,
     ConflictError,
@@ -29,10 +29,8 @@ from .errors import (
     RateLimitError,
     TransportError,
 )
-from .models import AccountConfig, BatchToken, DirectUpload, Image, ImagesPage, SigningKey, Stats, Variant
-from .retry import RetryPolicy, parse_retry_after
-
-__all__ = ["Call", "Context", "Request", "read_response", "segment", "transport_error"]
+from ._models import AccountConfig, BatchToken, DirectUpload, Image, ImagesPage, SigningKey, Stats, Variant
+from ._retry import RetryPolicy, parse_retry_after
 
 T = TypeVar("T")
 

@@ -21,9 +21,7 @@ from typing import IO, Any
 from cfvariants.limits import MAX_UPLOAD_BYTES
 
 from ._checks import check_upload_size
-from .errors import ValidationError
-
-__all__ = ["FileInput", "UploadSource", "check_content_type", "open_source"]
+from ._errors import ValidationError
 
 FileInput = str | os.PathLike[str] | bytes | bytearray | memoryview | IO[bytes]
 _SPOOL_IN_MEMORY = 1024 * 1024

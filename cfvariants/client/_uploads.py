@@ -15,17 +15,15 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
-from cfvariants.urls import redact_userinfo
+from cfvariants._urls import redact_userinfo
 
 from ._checks import check_custom_id, encode_metadata
+from ._errors import ValidationError
 from ._requests import Request
 from ._sources import FileInput, UploadSource, check_content_type, open_source
-from .errors import ValidationError
 
-__all__ = ["MARKER_KEY", "PreparedUpload", "prepare_upload"]
-
-#: The metadata key of the idempotency marker (a 16-character random token per upload call).
 MARKER_KEY = "cfv_upload"
+"""The metadata key of the idempotency marker (a 16-character random token per upload call)."""
 
 
 @dataclass

@@ -9,8 +9,6 @@ from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.storage import Storage
 from django.core.files.utils import validate_file_name
 
-__all__ = ["HAS_IS_NAME_AVAILABLE", "available_name"]
-
 HAS_IS_NAME_AVAILABLE = hasattr(Storage, "is_name_available")
 
 

@@ -1,6 +1,6 @@
 """The app config: ``INSTALLED_APPS = [..., "cfvariants.django"]`` makes ``{% load cfvariants %}`` available,
 registers the system checks (``cfvariants.E0xx``/``W0xx``), on a web process's first request leaves the
-fingerprint the upload worker checks at start (``cfvariants.django.uploads.announce_web``), and gives every
+fingerprint the upload worker checks at start (``cfvariants.django._uploads.announce_web``), and gives every
 file field stored on Cloudflare Images what ``CloudflareImageField`` has:
 
 * ``CloudflareImageValidator`` (Cloudflare's limits as form errors), added to the field's validators as
@@ -29,7 +29,7 @@ class CFVariantsConfig(AppConfig):
     verbose_name = "Cloudflare Images (cfvariants)"
 
     def ready(self) -> None:
-        from . import checks  # noqa: F401, PLC0415 - registers the system checks
+        from . import _checks as checks  # noqa: F401, PLC0415 - registers the system checks
 
         upgrade_fields()
         request_started.connect(_first_request, dispatch_uid=_FIRST_REQUEST)
@@ -41,7 +41,7 @@ _FIRST_REQUEST = "cfvariants.announce_web"
 def _first_request(**kwargs: Any) -> None:
     """A web process's first request: leave the queue fingerprint the upload worker checks at start (once)."""
     request_started.disconnect(dispatch_uid=_FIRST_REQUEST)
-    from .uploads import announce_web  # noqa: PLC0415 - huey is imported only when background uploads are on
+    from ._uploads import announce_web  # noqa: PLC0415 - huey is imported only when background uploads are on
 
     announce_web()
 

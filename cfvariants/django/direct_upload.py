@@ -50,7 +50,7 @@ from django.views.decorators.http import require_GET, require_POST
 from cfvariants.client import ImagesClient
 from cfvariants.direct_uploads import SCRIPT, DirectUploadError, DirectUploads, DirectUploadStore, widget_html
 
-from . import conf
+from . import _conf as conf
 
 __all__ = [
     "SETTING_NAME",
@@ -62,6 +62,7 @@ __all__ = [
 ]
 
 SETTING_NAME = "CFVARIANTS_DIRECT_UPLOADS"
+"""The Django setting that holds cfvariants' configuration (a dict)."""
 _KNOWN = ("WEBHOOK_SECRET", "MAX_BYTES", "STORE", "EXPIRY")
 _SESSION_KEY = "cfvariants_uploader"
 _lock = threading.Lock()
@@ -215,7 +216,7 @@ def dev_upload(request: HttpRequest, path: str) -> HttpResponse:
     config = conf.get_config()
     if not config.dev:
         raise Http404("upload URLs are served here only in development")
-    from .dev import local_cloudflare  # noqa: PLC0415 - the emulator only in development
+    from ._dev import local_cloudflare  # noqa: PLC0415 - the emulator only in development
 
     environ = dict(request.META)
     body = request.body

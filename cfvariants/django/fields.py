@@ -23,10 +23,10 @@ from django.core.files.base import File
 from django.db import models
 from django.db.models.fields.files import ImageFieldFile
 
-from cfvariants.layouts import Original
+from cfvariants._layouts import Original
 
+from ._uploads import saving_row
 from .storage import select_storage
-from .uploads import saving_row
 from .validators import CloudflareImageValidator, image_facts
 
 __all__ = ["CloudflareImageField", "CloudflareImageFieldFile", "CloudflareImageFormField"]
@@ -50,7 +50,7 @@ class CloudflareImageFieldFile(ImageFieldFile):
         return ref
 
     def __cf_original__(self) -> Original | None:
-        """What layouts know of the original (``cfvariants.refs.ORIGINAL_ATTRIBUTE``), read without opening the
+        """What layouts know of the original (``cfvariants._refs.ORIGINAL_ATTRIBUTE``), read without opening the
         file or asking Cloudflare: the size and ThumbHash the storage recorded at save time
         (``CloudflareImagesStorage.recorded_original``), else the model's ``width_field``/``height_field``
         values, which Django keeps with the row. ``None`` when neither knows."""

@@ -12,13 +12,13 @@ Configured like any Django 4.2+ storage::
     }
 
 Each value is read from the ``OPTIONS`` first, then ``settings.CFVARIANTS``, then the environment
-(``CF_ACCT_ID``, ``CF_IMG_TOKEN``, ``CF_IMG_HASH``...; see ``cfvariants.django.conf``), on first use: building
+(``CF_ACCT_ID``, ``CF_IMG_TOKEN``, ``CF_IMG_HASH``...; see ``cfvariants.django._conf``), on first use: building
 the storage reads nothing and opens no connection. Storage-only options: ``require_signed_urls`` (every image
 private, every URL signed), ``custom_ids`` (default: names are custom ids unless the storage is private),
 ``timeout`` (seconds per API request), ``dev`` (``True``/``False`` overrides ``CFVARIANTS["DEV"]``; in
 development the storage works on the local emulator in ``CFVARIANTS["DATA_DIR"]``, the one the template tags and
 ``cfvariants.django.urls`` use), ``background`` (``True``: saving stages the file and returns at once; huey
-uploads it, see ``cfvariants.django.uploads``).
+uploads it, see ``cfvariants.django._uploads``).
 
 The stored name of a file is its image id, so ``{{ profile.image|variant:'w=200' }}`` works on the field. How
 names, sizes and times are decided is explained in ``cfvariants.storage``.
@@ -43,17 +43,18 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.utils import timezone
 
+from cfvariants._delivery import Delivery
+from cfvariants._errors import SettingsError
+from cfvariants._layouts import Original
+from cfvariants._refs import LocalImage
+from cfvariants._segments import Variant
 from cfvariants.client import ConflictError, ImagesClient, NotFoundError
-from cfvariants.delivery import Delivery, Variant
-from cfvariants.errors import SettingsError
-from cfvariants.layouts import Original
 from cfvariants.limits import MAX_CUSTOM_ID_LENGTH, is_uuid
-from cfvariants.refs import LocalImage
 from cfvariants.storage import HEIGHT_KEY, SIZE_KEY, WIDTH_KEY, ImageStore
 from cfvariants.uploads import UploadRecord, UploadState, custom_id_for
-from cfvariants.uploads.records import is_upload_id
+from cfvariants.uploads._records import is_upload_id
 
-from . import conf
+from . import _conf as conf
 from ._compat import HAS_IS_NAME_AVAILABLE, available_name
 
 __all__ = [
@@ -135,7 +136,7 @@ class CloudflareImagesStorage(Storage):
         timeout = self._options.get("timeout")
         extra: dict[str, Any] = {} if timeout is None else {"timeout": timeout}
         if config.dev:
-            from .dev import local_cloudflare  # noqa: PLC0415 - the emulator is imported only in development
+            from ._dev import local_cloudflare  # noqa: PLC0415 - the emulator is imported only in development
 
             local = local_cloudflare(config)
             delivery = local.delivery
@@ -227,8 +228,8 @@ class CloudflareImagesStorage(Storage):
 
     def _stage(self, name: str, content: IO[Any] | File[Any], max_length: int | None) -> str:
         """Background save: stage ``content`` durably and enqueue it; the returned name is final (see
-        ``cfvariants.django.uploads``). Nothing touches the network."""
-        from .uploads import get_queue, row_context, saving_row, staged_name  # noqa: PLC0415 - huey only when used
+        ``cfvariants.django._uploads``). Nothing touches the network."""
+        from ._uploads import get_queue, row_context, saving_row, staged_name  # noqa: PLC0415 - huey only when used
 
         directory, filename = posixpath.split(name.strip("/"))
         directory = directory or "uploads"
@@ -278,7 +279,7 @@ class CloudflareImagesStorage(Storage):
             raise ValueError("The name must be given to delete().")
         record = self.upload_record(name)
         if record is not None and record.state is not UploadState.READY:
-            from .uploads import get_queue  # noqa: PLC0415
+            from ._uploads import get_queue  # noqa: PLC0415
 
             get_queue().discard(record.id)  # the row let go of it: a person's decision, so its bytes go too
             return
@@ -345,7 +346,7 @@ class CloudflareImagesStorage(Storage):
         upload_id = posixpath.basename(name).split(".", 1)[0]
         if not is_upload_id(upload_id):
             return None
-        from .uploads import get_store  # noqa: PLC0415
+        from ._uploads import get_store  # noqa: PLC0415
 
         record = get_store().find(upload_id)
         if record is not None and record.state is UploadState.READY and len(self._known) < 10_000:
@@ -366,7 +367,7 @@ class CloudflareImagesStorage(Storage):
             return record.image_id or name
         if record.state is UploadState.FAILED:
             return None
-        from .uploads import preview_url  # noqa: PLC0415
+        from ._uploads import preview_url  # noqa: PLC0415
 
         preview = preview_url(record)
         return LocalImage(preview) if preview else None
@@ -498,7 +499,7 @@ def dev_storage() -> CloudflareImagesStorage:
     ``CFVARIANTS["DATA_DIR"]`` (one per directory and process). It takes the production storage's behaviour
     options (``background``, ``require_signed_urls``, ``custom_ids``, ``timeout`` from
     ``STORAGES[CFVARIANTS["STORAGE"]]["OPTIONS"]``), never its credentials, so development takes the same path."""
-    from .dev import data_dir  # noqa: PLC0415 - the emulator is imported only in development
+    from ._dev import data_dir  # noqa: PLC0415 - the emulator is imported only in development
 
     directory = str(data_dir())
     storage = _dev_storages.get(directory)

@@ -4,7 +4,7 @@ Without a ``HUEY`` setting nothing is registered (and nothing is imported from h
 
 ``run_huey`` gives the ``huey`` logger a handler but not ``cfvariants``'s, whose lines (an upload stored, an
 attempt that will be retried, one Cloudflare refused) would be lost unless ``LOGGING`` names them; when logging
-gives ``cfvariants`` no handler, it gets the worker's stderr handler (``cfvariants.logsetup``).
+gives ``cfvariants`` no handler, it gets the worker's stderr handler (``cfvariants._logsetup``).
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from django.conf import settings
 __all__: list[str] = []
 
 if getattr(settings, "HUEY", None) is not None:
-    from cfvariants.logsetup import configure_logging
+    from cfvariants._logsetup import configure_logging
 
-    from .uploads import get_queue
+    from ._uploads import get_queue
 
     if not logging.getLogger("cfvariants").hasHandlers():
         configure_logging()

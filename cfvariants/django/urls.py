@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from django.urls import re_path
 
-from .views import deliver, transform, upload_preview
+from ._views import deliver, transform, upload_preview
 
 app_name = "cfvariants"
 

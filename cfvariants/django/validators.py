@@ -23,7 +23,7 @@ from django.utils.deconstruct import deconstructible
 
 from cfvariants.imaging import oriented_size
 from cfvariants.limits import MAX_UPLOAD_BYTES
-from cfvariants.uploads.validation import ACCEPTED_FORMATS, UploadRejected, check_image_bytes
+from cfvariants.uploads._validation import ACCEPTED_FORMATS, UploadRejected, check_image_bytes
 
 __all__ = ["CloudflareImageValidator", "ImageFacts", "image_facts"]
 

@@ -13,8 +13,9 @@ of images, variants and keys), ``api`` (the HTTP API), ``delivery`` (delivery UR
 transform engine); ``Emulator`` composes them and ``EmulatorApp`` routes requests to them.
 """
 
-from __future__ import annotations
+from cfvariants._public import name_public_module as _name_public_module
 
+from ._account._account import PUBLIC_VARIANT
 from ._app import EmulatorApp, create_app
 from ._config import (
     DEFAULT_HOST,
@@ -27,13 +28,14 @@ from ._config import (
     DEV_SIGNING_KEY,
     EmulatorConfig,
 )
+from ._delivery._hosted import DeliveryResponse
+from ._delivery._transform import output_format, render
+from ._delivery._transformations import TransformationServer, TransformationsMiddleware
 from ._emulator import Emulator
 from ._errors import ApiError, DeliveryError
 from ._paths import RequestPath, request_path
 from ._server import EmulatorServer
-from .account import PUBLIC_VARIANT
-from .delivery import DeliveryResponse, TransformationServer, TransformationsMiddleware
-from .storage import AccountSettings, ImageRecord, SigningKeyRecord, VariantRecord
+from ._storage._records import AccountSettings, ImageRecord, SigningKeyRecord, VariantRecord
 
 __all__ = [
     "DEFAULT_HOST",
@@ -60,5 +62,9 @@ __all__ = [
     "TransformationsMiddleware",
     "VariantRecord",
     "create_app",
+    "output_format",
+    "render",
     "request_path",
 ]
+
+_name_public_module(globals(), __all__)

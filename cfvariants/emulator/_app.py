@@ -24,20 +24,19 @@ from typing import TYPE_CHECKING, Any
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
+from cfvariants._urls import TRANSFORM_PREFIX
 from cfvariants.limits import MAX_UPLOAD_BYTES
-from cfvariants.urls import TRANSFORM_PREFIX
 
+from ._api._direct_upload import handle_upload
+from ._api._routes import error_response, handle_account_api, handle_batch_api
 from ._config import EmulatorConfig
+from ._delivery._transformations import TransformationServer
 from ._emulator import Emulator
 from ._errors import INTERNAL, TOO_LARGE, ApiError
 from ._paths import request_path
-from .api import error_response, handle_account_api, handle_batch_api, handle_upload
-from .delivery import TransformationServer
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
-
-__all__ = ["EmulatorApp", "create_app"]
 
 log = logging.getLogger("cfvariants.emulator")
 

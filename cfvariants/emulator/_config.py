@@ -13,30 +13,25 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cfvariants._urls import check_account_hash
 from cfvariants.limits import BROWSER_TTL_DEFAULT, BROWSER_TTL_RANGE
-from cfvariants.urls import check_account_hash
-
-__all__ = [
-    "DEFAULT_HOST",
-    "DEFAULT_PORT",
-    "DEV_ACCOUNT_HASH",
-    "DEV_ACCOUNT_ID",
-    "DEV_API_TOKEN",
-    "DEV_AUTH_EMAIL",
-    "DEV_AUTH_KEY",
-    "DEV_SIGNING_KEY",
-    "EmulatorConfig",
-    "Fetcher",
-]
 
 DEV_ACCOUNT_ID = "b70b5009bdbb8a9c7211851cab73a2f5"
+"""The emulator's account id (development only; published, not a secret)."""
 DEV_ACCOUNT_HASH = "cfvariants-local-dev01"
+"""The emulator's account hash, in its delivery URLs (development only)."""
 DEV_API_TOKEN = "cfvariants-emulator-dev-token"  # noqa: S105 - a published dev default, not a secret
+"""The API token the emulator accepts (development only; published, not a secret)."""
 DEV_AUTH_EMAIL = "dev@cfvariants.invalid"
+"""The e-mail of the emulator's legacy global-key authentication (development only)."""
 DEV_AUTH_KEY = "cfvariants-emulator-dev-global-key"
+"""The emulator's legacy global API key (development only; published, not a secret)."""
 DEV_SIGNING_KEY = "cfvariants-emulator-dev-signing-key"
+"""The emulator's URL signing key (development only; published, not a secret)."""
 DEFAULT_HOST = "127.0.0.1"
+"""The address the emulator listens on by default: loopback only."""
 DEFAULT_PORT = 8787
+"""The emulator's default port."""
 DEFAULT_BROWSER_TTL = BROWSER_TTL_DEFAULT
 DEFAULT_ALLOWED_FETCH_HOSTS = ("127.0.0.1", "localhost", "::1")
 
@@ -64,9 +59,9 @@ class EmulatorConfig:
 
     ``rate_limit=(requests, window_seconds)`` answers REST API requests over that many per sliding window with
     429 and a ``Retry-After``, locking the account out for a window, as Cloudflare does with its 1,200 per five
-    minutes (see ``cfvariants.emulator.api.WindowLimiter``); off by default. ``webhook_url``/``webhook_secret``:
+    minutes (see ``cfvariants.emulator._api.WindowLimiter``); off by default. ``webhook_url``/``webhook_secret``:
     where the emulator reports finished direct creator uploads, as Cloudflare's notifications do (see
-    ``cfvariants.emulator.api.WebhookSender``).
+    ``cfvariants.emulator._api.WebhookSender``).
 
     ``auth_email``/``auth_key`` are the legacy ``X-Auth-Email``/``X-Auth-Key`` pair, accepted only when given
     (``DEV_AUTH_EMAIL``/``DEV_AUTH_KEY`` are a dev pair to pass; ``cfvariants emulator --legacy-auth`` does): by

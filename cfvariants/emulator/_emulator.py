@@ -1,9 +1,9 @@
 """``Emulator``: one emulated Cloudflare Images account, framework-neutral, composed of its parts.
 
 * ``storage``: the SQLite records, the originals and the rendered variants in ``config.data_dir``;
-* ``account``: settings, named variants, signing keys, batch tokens (``cfvariants.emulator.account.Account``);
-* ``images``: uploads, direct uploads, lists, updates (``cfvariants.emulator.account.Images``);
-* ``delivery``: delivery URLs answered with real transforms (``cfvariants.emulator.delivery.HostedDelivery``);
+* ``account``: settings, named variants, signing keys, batch tokens (``cfvariants.emulator._account.Account``);
+* ``images``: uploads, direct uploads, lists, updates (``cfvariants.emulator._account.Images``);
+* ``delivery``: delivery URLs answered with real transforms (``cfvariants.emulator._delivery.HostedDelivery``);
 * ``rate_limiter`` and ``webhooks``: what the HTTP API adds around them.
 
 Every method takes and returns plain Python values, so the WSGI app, a Django view, a Flask blueprint, the
@@ -19,16 +19,21 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from cfvariants.errors import CFVariantsError
-from cfvariants.urls import encode_image_id
+from cfvariants._errors import CFVariantsError
+from cfvariants._urls import encode_image_id
 
+from ._account._account import Account
+from ._account._fetch import LocalFetcher
+from ._account._images import Images
+from ._api._ratelimit import WindowLimiter
+from ._api._representation import image_object, variant_object
+from ._api._webhooks import WebhookSender
 from ._config import DEFAULT_HOST, DEFAULT_PORT, EmulatorConfig
-from .account import Account, Images, LocalFetcher
-from .api import WebhookSender, WindowLimiter, image_object, variant_object
-from .delivery import HostedDelivery
-from .storage import Database, ImageRecord, Originals, Storage, VariantCache, VariantRecord
-
-__all__ = ["Emulator"]
+from ._delivery._hosted import HostedDelivery
+from ._storage._database import Database
+from ._storage._files import Originals, VariantCache
+from ._storage._records import ImageRecord, VariantRecord
+from ._storage._storage import Storage
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")

@@ -14,16 +14,7 @@ choice. Delivery codes are Cloudflare's documented 9xxx codes.
 
 from __future__ import annotations
 
-from cfvariants.errors import EmulatorError
-
-__all__ = [
-    "ApiError",
-    "DeliveryError",
-    "bad_request",
-    "conflict",
-    "image_not_found",
-    "variant_not_found",
-]
+from cfvariants._errors import EmulatorError
 
 # API codes
 AUTH_ERROR = 10000

@@ -13,14 +13,14 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
-__all__ = ["RequestPath", "decode_segment", "request_path"]
-
 # What a WHATWG parser (and the core's encode_image_id) leaves unencoded in a path.
 _PATH_SAFE = "/!$&'()*+,;=:@[]|~"
 
 
 @dataclass(frozen=True)
 class RequestPath:
+    """A request's path as sent: ``full`` (what a signature covers) and ``app`` (what the app routes on)."""
+
     full: str  # SCRIPT_NAME + PATH_INFO, percent-encoded: the pathname a signature covers
     app: str  # PATH_INFO only, percent-encoded: what this app routes on
 
@@ -39,6 +39,7 @@ def _wsgi_text(value: str) -> str:
 
 
 def request_path(environ: dict[str, Any]) -> RequestPath:
+    """A WSGI request's path as the client sent it (percent-encoding intact), for routing and signatures."""
     script = _wsgi_text(environ.get("SCRIPT_NAME", "") or "")
     info = _wsgi_text(environ.get("PATH_INFO", "") or "")
     raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")

@@ -14,8 +14,6 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from ._app import EmulatorApp
 
-__all__ = ["EmulatorServer"]
-
 
 class EmulatorServer:
     """``with EmulatorServer(app, port=0) as server: ...`` serves ``app`` on ``server.url`` until the block ends.

@@ -11,7 +11,7 @@ the storage and the emulator.
 Pillow is imported only when a raster image is opened; SVG checks use the standard library alone.
 """
 
-from __future__ import annotations
+from cfvariants._public import name_public_module as _name_public_module
 
 from ._inspect import (
     CONTENT_TYPES,
@@ -47,3 +47,5 @@ __all__ = [
     "svg_size",
     "with_placeholder_metadata",
 ]
+
+_name_public_module(globals(), __all__)

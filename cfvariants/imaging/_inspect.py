@@ -29,27 +29,15 @@ import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from cfvariants.errors import CFVariantsError
+from cfvariants._errors import CFVariantsError
 from cfvariants.limits import MAX_AREA, MAX_SIDE, MAX_SIDE_EXEMPT_FORMATS, MAX_UPLOAD_BYTES
 
 from ._svg import SVGError, looks_like_svg, sanitize_svg, svg_size
 
 if TYPE_CHECKING:
     from PIL import Image
-
-__all__ = [
-    "CONTENT_TYPES",
-    "ImageInfo",
-    "ImageRejected",
-    "exif_orientation",
-    "has_alpha",
-    "inspect_image",
-    "open_raster",
-    "oriented_size",
-    "sniff_format",
-]
 
 FULL_DECODE_AREA = 25_000_000  # PNGs up to this area are fully decoded at upload; larger ones are CRC-checked
 
@@ -65,6 +53,7 @@ CONTENT_TYPES = {
     "avif": "image/avif",
     "svg": "image/svg+xml",
 }
+"""The media type of each image format the library recognises (``jpeg``: ``image/jpeg``...)."""
 _PIL_FORMATS = {"jpeg": "JPEG", "png": "PNG", "gif": "GIF", "webp": "WEBP", "avif": "AVIF"}
 _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, struct.error, zlib.error, IndexError, KeyError)
 _HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"hevm", b"hevs", b"mif1", b"msf1", b"heif"}
@@ -88,7 +77,12 @@ class ImageRejected(CFVariantsError):
         return f"ImageRejected({self.message!r}, code={self.code}, status={self.status})"
 
     def __reduce__(self) -> tuple[object, ...]:
-        return (_rebuild, (self.message, self.code, self.status))
+        return (type(self)._unpickle, (self.message, self.code, self.status))
+
+    @classmethod
+    def _unpickle(cls, *args: Any) -> Any:
+        """Rebuilds a pickled ImageRejected: pickles name the public class, not a private module."""
+        return _rebuild(*args)
 
 
 def _rebuild(message: str, code: int, status: int) -> ImageRejected:

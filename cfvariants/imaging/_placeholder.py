@@ -3,7 +3,7 @@
 ``placeholder_metadata(data)`` gives ``{"cfv_width": ..., "cfv_height": ..., "cfv_thumbhash": ...}`` for the
 bytes of an image about to be uploaded: the size as displayed (EXIF orientation applied, as Cloudflare does) and
 the ThumbHash of a copy at most 64 pixels a side. Every upload path adds it to the image's metadata (the
-background worker, ``cfvariants upload``, ``ImageStore.save``); ``cfvariants.layouts.Original.of(image.meta)``
+background worker, ``cfvariants upload``, ``ImageStore.save``); ``cfvariants.Original.of(image.meta)``
 reads it back. It costs about 60 ms of CPU per image, once, and 70 of Cloudflare's 1,024 metadata bytes.
 
 It never fails an upload: an image Pillow cannot read as pixels (SVG), or Pillow missing, gives ``{}``.
@@ -19,13 +19,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any
 
-from cfvariants.layouts import HEIGHT_KEY, THUMBHASH_KEY, WIDTH_KEY
+from cfvariants._layouts import HEIGHT_KEY, THUMBHASH_KEY, WIDTH_KEY
 from cfvariants.limits import MAX_METADATA_BYTES
 from cfvariants.thumbhash import encode
 
-__all__ = ["PLACEHOLDER_KEYS", "THUMBNAIL_SIDE", "placeholder_metadata", "with_placeholder_metadata"]
-
 PLACEHOLDER_KEYS = (WIDTH_KEY, HEIGHT_KEY, THUMBHASH_KEY)
+"""The metadata keys placeholders read: width, height and ThumbHash of the original."""
 THUMBNAIL_SIDE = 64
 """The ThumbHash is computed from a copy this many pixels on its longer side (the hash keeps 7 terms a side)."""
 _ROTATED = frozenset({5, 6, 7, 8})  # EXIF orientations that swap width and height

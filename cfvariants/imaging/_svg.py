@@ -35,9 +35,7 @@ import re
 from dataclasses import dataclass, field
 from xml.parsers import expat
 
-from cfvariants.errors import CFVariantsError
-
-__all__ = ["SVGError", "active_content", "looks_like_svg", "sanitize_svg", "svg_size"]
+from cfvariants._errors import CFVariantsError
 
 SVG_NS = "http://www.w3.org/2000/svg"
 XLINK_NS = "http://www.w3.org/1999/xlink"

@@ -21,13 +21,11 @@ from django.core.exceptions import FieldDoesNotExist
 from django.core.files.storage import Storage
 from django.db import models, router, transaction
 
+from cfvariants._errors import CFVariantsError
 from cfvariants.cli._files import IMAGE_EXTENSIONS
 from cfvariants.cli._progress import FileResult
 from cfvariants.cli._uploader import UploadOptions, upload_one
 from cfvariants.client import AsyncImagesClient, CloudflareImagesError, NotFoundError
-from cfvariants.errors import CFVariantsError
-
-__all__ = ["FieldSource", "MigrationSetupError", "Row", "StorageSource", "StoredFile", "resolve_field"]
 
 _CHUNK = 500  # rows read per query: memory stays flat however big the table is
 

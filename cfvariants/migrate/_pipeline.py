@@ -22,8 +22,6 @@ from cfvariants.cli._progress import FileResult
 from cfvariants.cli._uploader import first_error
 from cfvariants.client import AsyncImagesClient
 
-__all__ = ["run_pipeline"]
-
 T = TypeVar("T")
 Work = Callable[[AsyncImagesClient, T], Awaitable[FileResult]]
 ClientFactory = Callable[[], contextlib.AbstractAsyncContextManager[AsyncImagesClient]]

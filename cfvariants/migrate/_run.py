@@ -16,6 +16,7 @@ from typing import Protocol, TypeVar
 
 import httpx
 
+from cfvariants._settings import Settings
 from cfvariants.cli._files import Ignored, LocalFile, Rejected, discover
 from cfvariants.cli._progress import FileResult, Reporter, Tally
 from cfvariants.cli._uploader import Streak, UploadOptions, upload_one
@@ -29,11 +30,8 @@ from cfvariants.client import (
     RateLimitedTransport,
     RetryPolicy,
 )
-from cfvariants.settings import Settings
 
 from ._pipeline import run_pipeline
-
-__all__ = ["KEPT_FAILURES", "DirectorySource", "MigrationReport", "Source", "run_migration"]
 
 T = TypeVar("T")
 

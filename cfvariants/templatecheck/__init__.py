@@ -21,7 +21,7 @@ Django's lexer does it (tags on one line; ``{# #}``, ``{% comment %}`` and ``{% 
 exact line and column positions. Pure: no network; files are only read.
 """
 
-from __future__ import annotations
+from cfvariants._public import name_public_module as _name_public_module
 
 from ._check import check_paths, check_source, detect_syntax, find_uses, template_files
 from ._model import (
@@ -52,3 +52,5 @@ __all__ = [
     "template_files",
     "validate",
 ]
+
+_name_public_module(globals(), __all__)

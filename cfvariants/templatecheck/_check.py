@@ -11,8 +11,6 @@ from ._jinja import JinjaScanner
 from ._model import DEFAULT_EXTENSIONS, MENTIONS, Finding, Images, Report, Syntax, Use
 from ._validate import validate
 
-__all__ = ["check_paths", "check_source", "detect_syntax", "find_uses", "template_files"]
-
 _JINJA_EXTENSIONS = (".jinja", ".jinja2", ".j2")
 _SKIPPED_DIRS = frozenset({"node_modules", "__pycache__", "site-packages"})
 

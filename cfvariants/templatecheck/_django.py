@@ -13,9 +13,6 @@ from typing import Any
 
 from ._model import DJANGO_FILTERS, MENTIONS, TAGS, Arg, Finding, Use
 
-__all__ = ["DjangoScanner"]
-
-
 _DJANGO_TAG = re.compile(r"{%.*?%}|{{.*?}}|{#.*?#}")  # like Django's lexer: no tag spans lines
 _STR_DQ = r'"[^"\\]*(?:\\.[^"\\]*)*"'
 _STR_SQ = r"'[^'\\]*(?:\\.[^'\\]*)*'"

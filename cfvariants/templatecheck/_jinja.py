@@ -10,8 +10,6 @@ from typing import Any, cast
 
 from ._model import FILTERS, TAGS, Arg, Finding, Use
 
-__all__ = ["JinjaScanner"]
-
 _MAX_COMBINATIONS = 16
 
 

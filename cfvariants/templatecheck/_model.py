@@ -6,28 +6,14 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-__all__ = [
-    "DEFAULT_EXTENSIONS",
-    "DJANGO_FILTERS",
-    "FILTERS",
-    "IMAGES",
-    "MENTIONS",
-    "TAGS",
-    "Arg",
-    "Code",
-    "Finding",
-    "Images",
-    "Report",
-    "Syntax",
-    "Use",
-]
-
 Syntax = Literal["jinja", "django"]
+"""The template languages the checker reads."""
 Images = Literal["hosted", "remote", "both"]
 """Which URL form the templates' images take: ``hosted`` (Cloudflare Images, the default), ``remote`` (Image
 Transformations of paths and other URLs: no named variants, remote-only options allowed), or ``both`` (a template
 that shows either, e.g. local media in development and Cloudflare Images in production): valid in both forms."""
 IMAGES: tuple[Images, ...] = ("hosted", "remote", "both")
+"""The kinds of image value a template use may expect: hosted, remote, or both."""
 Code = Literal["options", "variant", "usage", "undeclared", "unresolved", "syntax", "load"]
 
 DEFAULT_EXTENSIONS: tuple[str, ...] = (".html", ".htm", ".jinja", ".jinja2", ".j2", ".djhtml", ".txt", ".xml")

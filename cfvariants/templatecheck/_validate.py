@@ -9,22 +9,15 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from cfvariants.delivery import Delivery
-from cfvariants.errors import CFVariantsError, OptionsError, SigningError, VariantError
-from cfvariants.layouts import Original
+from cfvariants._delivery import Delivery
+from cfvariants._errors import CFVariantsError, OptionsError, SigningError, VariantError
+from cfvariants._layouts import Original
+from cfvariants._segments import DEFAULT_VARIANT, merge_options
+from cfvariants._templating import ImageFilters, TemplateFilterError, looks_like_descriptors, parse_descriptors
+from cfvariants._transformations import Transformations
 from cfvariants.limits import VARIANT_ID_PATTERN
-from cfvariants.segments import DEFAULT_VARIANT, merge_options
-from cfvariants.templating import (
-    ImageFilters,
-    TemplateFilterError,
-    looks_like_descriptors,
-    parse_descriptors,
-)
-from cfvariants.transformations import Transformations
 
 from ._model import Arg, Code, Finding, Images, Use
-
-__all__ = ["validate"]
 
 _VARIANT_NAME = VARIANT_ID_PATTERN
 

@@ -3,13 +3,15 @@
 from cfvariants.uploads import UploadQueue, huey_from_url, store_from_url
 """
 
-from .control import UploadStats
-from .hueyconf import huey_from_url, store_from_url
-from .queue import ReconcileReport, UploadQueue
-from .records import Block, StorageFull, UploadRecord, UploadRecords, UploadsError, UploadState, UploadTooLarge
-from .sqlite_store import UploadStore
-from .validation import ACCEPTED_FORMATS, UploadRejected, check_image_file
-from .worker import MARKER_KEY, Outcome, classify, custom_id_for, process
+from cfvariants._public import name_public_module as _name_public_module
+
+from ._control import UploadStats
+from ._hueyconf import huey_from_url, store_from_url
+from ._queue import ReconcileReport, UploadQueue
+from ._records import Block, StorageFull, UploadRecord, UploadRecords, UploadsError, UploadState, UploadTooLarge
+from ._sqlite_store import UploadStore
+from ._validation import ACCEPTED_FORMATS, UploadRejected, check_image_file
+from ._worker import MARKER_KEY, Outcome, classify, custom_id_for, process
 
 __all__ = [
     "ACCEPTED_FORMATS",
@@ -39,7 +41,11 @@ __all__ = [
 
 def __getattr__(name: str) -> object:
     if name == "RedisUploadStore":  # imported on use: redis is an optional dependency
-        from .redis_store import RedisUploadStore  # noqa: PLC0415
+        from ._redis_store import RedisUploadStore  # noqa: PLC0415
 
+        _name_public_module({"__name__": __name__, name: RedisUploadStore}, [name])
         return RedisUploadStore
     raise AttributeError(name)
+
+
+_name_public_module(globals(), __all__)

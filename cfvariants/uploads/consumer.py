@@ -26,8 +26,8 @@ import threading
 import time
 from typing import TYPE_CHECKING
 
-from cfvariants.errors import CFVariantsError
-from cfvariants.logsetup import LOG_FORMAT, configure_logging
+from cfvariants._errors import CFVariantsError
+from cfvariants._logsetup import LOG_FORMAT, configure_logging
 
 if TYPE_CHECKING:
     from huey import Huey
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 __all__ = ["DEFAULT_GRACE", "load_huey", "main"]
 
 DEFAULT_GRACE = 8.0
+"""Seconds a stopping worker gives uploads in flight before it hands the rest back (``--grace``)."""
 log = logging.getLogger("cfvariants.uploads")
 
 
@@ -61,6 +62,7 @@ def load_huey(path: str) -> Huey:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """``cfvariants-worker``: a huey consumer for the upload queue (options: ``--help``); returns the exit code."""
     parser = argparse.ArgumentParser(prog="cfvariants-worker", description=__doc__.split("\n\n")[0])
     parser.add_argument("huey", help="import path of the huey instance, e.g. flask_app.tasks.huey")
     parser.add_argument("-w", "--workers", type=int, default=4, help="worker threads (default 4)")

@@ -16,8 +16,8 @@ As the original app used them::
     {% if profile.image|upload_state == 'pending' %}Uploading...{% endif %}   {# background uploads #}
 
 Values may be image ids, delivery URLs, ``ImageFieldFile``s stored by the Cloudflare storage, or any object
-``cfvariants.refs.image_ref`` reads. Everything is built by the configured ``Delivery``
-(``cfvariants.django.conf``); errors follow ``CFVARIANTS['ON_ERROR']``. Tags take ``as name`` to store the result.
+``cfvariants.image_ref`` reads. Everything is built by the configured ``Delivery``
+(``cfvariants.django._conf``); errors follow ``CFVARIANTS['ON_ERROR']``. Tags take ``as name`` to store the result.
 """
 
 from __future__ import annotations
@@ -27,9 +27,9 @@ from typing import Any
 from django import template
 from markupsafe import Markup
 
-from cfvariants.delivery import Variant
-from cfvariants.django.conf import template_filters
-from cfvariants.templating import looks_like_descriptors, parse_descriptors
+from cfvariants._segments import Variant
+from cfvariants._templating import looks_like_descriptors, parse_descriptors
+from cfvariants.django._conf import template_filters
 
 register = template.Library()
 

@@ -18,8 +18,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from cfvariants import variants
-from cfvariants.django import conf
-from cfvariants.errors import CFVariantsError
+from cfvariants._errors import CFVariantsError
+from cfvariants.django import _conf as conf
 
 
 class Command(BaseCommand):
@@ -59,7 +59,7 @@ def _client() -> Any:
 
     config = conf.get_config()
     if config.dev:
-        from cfvariants.django.dev import local_cloudflare  # noqa: PLC0415
+        from cfvariants.django._dev import local_cloudflare  # noqa: PLC0415
 
         return local_cloudflare(config).client()
     try:

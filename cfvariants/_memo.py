@@ -1,0 +1,52 @@
+"""``Memo``: the one cache structure of the core, a dict that forgets everything when it is full.
+
+Caches here are an optimisation, never the design: every value in a memo is what the uncached code computes, and
+the first call for a key never seen costs that computation plus one insertion. Forgetting everything at once
+(rather than least-recently-used bookkeeping) keeps a hit to one dict lookup and a miss free of exceptions; a
+server that renders the same pages refills a memo within a page or two.
+
+A key must say everything its value depends on. Keys made of caller arguments carry each argument's type,
+because ``True == 1 == 1.0`` with equal hashes while validation tells them apart, and a value is remembered only
+when every argument is a scalar (``SCALAR_TYPES``): a tuple's elements would need their types too.
+"""
+
+from __future__ import annotations
+
+from typing import Generic, TypeVar
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+SCALAR_TYPES = frozenset({str, int, float, bool, type(None)})
+"""Types whose values are exact memo keys once their type is part of the key (containers are not: their elements
+would need types of their own)."""
+
+
+class Memo(Generic[K, V]):
+    """A bounded memo: ``memo.entries.get(key)`` to look up (a plain dict, the fastest lookup Python has),
+    ``memo.keep(key, value)`` to remember and return a value.
+
+    Holds at most ``limit`` entries (``limit=0`` remembers nothing). Safe to share between threads: a reader sees
+    a value or no value, never a half-written one."""
+
+    __slots__ = ("entries", "limit")
+
+    def __init__(self, limit: int) -> None:
+        self.entries: dict[K, V] = {}
+        self.limit = limit
+
+    def keep(self, key: K, value: V) -> V:
+        return remember(self.entries, self.limit, key, value)
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+
+def remember(table: dict[K, V], limit: int, key: K, value: V) -> V:
+    """Keep ``value`` under ``key`` in a plain dict that holds at most ``limit`` entries (the rule of ``Memo``,
+    for tables on a hot path, where a plain dict's lookup is what a hit costs)."""
+    if limit:
+        if len(table) >= limit:
+            table.clear()
+        table[key] = value
+    return value
