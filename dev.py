@@ -51,11 +51,11 @@ DJANGO_LTS = "Django==4.2.30"
 VENV_LTS = ROOT / ".venv-django42"
 PYTHON_LTS = VENV_LTS / ("Scripts" if os.name == "nt" else "bin") / "python"
 DJANGO_TESTS = [
-    "tests/test_django_storage.py",
-    "tests/test_django_tags.py",
-    "tests/test_django_fields.py",
-    "tests/test_django_example.py",
-    "tests/test_django_layouts.py",
+    "tests/django/test_django_storage.py",
+    "tests/django/test_django_tags.py",
+    "tests/django/test_django_fields.py",
+    "tests/django/test_django_example.py",
+    "tests/django/test_django_layouts.py",
 ]
 
 # Debian packages the test suite needs: (package, a file it installs that proves it is there).
@@ -243,8 +243,8 @@ def bench(args: list[str]) -> None:
 # The tests whose verdict counts for a module's mutants, by module prefix (the longest that matches; mutmut picks,
 # among them, those that called the mutated function): the upload queue and the client have their own; the core's
 # are the rest of [tool.mutmut]'s selection, its fast in-process unit and property tests.
-MUTATION_TESTS = {"cfvariants.uploads": ["tests/test_uploads*.py", "tests/test_worker_signals.py"],
-                  "cfvariants.client": ["tests/test_client_*.py"]}  # fmt: skip
+MUTATION_TESTS = {"cfvariants.uploads": ["tests/uploads/test_uploads*.py", "tests/uploads/test_worker_signals.py"],
+                  "cfvariants.client": ["tests/client/test_client_*.py"]}  # fmt: skip
 
 
 def mutate(args: list[str]) -> None:

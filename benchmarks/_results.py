@@ -3,7 +3,7 @@
 Each script calls ``publish(name, header, rows)`` after measuring: the table goes to ``benchmarks/results/<name>.md``
 with a line saying how and on what it was measured. ``python3 dev.py bench`` then copies every table into
 docs/performance.md between ``<!-- benchmark: <name> -->`` and ``<!-- /benchmark -->`` (``python3 dev.py bench
---docs`` does only that), so the page shows what the scripts measured; tests/test_docs_performance.py fails when
+--docs`` does only that), so the page shows what the scripts measured; tests/docs/test_docs_performance.py fails when
 the page and the results disagree. CI never runs the benchmarks. A ``--quick`` run is not published: its numbers
 are for a look, not for the page.
 

@@ -6,7 +6,7 @@ would refuse) are also ``ValueError``, so ``except ValueError`` keeps working fo
 service or the network (``APIError``, ``TransportError``) are not. Messages name the bad part and never contain
 a secret (a token, a signing key, a webhook secret).
 
-The tree (class, the package that defines it, other bases; ``tests/test_errors_tree.py`` keeps it true)::
+The tree (class, the package that defines it, other bases; ``tests/core/test_errors_tree.py`` keeps it true)::
 
     CFVariantsError                     cfvariants
     ├── ArgumentError                   cfvariants            also ValueError

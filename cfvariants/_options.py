@@ -446,7 +446,7 @@ class Options(BaseModel):
 
     def __init__(self, /, **options: Any) -> None:
         # Validated once, by the option parsers (the same ones Options.parse uses); pydantic does not check the
-        # normalised values again: they are of the declared types by construction (tests/test_options.py holds
+        # normalised values again: they are of the declared types by construction (tests/core/test_options.py holds
         # them to pydantic's own validation of the same fields).
         self._fill(_normalize(options, None))
 

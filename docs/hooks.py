@@ -5,7 +5,7 @@
 * docs/configuration.md's settings tables are generated from the configuration model
   (``cfvariants._config.settings_table()``): the build renders them from the model, and
   ``python docs/hooks.py`` writes them into the page, so the file reads right on its own too;
-  tests/test_docs_configuration.py fails when the page and the model disagree.
+  tests/docs/test_docs_configuration.py fails when the page and the model disagree.
 """
 
 from __future__ import annotations

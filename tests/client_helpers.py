@@ -1,4 +1,4 @@
-"""Shared fixtures and helpers for the API client tests (imported by tests/test_client_*.py).
+"""Shared fixtures and helpers for the API client tests (imported by tests/client/test_client_*.py).
 
 ``api`` runs a test body against both clients: ``Side.run`` awaits when the async client returned an
 awaitable and passes a sync result through, so one test proves sync/async parity. ``cf`` is a respx router

@@ -25,6 +25,7 @@ import os  # noqa: E402
 import sys  # noqa: E402
 
 import pytest  # noqa: E402
+from servers import REDIS_SERVER, free_port  # noqa: E402
 
 if "MUTANT_UNDER_TEST" in os.environ:  # set by mutmut in every process it runs tests in
 
@@ -51,21 +52,11 @@ if "MUTANT_UNDER_TEST" in os.environ:  # set by mutmut in every process it runs 
 
 # -- a real Redis server, for the tests that need one (CI installs Debian's redis-server) --------------------------
 
-import shutil  # noqa: E402
 import socket  # noqa: E402
 import subprocess  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Iterator  # noqa: E402
 from pathlib import Path  # noqa: E402
-
-REDIS_SERVER = shutil.which("redis-server")
-needs_redis = pytest.mark.skipif(REDIS_SERVER is None, reason="needs Debian's redis-server (dev.py test installs it)")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="session")
@@ -110,3 +101,7 @@ def redis_url(redis_server: str) -> Iterator[str]:
     yield url
     client.flushdb()
     client.close()
+
+
+# pytester for the plugin tests: pytest honours pytest_plugins only here, in the root conftest.
+pytest_plugins = ["pytester"]

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from conftest import free_port
+from servers import free_port
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "django_app"
 TESTS = Path(__file__).resolve().parent

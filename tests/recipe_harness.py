@@ -1,7 +1,8 @@
 """The docs' production recipe, run for real on this machine: a Redis with AOF, the emulator standing in for
 Cloudflare (``cfvariants emulator``), gunicorn serving ``flask_app:create_app()`` and ``cfvariants-worker``
 consumers, every process started from a directory that is not the repository and configured only through the
-environment the recipe documents. Used by ``tests/test_production_recipe.py`` and ``benchmarks/bench_recipe.py``.
+environment the recipe documents.
+Used by ``tests/flask_app/test_production_recipe.py`` and ``benchmarks/bench_recipe.py``.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Models whose images live on Cloudflare Images (the emulator in the tests), for tests/test_django_storage.py.
+"""Models whose images live on Cloudflare Images (the emulator in the tests), for tests/django/test_django_storage.py.
 
 The storage reads its configuration on first use and again whenever ``CFVARIANTS`` changes, so each test points
 the same field at its own emulator with ``override_settings``.

@@ -1,4 +1,4 @@
-"""Models for tests/test_django_fields.py: the original app's plain ``ImageField(storage=select_storage)`` and a
+"""Models for tests/django/test_django_fields.py: the original app's plain ``ImageField(storage=select_storage)`` and a
 ``CloudflareImageField``, both on the storage ``select_storage`` picks (the local emulator in these tests)."""
 
 from __future__ import annotations
