@@ -266,6 +266,9 @@ def mutate(args: list[str]) -> None:
         for name in mutated_functions(ROOT / file):
             passes["import" if name in at_collection[file] else "collect"].append(f"{module}.{name}__mutmut_*")
     tests = json.dumps({module: mutation_tests(module) for module in modules})
+    # mutmut learns which tests call each function once, and later adds only new tests: a function changed or
+    # added since would keep a stale list (no tests at all for a new one). So every dev.py mutate learns afresh.
+    (ROOT / "mutants" / "mutmut-stats.json").unlink(missing_ok=True)
     started = time.monotonic()
     for warmup, patterns in passes.items():
         if patterns:
