@@ -15,6 +15,7 @@ from urllib.parse import quote
 import pytest
 
 from cfvariants import (
+    CFVariantsError,
     Delivery,
     ImageIdError,
     Options,
@@ -343,3 +344,63 @@ def test_a_block_sized_key_ending_in_whitespace_signs_the_same_after_pickling(ke
     copy = pickle.loads(pickle.dumps(SigningKey(key)))
     message = f"/{HASH}/{ID}/public?exp={EXP}"
     assert copy.hexdigest(message) == reference_sig(message, key) == SigningKey(key).hexdigest(message)
+
+
+# -- Delivery: its repr, and signed URLs refused for what is wrong with them ---------------------------------------
+
+
+def test_a_deliverys_repr_shows_its_domain_and_hides_its_key() -> None:
+    assert repr(Delivery(HASH)) == f"Delivery({HASH!r})"
+    assert repr(Delivery(HASH, signing_key="s3cret")) == f"Delivery({HASH!r}, signing_key='**********')"
+    assert (
+        repr(Delivery(HASH, signing_key="s3cret", domain="img.example.com"))
+        == f"Delivery({HASH!r}, domain='img.example.com', signing_key='**********')"
+    )
+
+
+@pytest.mark.parametrize(
+    ("image", "variant", "expires_at", "error", "message"),
+    [
+        (ID, ["avatar"], EXP, "VariantError", "variant must be a name, an option string or Options, not list"),
+        ("a\ud800", "avatar", EXP, "ImageIdError", "image id 'a\\ud800' is not valid text"),
+        (7, "avatar", EXP, "ImageIdError", "image id must be a string, not int"),
+        (ID, "avatar", 0, "SigningError", "expires_at must be a datetime or unix seconds, not 0"),
+        (ID, "w=100", EXP, "SigningError", "flexible options 'w=100' cannot be signed"),
+    ],
+)
+def test_a_signed_url_is_refused_for_what_is_wrong_with_it(
+    image: object, variant: object, expires_at: int, error: str, message: str
+) -> None:
+    cf = Delivery(HASH, signing_key="key")
+    for _ in range(2):  # the second time after a good signature through the same variant
+        with pytest.raises(CFVariantsError) as caught:
+            cf.signed_url(image, variant, expires_at=expires_at)  # type: ignore[arg-type]
+        assert type(caught.value).__name__ == error and message in str(caught.value)
+        cf.signed_url(ID, "avatar", expires_at=EXP)
+
+
+# -- an option string's error names the whole string, the bad part and why ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "part", "reason"),
+    [
+        ("", None, "no options given; write name=value pairs such as 'w=200,fit=cover'"),
+        ("w=100,,h=5", "", "empty option (stray comma?)"),
+        ("w=100,h", "h", "expected name=value"),
+        ("=5", "=5", "expected name=value"),
+        ("w=100,zoomx=1", "zoomx=1", "unknown option 'zoomx'; did you mean 'zoom'?"),
+        ("w=100,width=5", "width=5", "width is given twice (w=100 and width=5)"),
+        ("w=100,h=%ff", "h=%ff", "value is not valid percent-encoded UTF-8"),
+        ("w=100,h=abc", "h=abc", "height must be a positive integer"),
+        ("w=a=b", "w=a=b", "width must be a positive integer or 'auto'"),
+        ("w=100,background=7", "background=7", "background "),
+    ],
+)
+def test_a_bad_option_string_names_itself_its_bad_part_and_why(text: str, part: str | None, reason: str) -> None:
+    with pytest.raises(OptionsError) as caught:
+        Options.parse(text)
+    error = caught.value
+    assert (error.part, error.options) == (part, text)
+    assert reason in str(error)
+    assert part is None or f'"{part}": ' in str(error)
