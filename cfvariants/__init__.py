@@ -23,7 +23,7 @@ from ._logsetup import LOG_FORMAT, configure_logging
 from ._options import Options
 from ._public import name_public_module as _name_public_module
 from ._refs import LocalImage, RemoteImage, image_ref
-from ._segments import DEFAULT_VARIANT, Variant
+from ._segments import DEFAULT_VARIANT, VariantLike
 from ._settings import ENV_NAMES, Settings
 from ._signing import SigningKey, sign_url, verify
 from ._templating import TemplateFilterError
@@ -60,8 +60,8 @@ __all__ = [
     "TransformationURL",
     "Transformations",
     "URLError",
-    "Variant",
     "VariantError",
+    "VariantLike",
     "configure_logging",
     "encode_image_id",
     "image_ref",

@@ -23,7 +23,7 @@ from ._html import ImageMarkup, srcset_value
 from ._layouts import Original
 from ._memo import Memo, remember
 from ._options import Options
-from ._segments import KeywordKey, Segment, Variant, exact, keyword_options, resolve_variant
+from ._segments import KeywordKey, Segment, VariantLike, exact, keyword_options, resolve_variant
 from ._settings import Settings
 from ._signing import SigningKey, expiry
 from ._srcset_memo import SrcsetRow, as_tuple, make_row, remember_row, request_key
@@ -107,9 +107,9 @@ class Delivery(ImageMarkup):
     _prefix: str
     _cache_size: int
     # At most _MAX_ROWS rows each (plain dicts: a hit is two dict lookups), each row a Memo of cache_size images.
-    _urls: dict[Variant, _Row[str]]  # variant argument -> image -> URL
+    _urls: dict[VariantLike, _Row[str]]  # variant argument -> image -> URL
     _keyword_urls: dict[KeywordKey, _Row[str]]  # keyword_key -> image -> URL
-    _signing: dict[Variant, _Row[_Signable]]  # named variant -> image -> where it points, what a signature covers
+    _signing: dict[VariantLike, _Row[_Signable]]  # named variant -> image -> where it points, what a signature covers
     _srcsets: dict[tuple[object, ...], SrcsetRow]  # srcset request -> image -> srcset
 
     def __init__(
@@ -206,7 +206,7 @@ class Delivery(ImageMarkup):
 
     # -- URLs ---------------------------------------------------------------------------------------------------
 
-    def url(self, image: str, variant: Variant = None, **options: Any) -> str:
+    def url(self, image: str, variant: VariantLike = None, **options: Any) -> str:
         """The delivery URL of ``image`` through ``variant``.
 
         ``image`` is a raw image id or a full delivery URL (its variant is replaced). ``variant`` is a named
@@ -236,19 +236,19 @@ class Delivery(ImageMarkup):
             return self._uncached_url(image, variant, options)
         return row.keep(image, url) if row.limit else url
 
-    def _row(self, variant: Variant) -> _Row[Any]:
+    def _row(self, variant: VariantLike) -> _Row[Any]:
         return _Row(self._cache_size, resolve_variant(variant))
 
-    def _keyword_row(self, key: KeywordKey, variant: Variant, options: dict[str, Any]) -> _Row[str]:
+    def _keyword_row(self, key: KeywordKey, variant: VariantLike, options: dict[str, Any]) -> _Row[str]:
         row = self._row(keyword_options(variant, options, key))
         return remember(self._keyword_urls, _MAX_ROWS, key, row) if exact(options) else row
 
-    def _uncached_url(self, image: str, variant: Variant, options: dict[str, Any]) -> str:
+    def _uncached_url(self, image: str, variant: VariantLike, options: dict[str, Any]) -> str:
         """The URL computed without any memo; raises the error that explains an unusable argument."""
         segment = resolve_variant(keyword_options(variant, options) if options else variant)
         return f"{_image_base(self._prefix, image)}{segment.text}"
 
-    def path(self, image: str, variant: Variant = None) -> str:
+    def path(self, image: str, variant: VariantLike = None) -> str:
         """The URL path (what Cloudflare signs): ``/<hash>/<id>/<variant>`` or with the custom-domain prefix."""
         return self._origin_and_path(image, resolve_variant(variant))[1]
 
@@ -261,7 +261,7 @@ class Delivery(ImageMarkup):
     def signed_url(
         self,
         image: str,
-        variant: Variant = None,
+        variant: VariantLike = None,
         *,
         expires_in: int | float | timedelta | None = None,
         expires_at: datetime | int | float | None = None,
@@ -308,14 +308,14 @@ class Delivery(ImageMarkup):
             start.last = (exp, url)
         return url
 
-    def _uncached_signed_url(self, image: str, variant: Variant, exp: int) -> str:
+    def _uncached_signed_url(self, image: str, variant: VariantLike, exp: int) -> str:
         """The signed URL computed without any memo; raises the error that explains an unusable argument."""
         row = self._signing_row(variant)
         origin, path = self._origin_and_path(image, row.segment)
         message = f"{path}?exp={exp}"
         return f"{origin}{message}&sig={self._key.hexdigest(message)}"  # type: ignore[union-attr]
 
-    def _signing_row(self, variant: Variant) -> _Row[_Signable]:
+    def _signing_row(self, variant: VariantLike) -> _Row[_Signable]:
         if self._key is None:
             raise SigningError(
                 "no signing key: pass Delivery(..., signing_key=...) or set CF_IMG_SIGNING_KEY (the key is listed "
@@ -332,7 +332,7 @@ class Delivery(ImageMarkup):
     def srcset(
         self,
         image: str,
-        variant: Variant = None,
+        variant: VariantLike = None,
         *,
         widths: Iterable[int] | None = None,
         densities: Iterable[float] | None = None,
@@ -379,11 +379,11 @@ class Delivery(ImageMarkup):
             return srcset_value(row.candidates, _image_base(self._prefix, image))
         return value
 
-    def _srcset_row(self, variant: Variant, request: tuple[Any, ...], options: dict[str, Any]) -> SrcsetRow:
+    def _srcset_row(self, variant: VariantLike, request: tuple[Any, ...], options: dict[str, Any]) -> SrcsetRow:
         """The candidates of a srcset request (validating it), as a row of srcsets by image."""
         return make_row(self._cache_size, request, options, lambda given: self._variant_for_srcset(variant, given))
 
-    def _variant_for_srcset(self, variant: Variant, options: Mapping[str, Any]) -> Options:
+    def _variant_for_srcset(self, variant: VariantLike, options: Mapping[str, Any]) -> Options:
         if variant is not None and resolve_variant(variant).named:
             raise VariantError(
                 f"named variant {resolve_variant(variant).text!r} has a fixed size, so it cannot make a srcset; "
@@ -391,7 +391,7 @@ class Delivery(ImageMarkup):
             )
         return keyword_options(variant, options).check_form("hosted")
 
-    def srcset_options(self, variant: Variant) -> Options:
+    def srcset_options(self, variant: VariantLike) -> Options:
         """The options every srcset candidate starts from (``VariantError`` for a named variant)."""
         return self._variant_for_srcset(variant, {})
 
@@ -399,7 +399,7 @@ class Delivery(ImageMarkup):
         """What comes before and after a candidate's options in ``image``'s srcset URLs (``srcset_value``)."""
         return _image_base(self._prefix, image), ""
 
-    def options_of(self, variant: Variant) -> Options | None:
+    def options_of(self, variant: VariantLike) -> Options | None:
         """The flexible options ``variant`` stands for; ``None`` for a named variant (``None`` is ``public``)."""
         return resolve_variant(variant).options
 

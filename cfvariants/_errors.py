@@ -20,7 +20,7 @@ The tree (class, the package that defines it, other bases; ``tests/core/test_err
     ├── ThumbHashError                  cfvariants            also ValueError
     ├── NoZoneError                     cfvariants            also ValueError
     ├── TemplateFilterError             cfvariants            also ValueError
-    ├── VariantsError                   cfvariants            also ValueError
+    ├── VariantDeclarationError         cfvariants            also ValueError
     ├── DirectUploadError               cfvariants            also ValueError
     ├── MigrationSetupError             cfvariants.migrate    also ValueError
     ├── UploadsError                    cfvariants.uploads    also ValueError
@@ -38,13 +38,13 @@ The tree (class, the package that defines it, other bases; ``tests/core/test_err
     │   │   └── RateLimitError          cfvariants.client
     │   └── TransportError              cfvariants.client
     ├── EmulatorError                   cfvariants
-    │   ├── ApiError                    cfvariants.emulator
+    │   ├── EmulatorAPIError            cfvariants.emulator
     │   ├── DeliveryError               cfvariants.emulator
     │   └── DuplicateError              cfvariants.emulator
     ├── Unreachable                     cfvariants.cli
     ├── UsageLine                       cfvariants.cli        also UsageError
     └── CLIError                        cfvariants.cli        also ClickException
-        ├── ConfigurationError          cfvariants.cli
+        ├── CLIUsageError               cfvariants.cli
         └── Interrupted                 cfvariants.cli
 """
 

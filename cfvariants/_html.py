@@ -24,7 +24,7 @@ from ._errors import ArgumentError, VariantError, shown
 from ._layouts import LayoutPlan, Original, plan_layout
 from ._memo import remember
 from ._options import MAX_INT, Options
-from ._segments import Variant, merge_options
+from ._segments import VariantLike, merge_options
 
 FLUID_MIN_WIDTH = 100
 FLUID_MAX_WIDTH = 4096
@@ -47,7 +47,7 @@ _ATTR_NAME = re.compile(r"[A-Za-z_:][-A-Za-z0-9_:.]*")
 class Source:
     """One art-direction ``<source>`` of a ``<picture>``: shown when ``media`` matches."""
 
-    variant: Variant
+    variant: VariantLike
     media: str | None = None
     widths: tuple[int, ...] | None = None
     densities: tuple[float, ...] | None = None
@@ -202,12 +202,12 @@ def known_size(options: Options | None) -> tuple[int, int] | None:
 class MarkupBuilder(Protocol):
     """What the markup needs from a URL builder (``Delivery``, ``Transformations``)."""
 
-    def url(self, image: str, variant: Variant = None, /) -> str: ...
+    def url(self, image: str, variant: VariantLike = None, /) -> str: ...
 
     def srcset(
         self,
         image: str,
-        variant: Variant = None,
+        variant: VariantLike = None,
         /,
         *,
         widths: Iterable[int] | None = None,
@@ -218,11 +218,11 @@ class MarkupBuilder(Protocol):
         height: int | None = None,
     ) -> str: ...
 
-    def options_of(self, variant: Variant) -> Options | None:
+    def options_of(self, variant: VariantLike) -> Options | None:
         """The options ``variant`` stands for in this form; ``None`` for a named variant."""
         ...
 
-    def srcset_options(self, variant: Variant) -> Options:
+    def srcset_options(self, variant: VariantLike) -> Options:
         """The options every resized candidate starts from; raises ``VariantError`` for a named variant."""
         ...
 
@@ -275,7 +275,7 @@ class ImageMarkup:
     def img(
         self: MarkupBuilder,
         image: str,
-        variant: Variant = None,
+        variant: VariantLike = None,
         *,
         alt: str,
         layout: str | None = None,
@@ -310,7 +310,7 @@ class ImageMarkup:
     def picture(
         self: MarkupBuilder,
         image: str,
-        variant: Variant = None,
+        variant: VariantLike = None,
         *,
         alt: str,
         formats: Iterable[str] = (),
@@ -337,7 +337,7 @@ class ImageMarkup:
     def preload_link(
         self: MarkupBuilder,
         image: str,
-        variant: Variant = None,
+        variant: VariantLike = None,
         *,
         layout: str | None = None,
         width: int | None = None,
@@ -418,7 +418,7 @@ def _thumbhash_style(text: str, placeholder: str) -> str:
 
 
 def _sized(
-    builder: MarkupBuilder, image: str, variant: Variant, sizing: Responsive, *, lazy: bool
+    builder: MarkupBuilder, image: str, variant: VariantLike, sizing: Responsive, *, lazy: bool
 ) -> tuple[dict[str, Any], Options | None, LayoutPlan | None]:
     """``src``, ``srcset``, ``sizes``, ``width``, ``height`` of an image; without a layout the options its
     ``src`` shows, with one the layout's plan (whose ``src`` has them)."""
@@ -457,7 +457,7 @@ def _sized(
     return out, None, plan
 
 
-def _srcset_options(builder: MarkupBuilder, variant: Variant) -> Options:
+def _srcset_options(builder: MarkupBuilder, variant: VariantLike) -> Options:
     """``builder.srcset_options(variant)``, remembered per builder for ``None`` and option strings: the same
     ``Options`` object every time, which the layout plans find by identity."""
     if variant is not None and type(variant) is not str:
@@ -475,7 +475,7 @@ _SRCSET_OPTIONS: dict[tuple[MarkupBuilder, str | None], Options] = {}
 def _img_attrs(
     builder: MarkupBuilder,
     image: str,
-    variant: Variant,
+    variant: VariantLike,
     *,
     alt: str,
     sizing: Responsive,
@@ -532,7 +532,7 @@ def _style(
 def img_tag(
     builder: MarkupBuilder,
     image: str,
-    variant: Variant,
+    variant: VariantLike,
     *,
     alt: str,
     sizing: Responsive = Responsive(),
@@ -560,7 +560,7 @@ _OWN_ATTRS = frozenset({"src", "srcset", "sizes", "width", "height", "alt", "loa
 def _layout_img(
     builder: MarkupBuilder,
     image: str,
-    variant: Variant,
+    variant: VariantLike,
     alt: str,
     sizing: Responsive,
     priority: bool,
@@ -634,7 +634,7 @@ def forget_rendered() -> None:
 def preload_tag(
     builder: MarkupBuilder,
     image: str,
-    variant: Variant,
+    variant: VariantLike,
     *,
     sizing: Responsive = Responsive(),
     attrs: Mapping[str, Any] | None = None,
@@ -656,7 +656,7 @@ def preload_tag(
 def picture_tag(
     builder: MarkupBuilder,
     image: str,
-    variant: Variant,
+    variant: VariantLike,
     *,
     alt: str,
     formats: Iterable[str] = (),
@@ -699,7 +699,7 @@ def picture_tag(
 def _source_tag(
     builder: MarkupBuilder,
     image: str,
-    variant: Variant,
+    variant: VariantLike,
     media: str | None,
     sizing: Responsive,
     mime: str | None,

@@ -18,7 +18,7 @@ from ._urls import check_variant_name
 DEFAULT_VARIANT = "public"
 """The variant of a delivery URL that names none: every account has ``public``."""
 
-Variant = str | Options | None
+VariantLike = str | Options | None
 """A named variant (``"avatar"``), an option string (``"w=200,fit=cover"``), an ``Options``, or ``None``
 (the ``public`` variant)."""
 
@@ -37,7 +37,7 @@ class Segment:
 _segments: Memo[object, Segment] = Memo(4096)
 
 
-def resolve_variant(variant: Variant) -> Segment:
+def resolve_variant(variant: VariantLike) -> Segment:
     """Validate a variant argument into its canonical segment (remembered per distinct value)."""
     try:
         segment = _segments.entries.get(variant)
@@ -64,7 +64,7 @@ def resolve_variant(variant: Variant) -> Segment:
     return _segments.keep(variant, segment)
 
 
-def merge_options(variant: Variant, options: Mapping[str, Any]) -> Options:
+def merge_options(variant: VariantLike, options: Mapping[str, Any]) -> Options:
     """The flexible options of ``variant`` (``None`` = none) with keyword options laid over them."""
     if variant is None:
         return Options(**options)
@@ -96,7 +96,7 @@ def exact(options: Mapping[str, Any]) -> bool:
 _keyword_options: Memo[KeywordKey, Options] = Memo(4096)
 
 
-def keyword_options(variant: Variant, options: Mapping[str, Any], key: KeywordKey | None = None) -> Options:
+def keyword_options(variant: VariantLike, options: Mapping[str, Any], key: KeywordKey | None = None) -> Options:
     """``merge_options`` for keyword calls, remembered per ``keyword_key`` (pass it when it is already made), so
     that a new image with keywords seen before costs a lookup, not a validation."""
     if key is None:

@@ -35,7 +35,7 @@ from ._delivery import Delivery
 from ._errors import ArgumentError, CFVariantsError, SettingsError
 from ._html import ImageMarkup, Source, attr_name, render_attrs
 from ._refs import LocalImage, RemoteImage, image_original, image_ref
-from ._segments import Variant, keyword_options
+from ._segments import VariantLike, keyword_options
 from ._settings import Settings
 from ._transformations import Transformations
 from ._urls import TRANSFORM_PREFIX, is_remote_source, is_url, parse_transformation_url
@@ -194,12 +194,12 @@ class ImageFilters:
     def placeholder(self) -> str | None:
         return self._placeholder
 
-    def _url_after_loading(self, image: str, variant: Variant = None, **options: Any) -> str:
+    def _url_after_loading(self, image: str, variant: VariantLike = None, **options: Any) -> str:
         return self.delivery.url(image, variant, **options)
 
     # -- filters ----------------------------------------------------------------------------------------------------
 
-    def variant(self, value: object, /, variant: Variant = None, **options: Any) -> str:
+    def variant(self, value: object, /, variant: VariantLike = None, **options: Any) -> str:
         """The URL of ``value`` through ``variant`` (and/or keyword options); the ``variant`` filter."""
         if value.__class__ is str and not value.startswith(_MAYBE_REMOTE):
             try:
@@ -212,7 +212,7 @@ class ImageFilters:
         self,
         value: object,
         /,
-        variant: Variant = None,
+        variant: VariantLike = None,
         *,
         expires_in: int | float | timedelta | None = None,
         expires_at: datetime | float | None = None,
@@ -227,7 +227,7 @@ class ImageFilters:
         label: str,
         value: object,
         /,
-        variant: Variant = None,
+        variant: VariantLike = None,
         *,
         signed: bool = False,
         expires_in: int | float | timedelta | None = None,
@@ -268,7 +268,7 @@ class ImageFilters:
         label: str,
         value: object,
         /,
-        variant: Variant = None,
+        variant: VariantLike = None,
         *,
         widths: Iterable[int | str] | str | None = None,
         densities: Iterable[float | str] | str | None = None,
@@ -307,7 +307,7 @@ class ImageFilters:
         label: str,
         value: object,
         /,
-        variant: Variant = None,
+        variant: VariantLike = None,
         *,
         alt: object = None,
         layout: str | None = None,
@@ -349,7 +349,7 @@ class ImageFilters:
         label: str,
         value: object,
         /,
-        variant: Variant = None,
+        variant: VariantLike = None,
         *,
         layout: str | None = None,
         width: int | str | None = None,
@@ -386,7 +386,7 @@ class ImageFilters:
         label: str,
         value: object,
         /,
-        variant: Variant = None,
+        variant: VariantLike = None,
         *,
         alt: object = None,
         formats: Iterable[str] | str = (),
@@ -429,7 +429,7 @@ class ImageFilters:
         self,
         label: str,
         value: object,
-        variant: Variant,
+        variant: VariantLike,
         details: Mapping[str, Any],
         exc: CFVariantsError,
         ref: str | None = None,
@@ -449,7 +449,7 @@ class ImageFilters:
         self,
         label: str,
         value: object,
-        variant: Variant,
+        variant: VariantLike,
         details: Mapping[str, Any],
         exc: CFVariantsError,
         ref: str | None,
@@ -464,7 +464,7 @@ class ImageFilters:
         label: str,
         value: object,
         ref: str | None,
-        variant: Variant,
+        variant: VariantLike,
         details: Mapping[str, Any],
         exc: CFVariantsError,
     ) -> None:
@@ -564,7 +564,7 @@ def _describe_value(value: object, ref: str | None) -> str:
     return f"{name} {_show(ref)}" if ref is not None else name
 
 
-def _describe_arguments(variant: Variant, details: Mapping[str, Any]) -> str:
+def _describe_arguments(variant: VariantLike, details: Mapping[str, Any]) -> str:
     parts = [] if variant is None else [_show(variant if not isinstance(variant, str) else str(variant))]
     parts += [f"{name}={_show(value)}" for name, value in details.items() if value is not None]
     return ", ".join(parts)

@@ -31,7 +31,7 @@ from jinja2 import Environment
 from jinja2.ext import Extension
 
 from ._errors import SettingsError
-from ._segments import Variant
+from ._segments import VariantLike
 from ._templating import (
     DEFAULT_SIGNED_EXPIRES_IN,
     DeliverySource,
@@ -118,7 +118,7 @@ def filters_for(images: ImageFilters) -> dict[str, Callable[..., Any]]:
     """The Jinja filters over ``images``, by name (for registering them by hand, e.g. under other names)."""
 
     def srcset(
-        value: object, /, widths: Any = None, variant: Variant = None, *, densities: Any = None, **kwargs: Any
+        value: object, /, widths: Any = None, variant: VariantLike = None, *, densities: Any = None, **kwargs: Any
     ) -> str:
         # ``srcset([320, 640], 'fit=cover')``; a string first is a width/density list ('320,640', '1x,2x') or,
         # when it is not one, the variant (``srcset('fit=cover', widths=[...])``).

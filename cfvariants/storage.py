@@ -39,7 +39,7 @@ from typing import IO, Any
 from ._delivery import Delivery
 from ._errors import SettingsError
 from ._layouts import HEIGHT_KEY, WIDTH_KEY  # the original's pixel size in metadata: layouts read what we record
-from ._segments import Variant, keyword_options
+from ._segments import VariantLike, keyword_options
 from ._templating import DEFAULT_SIGNED_EXPIRES_IN
 from .client import APIError, ConflictError, Image, ImagesClient, NotFoundError
 from .client._errors import ValidationError
@@ -274,7 +274,7 @@ class ImageStore:
     def url(
         self,
         image_id: str,
-        variant: Variant = None,
+        variant: VariantLike = None,
         *,
         expires_in: int | float | timedelta | None = None,
         **options: Any,

@@ -41,8 +41,8 @@ __all__ = [
     "PROTECTED_VARIANTS",
     "Change",
     "Plan",
+    "VariantDeclarationError",
     "VariantSpec",
-    "VariantsError",
     "account_variants",
     "apply",
     "execute",
@@ -60,7 +60,7 @@ NamedMetadata = Literal["keep", "copyright", "none"]
 _DEFAULT_METADATA: NamedMetadata = "none"
 
 
-class VariantsError(CFVariantsError, ValueError):
+class VariantDeclarationError(CFVariantsError, ValueError):
     """A declaration file or module is missing, malformed, or declares an invalid variant."""
 
 
@@ -158,16 +158,16 @@ def _load_toml(path: Path) -> list[VariantSpec]:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise VariantsError(f"{path}: no such file") from None
+        raise VariantDeclarationError(f"{path}: no such file") from None
     except tomllib.TOMLDecodeError as exc:
-        raise VariantsError(f"{path}: not valid TOML: {exc}") from None
+        raise VariantDeclarationError(f"{path}: not valid TOML: {exc}") from None
     table = data.get("variants")
     if not isinstance(table, dict) or not table:
-        raise VariantsError(f"{path}: expected [variants.<name>] tables, found none")
+        raise VariantDeclarationError(f"{path}: expected [variants.<name>] tables, found none")
     specs = []
     for name, body in table.items():
         if not isinstance(body, dict):
-            raise VariantsError(f"{path}: [variants.{name}] must be a table of fit/width/height/metadata")
+            raise VariantDeclarationError(f"{path}: [variants.{name}] must be a table of fit/width/height/metadata")
         specs.append(_spec({"id": name, **body}, f"{path}: [variants.{name}]"))
     return _unique(specs, str(path))
 
@@ -177,11 +177,11 @@ def _load_module(reference: str) -> list[VariantSpec]:
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
-        raise VariantsError(f"cannot import {module_name!r} to read variants: {exc}") from None
+        raise VariantDeclarationError(f"cannot import {module_name!r} to read variants: {exc}") from None
     attribute = attribute or "VARIANTS"
     declared = getattr(module, attribute, None)
     if declared is None:
-        raise VariantsError(f"{module_name} has no {attribute} (a list of VariantSpec or dicts)")
+        raise VariantDeclarationError(f"{module_name} has no {attribute} (a list of VariantSpec or dicts)")
     return declarations(declared, where=reference)
 
 
@@ -198,9 +198,9 @@ def _spec(data: Mapping[str, Any], where: str) -> VariantSpec:
         return VariantSpec.model_validate(dict(data))
     except ValidationError as exc:
         problems = "; ".join(_problem(error) for error in exc.errors(include_url=False))
-        raise VariantsError(f"{where}: {problems}") from None
+        raise VariantDeclarationError(f"{where}: {problems}") from None
     except CFVariantsError as exc:
-        raise VariantsError(f"{where}: {exc}") from None
+        raise VariantDeclarationError(f"{where}: {exc}") from None
 
 
 _FIELDS = ("fit", "width", "height", "metadata", "never_require_signed_urls", "options")
@@ -235,7 +235,7 @@ def _unique(specs: list[VariantSpec], where: str) -> list[VariantSpec]:
     seen: set[str] = set()
     for spec in specs:
         if spec.id in seen:
-            raise VariantsError(f"{where}: variant {spec.id!r} is declared twice")
+            raise VariantDeclarationError(f"{where}: variant {spec.id!r} is declared twice")
         seen.add(spec.id)
     return specs
 
@@ -374,10 +374,12 @@ def execute(client: _VariantsAPI, todo: Plan, *, on_change: Callable[[Change], N
             client.update_variant(change.id, **change.after.client_kwargs())
         elif change.action == "delete":
             if change.id in PROTECTED_VARIANTS:
-                raise VariantsError(f"variant {change.id!r} cannot be deleted (Cloudflare keeps it on every account)")
+                raise VariantDeclarationError(
+                    f"variant {change.id!r} cannot be deleted (Cloudflare keeps it on every account)"
+                )
             client.delete_variant(change.id)
         else:
-            raise VariantsError(f"change {change.action} {change.id!r} has no declaration to apply")
+            raise VariantDeclarationError(f"change {change.action} {change.id!r} has no declaration to apply")
         if on_change is not None:
             on_change(change)
 

@@ -82,7 +82,7 @@ class CLIError(CFVariantsError, click.ClickException):
         super().__init__(one_line(message))
 
 
-class ConfigurationError(CLIError):
+class CLIUsageError(CLIError):
     """Bad configuration or input, found before anything changed: exit code 2 (``EXIT_USAGE``)."""
 
     exit_code = EXIT_USAGE
@@ -103,16 +103,16 @@ def as_cli_error(exc: BaseException) -> CLIError:
     """The ``CLIError`` (message and exit code) for an exception escaping a command."""
     from cfvariants.client import AuthenticationError, CloudflareImagesError  # noqa: PLC0415 - keep --help fast
     from cfvariants.client import ValidationError as ClientValidationError  # noqa: PLC0415
-    from cfvariants.variants import VariantsError  # noqa: PLC0415
+    from cfvariants.variants import VariantDeclarationError  # noqa: PLC0415
 
-    if isinstance(exc, SettingsError | VariantsError | ClientValidationError):
-        return ConfigurationError(str(exc))
+    if isinstance(exc, SettingsError | VariantDeclarationError | ClientValidationError):
+        return CLIUsageError(str(exc))
     if isinstance(exc, AuthenticationError):
-        return ConfigurationError(f"{exc} (check CF_IMG_TOKEN, a token with the Images permissions, and CF_ACCT_ID)")
+        return CLIUsageError(f"{exc} (check CF_IMG_TOKEN, a token with the Images permissions, and CF_ACCT_ID)")
     if isinstance(exc, CloudflareImagesError):
         return CLIError(str(exc))
     if isinstance(exc, CFVariantsError):  # a bad id, URL, variant or option given on the command line
-        return ConfigurationError(str(exc))
+        return CLIUsageError(str(exc))
     if isinstance(exc, OSError):
         where = f"{exc.filename}: " if exc.filename else ""
         return CLIError(f"{where}{exc.strerror or exc}")
@@ -314,7 +314,7 @@ def parse_pairs(values: Iterable[str], option: str) -> dict[str, Any]:
     for item in values:
         key, eq, value = item.partition("=")
         if not eq or not key.strip():
-            raise ConfigurationError(f"{option} {item!r} is not key=value")
+            raise CLIUsageError(f"{option} {item!r} is not key=value")
         pairs[key.strip()] = parse_json_value(value)
     return pairs
 

@@ -14,7 +14,7 @@ from ._common import (
     EXIT_FAILED,
     CFCommand,
     CLIError,
-    ConfigurationError,
+    CLIUsageError,
     api_options,
     echo_json,
     json_option,
@@ -44,10 +44,10 @@ def delete(images: tuple[str, ...], yes: bool, as_json: bool) -> None:
     that does not exist counts as a failure, named as such).
     """
     if "-" in images and not yes:
-        raise ConfigurationError("reading ids from stdin ('-') needs --yes: stdin cannot also answer the question")
+        raise CLIUsageError("reading ids from stdin ('-') needs --yes: stdin cannot also answer the question")
     ids = list(_unique(_image_ids(images)))
     if not ids:
-        raise ConfigurationError("no image ids given")
+        raise CLIUsageError("no image ids given")
     if not yes:
         shown = ", ".join(ids[:3]) + (f" and {len(ids) - 3} more" if len(ids) > 3 else "")
         noun = "image" if len(ids) == 1 else f"{len(ids)} images"

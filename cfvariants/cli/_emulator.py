@@ -24,7 +24,7 @@ from cfvariants.emulator import (
     create_app,
 )
 
-from ._common import CFCommand, ConfigurationError
+from ._common import CFCommand, CLIUsageError
 
 
 @click.command(
@@ -137,9 +137,7 @@ def emulator(
     try:
         app = create_app(config, transformations=transformations)
     except OSError as exc:  # a file, an unwritable or impossible place: one line, nothing half made
-        raise ConfigurationError(
-            f"--data {data_dir}: cannot use it as the data directory ({exc.strerror or exc})"
-        ) from None
+        raise CLIUsageError(f"--data {data_dir}: cannot use it as the data directory ({exc.strerror or exc})") from None
     except ValueError as exc:  # a webhook URL the emulator will not call
         raise click.UsageError(str(exc)) from None
     if dry_run:

@@ -14,7 +14,7 @@ import click
 from cfvariants.client import Image, MetaFilter
 from cfvariants.limits import PER_PAGE_RANGE
 
-from ._common import CFCommand, ConfigurationError, api_options, json_option, parse_json_value, sync_client
+from ._common import CFCommand, CLIUsageError, api_options, json_option, parse_json_value, sync_client
 
 _FILTER = re.compile(r"^\s*([^<>=!\s]+)\s*(>=|<=|>|<|=)(.*)$", re.DOTALL)
 _OPERATORS = {"=": "eq", ">": "gt", ">=": "gte", "<": "lt", "<=": "lte"}
@@ -25,7 +25,7 @@ def parse_filter(text: str) -> MetaFilter:
     dotted keys reach into nested metadata (``region.name=eu``)."""
     match = _FILTER.match(text)
     if match is None:
-        raise ConfigurationError(f"--meta {text!r} is not key=value (or key>=number, key<number...)")
+        raise CLIUsageError(f"--meta {text!r} is not key=value (or key>=number, key<number...)")
     key, op, raw = match.group(1), match.group(2), match.group(3)
     value = parse_json_value(raw)
     if op == "=":

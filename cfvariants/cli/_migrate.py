@@ -14,7 +14,7 @@ from ._common import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
     CFCommand,
-    ConfigurationError,
+    CLIUsageError,
     api_options,
     echo_json,
     ensure_cwd_importable,
@@ -137,13 +137,13 @@ def _source(source: str, from_storage: str | None, delete_source: bool, django_s
     path = Path(source)
     if path.is_dir():
         if from_storage:
-            raise ConfigurationError("--from-storage applies to a model field, not to a directory")
+            raise CLIUsageError("--from-storage applies to a model field, not to a directory")
         return DirectorySource(path, delete_source=delete_source)
     if path.exists():
-        raise ConfigurationError(f"{source}: a file; give the directory it is in (cfvariants upload takes files)")
+        raise CLIUsageError(f"{source}: a file; give the directory it is in (cfvariants upload takes files)")
     is_storage = source.startswith("storage:")
     if not is_storage and source.count(".") != 2:
-        raise ConfigurationError(
+        raise CLIUsageError(
             f"{source!r} is neither a directory, storage:ALIAS nor app_label.Model.field (e.g. gallery.Profile.image)"
         )
     _setup_django(django_settings)
@@ -156,17 +156,17 @@ def _source(source: str, from_storage: str | None, delete_source: bool, django_s
         try:
             return storages[alias]
         except InvalidStorageError:
-            raise ConfigurationError(f"settings.STORAGES has no {alias!r} entry") from None
+            raise CLIUsageError(f"settings.STORAGES has no {alias!r} entry") from None
 
     try:
         if is_storage:
             if from_storage:
-                raise ConfigurationError("--from-storage applies to a model field; storage:ALIAS names the storage")
+                raise CLIUsageError("--from-storage applies to a model field; storage:ALIAS names the storage")
             return StorageSource(storage(source.removeprefix("storage:")), delete_source=delete_source)
         from_ = storage(from_storage) if from_storage else None
         return FieldSource(source, from_storage=from_, delete_source=delete_source)
     except MigrationSetupError as exc:
-        raise ConfigurationError(str(exc)) from None
+        raise CLIUsageError(str(exc)) from None
 
 
 def _setup_django(settings_module: str | None) -> None:
@@ -174,18 +174,18 @@ def _setup_django(settings_module: str | None) -> None:
         import django  # noqa: PLC0415
         from django.conf import settings  # noqa: PLC0415
     except ImportError:
-        raise ConfigurationError("Django sources need Django (pip install 'cfvariants[django]')") from None
+        raise CLIUsageError("Django sources need Django (pip install 'cfvariants[django]')") from None
     if settings.configured:
         return
     ensure_cwd_importable()
     if settings_module:
         os.environ["DJANGO_SETTINGS_MODULE"] = settings_module
     if not os.environ.get("DJANGO_SETTINGS_MODULE"):
-        raise ConfigurationError("set DJANGO_SETTINGS_MODULE or pass --django-settings to migrate a Django source")
+        raise CLIUsageError("set DJANGO_SETTINGS_MODULE or pass --django-settings to migrate a Django source")
     try:
         django.setup()
     except ImportError as exc:
-        raise ConfigurationError(f"cannot import the Django settings: {exc}") from None
+        raise CLIUsageError(f"cannot import the Django settings: {exc}") from None
 
 
 def _dry_run(plan: Any, options: UploadOptions, as_json: bool) -> None:

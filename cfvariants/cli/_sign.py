@@ -14,7 +14,7 @@ from ._common import (
     DURATION,
     TIMESTAMP,
     CFCommand,
-    ConfigurationError,
+    CLIUsageError,
     echo_json,
     env_file_option,
     iso,
@@ -50,7 +50,7 @@ def sign(delivery_url: str, expires_in: int | None, expires_at: int | None, as_j
     Cloudflare serves private images only through them.
     """
     if expires_in is not None and expires_at is not None:
-        raise ConfigurationError("give --expires-in or --expires-at, not both")
+        raise CLIUsageError("give --expires-in or --expires-at, not both")
     parsed = parse_delivery_url(delivery_url)
     if parsed.options is not None:
         raise SigningError(

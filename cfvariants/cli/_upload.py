@@ -16,7 +16,7 @@ from ._common import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
     CFCommand,
-    ConfigurationError,
+    CLIUsageError,
     api_options,
     async_client,
     echo_json,
@@ -73,16 +73,16 @@ def checked_options(
 ) -> UploadOptions:
     """The ``UploadOptions`` of ``upload_flags``; combinations Cloudflare would refuse are usage errors now."""
     if private and id_from_path:
-        raise ConfigurationError(
+        raise CLIUsageError(
             "--private cannot be combined with --id-from-path: Cloudflare cannot make an image with a custom id "
             "private (drop one of the two)"
         )
     if id_prefix and not id_from_path:
-        raise ConfigurationError("--id-prefix only applies with --id-from-path")
+        raise CLIUsageError("--id-prefix only applies with --id-from-path")
     user_metadata = parse_pairs(metadata, "--metadata")
     clashes = sorted(RESERVED_KEYS & set(user_metadata))
     if clashes:
-        raise ConfigurationError(f"--metadata {', '.join(clashes)} is kept for cfvariants' own use")
+        raise CLIUsageError(f"--metadata {', '.join(clashes)} is kept for cfvariants' own use")
     if id_prefix:
         encode_image_id(id_prefix + "x")  # a prefix that no id could start with is refused now, not per file
     return UploadOptions(concurrency, user_metadata, private, id_from_path, id_prefix, creator)
@@ -152,9 +152,9 @@ def upload(
         raise click.exceptions.Exit(EXIT_FAILED)
 
 
-def unreachable_error(exc: Unreachable) -> ConfigurationError:
+def unreachable_error(exc: Unreachable) -> CLIUsageError:
     """The one error line of a run stopped because the API could not be reached."""
-    return ConfigurationError(
+    return CLIUsageError(
         f"the Cloudflare API cannot be reached ({exc.error.cause}: {exc.error.detail or 'no answer'}); stopped "
         f"after {UNREACHABLE_LIMIT} files in a row got no answer. Check the network and CF_API_BASE, then "
         "run the same command again: it resumes"

@@ -19,7 +19,7 @@ from cfvariants.uploads import UploadRecord, UploadRecords, UploadsError, Upload
 from cfvariants.uploads import _control as uploads_control
 from cfvariants.uploads._control import duration
 
-from ._common import EXIT_FAILED, CFCommand, CLIError, ConfigurationError, echo_json, iso, json_option, one_line
+from ._common import EXIT_FAILED, CFCommand, CLIError, CLIUsageError, echo_json, iso, json_option, one_line
 
 _STATES = [state.value for state in UploadState]
 F = TypeVar("F", bound=Callable[..., Any])
@@ -58,13 +58,13 @@ def store_options(function: F) -> F:
 
 def _open(store: str | None, name: str) -> UploadRecords:
     if not store:
-        raise ConfigurationError("name the upload store: --store DIR (e.g. var/uploads) or --store redis://...")
+        raise CLIUsageError("name the upload store: --store DIR (e.g. var/uploads) or --store redis://...")
     if "://" in store:
         if not store.startswith(("redis://", "rediss://", "unix://")):
-            raise ConfigurationError(f"--store {store.split('://')[0]}://... is not a directory or a Redis URL")
+            raise CLIUsageError(f"--store {store.split('://')[0]}://... is not a directory or a Redis URL")
         return store_from_url(store, ".", name=name)
     if not (Path(store) / "uploads.db").exists():
-        raise ConfigurationError(f"{store} holds no upload store (no uploads.db there): check --store")
+        raise CLIUsageError(f"{store} holds no upload store (no uploads.db there): check --store")
     return store_from_url(None, store)
 
 
@@ -160,7 +160,7 @@ def retry(store: str | None, name: str, ids: tuple[str, ...], all_failed: bool) 
     """Put failed uploads (after fixing the cause) or blocked ones (after fixing the credentials: this lifts the
     block for every blocked upload) back to pending; the app's workers send them within a minute."""
     if bool(ids) == all_failed:
-        raise ConfigurationError("give upload ids or --all-failed (one of the two)")
+        raise CLIUsageError("give upload ids or --all-failed (one of the two)")
     queued: list[str] = []
 
     def one(records: UploadRecords, upload_id: str) -> None:

@@ -16,7 +16,7 @@ from ._common import (
     DURATION,
     TIMESTAMP,
     CFCommand,
-    ConfigurationError,
+    CLIUsageError,
     delivery_options,
     echo_json,
     iso,
@@ -69,7 +69,7 @@ def url(
     transformation URL as IMAGE keeps its source and zone and takes the new options.
     """
     if expires_in is not None and expires_at is not None:
-        raise ConfigurationError("give --expires-in or --expires-at, not both")
+        raise CLIUsageError("give --expires-in or --expires-at, not both")
     sign = sign or expires_in is not None or expires_at is not None
     settings = load_settings()
     if is_remote_source(image):
@@ -108,7 +108,7 @@ def url(
 
 def _transformation_url(image: str, variant: str | None, settings: Settings, *, sign: bool, as_json: bool) -> None:
     if sign:
-        raise ConfigurationError(
+        raise CLIUsageError(
             "Image Transformations URLs cannot be signed (Cloudflare signs hosted images only; control access to "
             "the source with a Worker)"
         )
@@ -118,7 +118,7 @@ def _transformation_url(image: str, variant: str | None, settings: Settings, *, 
         options: str | None = variant if variant is not None else str(parsed.options)
     else:
         if not settings.zone:
-            raise ConfigurationError(
+            raise CLIUsageError(
                 f"{image!r} is not an image stored in Cloudflare Images; give --zone (or CF_IMG_ZONE) to build its "
                 "Image Transformations URL"
             )

@@ -10,13 +10,13 @@ from typing import Any, TypeVar
 import click
 
 from cfvariants import variants as declared_variants
-from cfvariants.variants import Change, Plan, VariantsError, VariantSpec
+from cfvariants.variants import Change, Plan, VariantDeclarationError, VariantSpec
 
 from ._common import (
     EXIT_FAILED,
     CFCommand,
     CLIError,
-    ConfigurationError,
+    CLIUsageError,
     api_options,
     echo_json,
     ensure_cwd_importable,
@@ -71,13 +71,15 @@ def declaration_options(function: F) -> F:
 def load_declaration(file: Path | None, module: str | None) -> tuple[list[VariantSpec], str]:
     """The declared variants and where they came from (``--file``, ``--module`` or ``./variants.toml``)."""
     if file is not None and module is not None:
-        raise ConfigurationError("give --file or --module, not both")
+        raise CLIUsageError("give --file or --module, not both")
     if module is not None:
         ensure_cwd_importable()
         return declared_variants.load(module), module
     path = file if file is not None else Path(DEFAULT_FILE)
     if file is None and not path.exists():
-        raise VariantsError(f"no {DEFAULT_FILE} in the current directory; pass --file PATH or --module PKG.MOD")
+        raise VariantDeclarationError(
+            f"no {DEFAULT_FILE} in the current directory; pass --file PATH or --module PKG.MOD"
+        )
     return declared_variants.load(path), str(path)
 
 

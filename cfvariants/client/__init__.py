@@ -30,11 +30,11 @@ from ._errors import (
 from ._filters import MetaFilter
 from ._models import (
     AccountConfig,
+    AccountSigningKey,
     BatchToken,
     DirectUpload,
     Image,
     ImagesPage,
-    SigningKey,
     Stats,
     StatsCount,
     Variant,
@@ -55,6 +55,7 @@ __all__ = [
     "UPLOAD_MARKER_KEY",
     "APIError",
     "AccountConfig",
+    "AccountSigningKey",
     "AsyncImagesClient",
     "AuthenticationError",
     "BatchToken",
@@ -71,7 +72,6 @@ __all__ = [
     "RateLimitError",
     "RateLimitedTransport",
     "RetryPolicy",
-    "SigningKey",
     "Stats",
     "StatsCount",
     "TransportError",

@@ -28,7 +28,7 @@ from ._checks import (
 )
 from ._errors import APIError, NotFoundError, TransportError, ValidationError
 from ._filters import MetaFilters, meta_query
-from ._models import AccountConfig, BatchToken, DirectUpload, Image, ImagesPage, SigningKey, Stats, Variant
+from ._models import AccountConfig, AccountSigningKey, BatchToken, DirectUpload, Image, ImagesPage, Stats, Variant
 from ._requests import Call, Context, Request, segment
 
 SortOrder = Literal["asc", "desc"]
@@ -211,23 +211,23 @@ def delete_variant(variant_id: str) -> Call[None]:
 # -- signing keys --------------------------------------------------------------------------------------------
 
 
-def list_signing_keys() -> Call[list[SigningKey]]:
+def list_signing_keys() -> Call[list[AccountSigningKey]]:
     return Call(Request("GET", "/images/v1/keys"), rq.keys_result)
 
 
-def create_signing_key(name: str) -> Call[SigningKey]:
+def create_signing_key(name: str) -> Call[AccountSigningKey]:
     path = f"/images/v1/keys/{segment(check_key_name(name))}"
     return Call(Request("PUT", path), partial(_the_key, name=name))
 
 
-def _the_key(result: Any, context: Context, *, name: str) -> SigningKey:
+def _the_key(result: Any, context: Context, *, name: str) -> AccountSigningKey:
     for key in rq.keys_result(result, context):
         if key.name == name:
             return key
     raise APIError(200, method="PUT", path=f"/images/v1/keys/{name}", reason=f"key {name!r} is not in the response")
 
 
-def delete_signing_key(name: str) -> Call[list[SigningKey]]:
+def delete_signing_key(name: str) -> Call[list[AccountSigningKey]]:
     path = f"/images/v1/keys/{segment(check_key_name(name))}"
     return Call(Request("DELETE", path), rq.keys_result)
 

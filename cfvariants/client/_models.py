@@ -16,7 +16,7 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, PrivateAttr, Se
 
 from cfvariants._delivery import Delivery
 from cfvariants._errors import CFVariantsError, SettingsError
-from cfvariants._segments import Variant as VariantSpec
+from cfvariants._segments import VariantLike as VariantSpec
 from cfvariants._signing import SigningKey as CoreSigningKey
 from cfvariants._urls import parse_delivery_url
 
@@ -150,14 +150,14 @@ class Stats(_Model):
         return self.count.current
 
 
-class SigningKey(_Model):
+class AccountSigningKey(_Model):
     """A URL-signing key of the account. ``value`` is a ``SecretStr``: it never shows in a repr or log."""
 
     name: str
     value: SecretStr
 
     def signing_key(self) -> CoreSigningKey:
-        """The core ``SigningKey`` for ``Delivery(..., signing_key=...)``."""
+        """The core ``cfvariants.SigningKey`` for ``Delivery(..., signing_key=...)``."""
         return CoreSigningKey(self.value)
 
 

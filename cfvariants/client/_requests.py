@@ -29,7 +29,7 @@ from ._errors import (
     RateLimitError,
     TransportError,
 )
-from ._models import AccountConfig, BatchToken, DirectUpload, Image, ImagesPage, SigningKey, Stats, Variant
+from ._models import AccountConfig, AccountSigningKey, BatchToken, DirectUpload, Image, ImagesPage, Stats, Variant
 from ._retry import RetryPolicy, parse_retry_after
 
 T = TypeVar("T")
@@ -262,8 +262,8 @@ def variants_result(result: Any, context: Context) -> dict[str, Variant]:
     return {name: Variant.model_validate({"id": name, **body}) for name, body in variants.items()}
 
 
-def keys_result(result: Any, context: Context) -> list[SigningKey]:
-    return [SigningKey.model_validate(key) for key in (result or {}).get("keys") or []]
+def keys_result(result: Any, context: Context) -> list[AccountSigningKey]:
+    return [AccountSigningKey.model_validate(key) for key in (result or {}).get("keys") or []]
 
 
 def stats_result(result: Any, context: Context) -> Stats:

@@ -19,7 +19,7 @@ from . import _flow as flows
 from ._base import DEFAULT_TIMEOUT, USER_AGENT, ClientBase, next_token, settings_arguments
 from ._download import CHUNK_SIZE, Destination, Target, stream_failure
 from ._filters import MetaFilters
-from ._models import AccountConfig, BatchToken, DirectUpload, Image, ImagesPage, SigningKey, Stats, Variant
+from ._models import AccountConfig, AccountSigningKey, BatchToken, DirectUpload, Image, ImagesPage, Stats, Variant
 from ._requests import Call
 from ._retry import RetryPolicy
 from ._sources import FileInput
@@ -300,14 +300,14 @@ class ImagesClient(ClientBase):
 
     # -- signing keys --------------------------------------------------------------------------------------------
 
-    def list_signing_keys(self) -> list[SigningKey]:
+    def list_signing_keys(self) -> list[AccountSigningKey]:
         return self._run(flows.perform(ep.list_signing_keys(), self._context))
 
-    def create_signing_key(self, name: str) -> SigningKey:
+    def create_signing_key(self, name: str) -> AccountSigningKey:
         """Create (or fetch) the signing key ``name``; returns that key."""
         return self._run(flows.perform(ep.create_signing_key(name), self._context))
 
-    def delete_signing_key(self, name: str) -> list[SigningKey]:
+    def delete_signing_key(self, name: str) -> list[AccountSigningKey]:
         """Delete a signing key; returns the keys that remain."""
         return self._run(flows.perform(ep.delete_signing_key(name), self._context))
 

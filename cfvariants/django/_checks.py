@@ -236,11 +236,11 @@ def _uses_select_storage() -> bool:
 def _check_variants_file(config: conf.Config) -> list[checks.CheckMessage]:
     if config.variants_file is None:
         return []
-    from cfvariants.variants import VariantsError, load  # noqa: PLC0415
+    from cfvariants.variants import VariantDeclarationError, load  # noqa: PLC0415
 
     try:
         load(config.variants_file)
-    except VariantsError as exc:
+    except VariantDeclarationError as exc:
         return [
             checks.Error(
                 f"{conf.SETTING_NAME}['VARIANTS_FILE']: {exc}",

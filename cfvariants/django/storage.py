@@ -47,7 +47,7 @@ from cfvariants._delivery import Delivery
 from cfvariants._errors import SettingsError
 from cfvariants._layouts import Original
 from cfvariants._refs import LocalImage
-from cfvariants._segments import Variant
+from cfvariants._segments import VariantLike
 from cfvariants.client import ConflictError, ImagesClient, NotFoundError
 from cfvariants.limits import MAX_CUSTOM_ID_LENGTH, is_uuid
 from cfvariants.storage import HEIGHT_KEY, SIZE_KEY, WIDTH_KEY, ImageStore
@@ -323,7 +323,7 @@ class CloudflareImagesStorage(Storage):
     def url(
         self,
         name: str | None,
-        variant: Variant = None,
+        variant: VariantLike = None,
         expire: int | float | timedelta | None = None,
         **options: Any,
     ) -> str:
@@ -425,7 +425,7 @@ class CloudflareImagesStorage(Storage):
         known = self._known.get(name)
         return known[0] if known is not None and known[0] else name
 
-    def url_variant(self, name: str, variant: Variant) -> str:
+    def url_variant(self, name: str, variant: VariantLike) -> str:
         """``url(name, variant)``, under the original app's name."""
         return self.url(name, variant)
 

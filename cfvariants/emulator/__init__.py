@@ -32,7 +32,7 @@ from ._delivery._hosted import DeliveryResponse
 from ._delivery._transform import output_format, render
 from ._delivery._transformations import TransformationServer, TransformationsMiddleware
 from ._emulator import Emulator
-from ._errors import ApiError, DeliveryError
+from ._errors import DeliveryError, EmulatorAPIError
 from ._paths import RequestPath, request_path
 from ._server import EmulatorServer
 from ._storage._records import AccountSettings, ImageRecord, SigningKeyRecord, VariantRecord
@@ -48,10 +48,10 @@ __all__ = [
     "DEV_SIGNING_KEY",
     "PUBLIC_VARIANT",
     "AccountSettings",
-    "ApiError",
     "DeliveryError",
     "DeliveryResponse",
     "Emulator",
+    "EmulatorAPIError",
     "EmulatorApp",
     "EmulatorConfig",
     "EmulatorServer",

@@ -32,7 +32,7 @@ from ._api._routes import error_response, handle_account_api, handle_batch_api
 from ._config import EmulatorConfig
 from ._delivery._transformations import TransformationServer
 from ._emulator import Emulator
-from ._errors import INTERNAL, TOO_LARGE, ApiError
+from ._errors import INTERNAL, TOO_LARGE, EmulatorAPIError
 from ._paths import request_path
 
 if TYPE_CHECKING:
@@ -73,10 +73,10 @@ class EmulatorApp:
                 return self.transformations(environ, start_response)
             response = self.dispatch(request)
         except RequestEntityTooLarge:  # a JSON body over the limit (forms are handled where they are parsed)
-            response = error_response(ApiError(413, TOO_LARGE, "The request body is larger than 10 MB"))
+            response = error_response(EmulatorAPIError(413, TOO_LARGE, "The request body is larger than 10 MB"))
         except Exception:
             log.exception("emulator: unexpected error on %s %s", request.method, request.path[:200])
-            response = error_response(ApiError(500, INTERNAL, "Internal error in the emulator (see its log)"))
+            response = error_response(EmulatorAPIError(500, INTERNAL, "Internal error in the emulator (see its log)"))
         finally:
             request.close()  # uploaded files spooled to temporary files
         return response(environ, start_response)

@@ -37,7 +37,7 @@ DEFAULT_ALLOWED_FETCH_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 Fetcher = Callable[[str], tuple[bytes, str | None]]
 """Fetches an image for a ``url`` upload: returns the body and the file name to record (or ``None``). Raises
-``ApiError`` (or any exception, reported as an origin error) when the origin fails."""
+``EmulatorAPIError`` (or any exception, reported as an origin error) when the origin fails."""
 
 _ACCOUNT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _RESERVED_HASHES = frozenset({"client", "images", "upload", "cdn-cgi"})

@@ -7,9 +7,9 @@
 * ``rate_limiter`` and ``webhooks``: what the HTTP API adds around them.
 
 Every method takes and returns plain Python values, so the WSGI app, a Django view, a Flask blueprint, the
-upload workers and the CLI all drive the same object. Failures raise ``ApiError`` (REST semantics) or come back as
-a ``DeliveryResponse`` with Cloudflare's 9xxx code. Several ``Emulator`` objects (threads or processes) may share
-one data directory: state lives in SQLite and in files, never only in memory.
+upload workers and the CLI all drive the same object. Failures raise ``EmulatorAPIError`` (REST semantics) or come
+back as a ``DeliveryResponse`` with Cloudflare's 9xxx code. Several ``Emulator`` objects (threads or processes)
+may share one data directory: state lives in SQLite and in files, never only in memory.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The emulator's errors, carrying what Cloudflare would answer: an HTTP status and a numeric code.
 
-API errors (``ApiError``) become the v4 envelope ``{"success": false, "errors": [{code, message}], ...}``;
+API errors (``EmulatorAPIError``) become the v4 envelope ``{"success": false, "errors": [{code, message}], ...}``;
 delivery errors (``DeliveryError``) become a short text body with ``Cf-Resized: err=<code>``.
 
 Codes. Cloudflare publishes no list of Images API error codes; the 5xxx codes below follow the list that
@@ -45,8 +45,9 @@ FLEXIBLE_DISABLED = 9429
 DELIVERY_NOT_FOUND = 9431
 
 
-class ApiError(EmulatorError):
-    """A REST API failure: ``status`` (HTTP), ``code`` (Cloudflare's numeric code) and ``message``."""
+class EmulatorAPIError(EmulatorError):
+    """A REST API failure the emulator answers with: ``status`` (HTTP), ``code`` (Cloudflare's numeric code) and
+    ``message``. A client talking to it sees the answer as ``cfvariants.client.APIError``."""
 
     def __init__(self, status: int, code: int, message: str) -> None:
         super().__init__(message)
@@ -55,7 +56,7 @@ class ApiError(EmulatorError):
         self.message = message
 
     def __repr__(self) -> str:
-        return f"ApiError({self.status}, {self.code}, {self.message!r})"
+        return f"EmulatorAPIError({self.status}, {self.code}, {self.message!r})"
 
 
 class DeliveryError(EmulatorError):
@@ -71,20 +72,20 @@ class DeliveryError(EmulatorError):
         return f"DeliveryError({self.status}, {self.code}, {self.message!r})"
 
 
-def bad_request(message: str) -> ApiError:
-    return ApiError(400, BAD_REQUEST, message)
+def bad_request(message: str) -> EmulatorAPIError:
+    return EmulatorAPIError(400, BAD_REQUEST, message)
 
 
-def conflict(message: str) -> ApiError:
-    return ApiError(409, ALREADY_EXISTS, message)
+def conflict(message: str) -> EmulatorAPIError:
+    return EmulatorAPIError(409, ALREADY_EXISTS, message)
 
 
-def image_not_found(image_id: str) -> ApiError:
-    return ApiError(404, NOT_FOUND, f"Image not found: {_show(image_id)}")
+def image_not_found(image_id: str) -> EmulatorAPIError:
+    return EmulatorAPIError(404, NOT_FOUND, f"Image not found: {_show(image_id)}")
 
 
-def variant_not_found(variant_id: str) -> ApiError:
-    return ApiError(404, VARIANT_NOT_FOUND, f"Variant not found: {_show(variant_id)}")
+def variant_not_found(variant_id: str) -> EmulatorAPIError:
+    return EmulatorAPIError(404, VARIANT_NOT_FOUND, f"Variant not found: {_show(variant_id)}")
 
 
 def _show(text: str, limit: int = 120) -> str:

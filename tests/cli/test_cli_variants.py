@@ -12,7 +12,7 @@ from cli_helpers import CLI
 
 from cfvariants.client import ImagesClient
 from cfvariants.emulator import Emulator
-from cfvariants.variants import Change, Plan, VariantsError, VariantSpec, execute, load
+from cfvariants.variants import Change, Plan, VariantDeclarationError, VariantSpec, execute, load
 
 DECLARATION = """\
 [variants.avatar]
@@ -202,6 +202,6 @@ def test_export_writes_a_declaration_that_plans_empty(cli: CLI, cf_emulator: Emu
 def test_public_is_never_deleted_even_by_a_handmade_plan(cf_client: ImagesClient, cf_emulator: Emulator) -> None:
     todo = Plan((Change("delete", "public"),))
 
-    with pytest.raises(VariantsError, match="'public' cannot be deleted"):
+    with pytest.raises(VariantDeclarationError, match="'public' cannot be deleted"):
         execute(cf_client, todo)
     assert "public" in account(cf_emulator)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from cfvariants.variants import VariantsError, VariantSpec, declarations, load, plan
+from cfvariants.variants import VariantDeclarationError, VariantSpec, declarations, load, plan
 
 TOML = """
 [variants.avatar]
@@ -78,21 +78,21 @@ def test_load_python_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
 def test_bad_declarations_name_the_variant_and_the_problem(tmp_path: Path, text: str, message: str) -> None:
     path = tmp_path / "variants.toml"
     path.write_text(text)
-    with pytest.raises(VariantsError) as info:
+    with pytest.raises(VariantDeclarationError) as info:
         load(path)
     assert message in str(info.value)
     assert str(path) in str(info.value)
 
 
 def test_missing_sources() -> None:
-    with pytest.raises(VariantsError, match="no such file"):
+    with pytest.raises(VariantDeclarationError, match="no such file"):
         load("does-not-exist.toml")
-    with pytest.raises(VariantsError, match="cannot import"):
+    with pytest.raises(VariantDeclarationError, match="cannot import"):
         load("no_such_module_anywhere")
 
 
 def test_duplicates_are_refused() -> None:
-    with pytest.raises(VariantsError, match="declared twice"):
+    with pytest.raises(VariantDeclarationError, match="declared twice"):
         declarations([{"id": "a", "width": 1, "height": 1}, {"id": "a", "width": 2, "height": 2}])
 
 

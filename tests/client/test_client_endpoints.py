@@ -24,11 +24,11 @@ from client_helpers import (
 from cfvariants.client import (
     UPLOAD_MARKER_KEY,
     AccountConfig,
+    AccountSigningKey,
     BatchToken,
     DirectUpload,
     Image,
     MetaFilter,
-    SigningKey,
     Stats,
     Variant,
 )
@@ -337,7 +337,7 @@ async def test_signing_keys(api: Side, cf: respx.MockRouter) -> None:
 
     keys = await api.run(api.client.list_signing_keys())
     assert [key.name for key in keys] == ["default", "rotated"]
-    assert all(isinstance(key, SigningKey) for key in keys)
+    assert all(isinstance(key, AccountSigningKey) for key in keys)
     assert keys[0].value.get_secret_value() == "Oix0bbNaT8Rge9PuyxUBrjI6zrgnsyJ5="
 
     created = await api.run(api.client.create_signing_key("rotated"))

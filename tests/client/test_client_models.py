@@ -9,7 +9,7 @@ import pytest
 from client_helpers import HASH, SIGNING_KEY, UID, fixture
 
 from cfvariants import Delivery, SettingsError, SigningError, sign_url
-from cfvariants.client import BatchToken, DirectUpload, Image, SigningKey, Stats, Variant
+from cfvariants.client import AccountSigningKey, BatchToken, DirectUpload, Image, Stats, Variant
 
 
 def image(name: str = "image") -> Image:
@@ -63,7 +63,7 @@ def test_an_image_with_no_urls_and_no_delivery_says_what_to_configure() -> None:
 
 
 def test_secrets_in_models_stay_secret() -> None:
-    keys = [SigningKey.model_validate(key) for key in fixture("keys")["result"]["keys"]]
+    keys = [AccountSigningKey.model_validate(key) for key in fixture("keys")["result"]["keys"]]
     token = BatchToken.model_validate(fixture("batch_token")["result"])
     for model in (*keys, token):
         shown = repr(model) + str(model) + model.model_dump_json()

@@ -16,7 +16,7 @@ import pytest
 from emulator_helpers import API, fails, in_process, ok, snapshot, upload
 
 from cfvariants import Delivery
-from cfvariants.emulator import DEV_ACCOUNT_HASH, DEV_API_TOKEN, ApiError, Emulator, create_app
+from cfvariants.emulator import DEV_ACCOUNT_HASH, DEV_API_TOKEN, Emulator, EmulatorAPIError, create_app
 
 JPEG = imagegen.jpeg(40, 30)
 THUMB = {"fit": "cover", "width": 20, "height": 20, "metadata": "none"}
@@ -123,7 +123,7 @@ def test_several_emulators_on_one_directory_see_each_others_writes(data_dir: Pat
     right.create_variant("thumb", THUMB)
     assert left.deliver(f"/{DEV_ACCOUNT_HASH}/{image.id}/thumb").status == 200
     right.delete_image(image.id)
-    with pytest.raises(ApiError) as error:
+    with pytest.raises(EmulatorAPIError) as error:
         left.get_image(image.id)
     assert error.value.status == 404
     left.close()
@@ -148,7 +148,7 @@ def test_a_race_for_one_custom_id_has_exactly_one_winner(data_dir: Path) -> None
         try:
             emulator.upload(JPEG, image_id="contested.jpg")
             outcomes.append("won")
-        except ApiError as exc:
+        except EmulatorAPIError as exc:
             outcomes.append(str(exc.status))
 
     threads = [threading.Thread(target=contender) for _ in range(6)]

@@ -27,7 +27,7 @@ from typing import Any
 from django import template
 from markupsafe import Markup
 
-from cfvariants._segments import Variant
+from cfvariants._segments import VariantLike
 from cfvariants._templating import looks_like_descriptors, parse_descriptors
 from cfvariants.django._conf import template_filters
 
@@ -35,13 +35,13 @@ register = template.Library()
 
 
 @register.filter
-def variant(value: object, arg: Variant = None) -> str:
+def variant(value: object, arg: VariantLike = None) -> str:
     """``{{ x|variant:'w=200' }}``, ``{{ x|variant:'avatar' }}``, ``{{ x|variant }}`` (public)."""
     return template_filters().variant(value, arg)
 
 
 @register.filter
-def signed_variant(value: object, arg: Variant = None) -> str:
+def signed_variant(value: object, arg: VariantLike = None) -> str:
     """``{{ x|signed_variant:'avatar' }}``: signed, expiring after ``CFVARIANTS['SIGNED_EXPIRES_IN']``."""
     return template_filters().signed_variant(value, arg)
 
@@ -61,32 +61,32 @@ def srcset(value: object, arg: Any = None) -> str:
 
 
 @register.simple_tag
-def cf_img(value: object, variant: Variant = None, **kwargs: Any) -> Markup:
+def cf_img(value: object, variant: VariantLike = None, **kwargs: Any) -> Markup:
     """``{% cf_img x 'w=640' alt=title widths='320,640' sizes='50vw' placeholder='blur' class='hero' %}``."""
     return template_filters().img("cf_img tag", value, variant, **kwargs)
 
 
 @register.simple_tag
-def cf_picture(value: object, variant: Variant = None, **kwargs: Any) -> Markup:
+def cf_picture(value: object, variant: VariantLike = None, **kwargs: Any) -> Markup:
     """``{% cf_picture x 'w=1200' alt=title formats='avif,webp' widths='600,1200' %}``."""
     return template_filters().picture("cf_picture tag", value, variant, **kwargs)
 
 
 @register.simple_tag
-def cf_preload(value: object, variant: Variant = None, **kwargs: Any) -> Markup:
+def cf_preload(value: object, variant: VariantLike = None, **kwargs: Any) -> Markup:
     """``{% cf_preload x layout='full-width' %}`` in ``<head>``: ``<link rel="preload" as="image" ...>`` with the
     same candidates as the ``cf_img`` it speeds up (give it the same arguments)."""
     return template_filters().preload("cf_preload tag", value, variant, **kwargs)
 
 
 @register.simple_tag
-def cf_srcset(value: object, variant: Variant = None, **kwargs: Any) -> str:
+def cf_srcset(value: object, variant: VariantLike = None, **kwargs: Any) -> str:
     """``{% cf_srcset x 'fit=cover' widths='320,640' %}`` (also densities=, min_width=, max_width=, tolerance=)."""
     return template_filters().srcset("cf_srcset tag", value, variant, **kwargs)
 
 
 @register.simple_tag
-def cf_url(value: object, variant: Variant = None, **kwargs: Any) -> str:
+def cf_url(value: object, variant: VariantLike = None, **kwargs: Any) -> str:
     """``{% cf_url x width=200 fit='cover' %}`` (keyword options), ``{% cf_url x 'avatar' signed=True
     expires_in=600 %}``."""
     return template_filters().url("cf_url tag", value, variant, **kwargs)

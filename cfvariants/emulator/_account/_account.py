@@ -13,7 +13,14 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from cfvariants.emulator._config import EmulatorConfig
-from cfvariants.emulator._errors import NOT_FOUND, SERVICE_LIMIT, ApiError, bad_request, conflict, variant_not_found
+from cfvariants.emulator._errors import (
+    NOT_FOUND,
+    SERVICE_LIMIT,
+    EmulatorAPIError,
+    bad_request,
+    conflict,
+    variant_not_found,
+)
 from cfvariants.emulator._storage._database import DuplicateError
 from cfvariants.emulator._storage._records import AccountSettings, SigningKeyRecord, VariantRecord, nanoseconds
 from cfvariants.emulator._storage._storage import Storage
@@ -103,7 +110,7 @@ class Account:
                 if tx.get_variant(variant.id) is not None:
                     raise DuplicateError(variant.id)
                 if tx.count_variants() >= MAX_VARIANTS:
-                    raise ApiError(
+                    raise EmulatorAPIError(
                         400, SERVICE_LIMIT, f"an account has at most {MAX_VARIANTS} variants; delete one first"
                     )
                 tx.put_variant(variant, created_ns=self._now_ns(), replace=False)
@@ -157,7 +164,7 @@ class Account:
         ``default`` key (per the schema's description)."""
         with self.storage.db.write() as tx:
             if not tx.delete_signing_key(name):
-                raise ApiError(404, NOT_FOUND, f"Signing key not found: {name[:40]!r}")
+                raise EmulatorAPIError(404, NOT_FOUND, f"Signing key not found: {name[:40]!r}")
             if not tx.list_signing_keys():
                 tx.put_signing_key("default", new_key_value(), created_ns=self._now_ns())
             return tx.list_signing_keys()

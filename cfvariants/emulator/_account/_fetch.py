@@ -15,7 +15,7 @@ from urllib.parse import unquote, urlsplit
 import httpx
 
 from cfvariants._urls import redact_userinfo
-from cfvariants.emulator._errors import TOO_LARGE, ApiError, bad_request
+from cfvariants.emulator._errors import TOO_LARGE, EmulatorAPIError, bad_request
 from cfvariants.limits import MAX_UPLOAD_BYTES
 
 
@@ -63,7 +63,7 @@ class LocalFetcher:
                 for chunk in response.iter_bytes():
                     body += chunk
                     if len(body) > MAX_UPLOAD_BYTES:
-                        raise ApiError(413, TOO_LARGE, "url: the image at the URL is larger than 10 MB")
+                        raise EmulatorAPIError(413, TOO_LARGE, "url: the image at the URL is larger than 10 MB")
         except httpx.HTTPError as exc:
             raise bad_request(f"url: could not fetch {_shown(url)}: {type(exc).__name__}") from None
         return bytes(body), filename_from_url(url)

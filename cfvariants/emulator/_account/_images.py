@@ -12,7 +12,7 @@ from dataclasses import replace
 from typing import Any
 
 from cfvariants.emulator._config import EmulatorConfig, Fetcher
-from cfvariants.emulator._errors import ApiError, bad_request, conflict, image_not_found
+from cfvariants.emulator._errors import EmulatorAPIError, bad_request, conflict, image_not_found
 from cfvariants.emulator._storage._database import DuplicateError, Transaction
 from cfvariants.emulator._storage._records import ImageRecord, nanoseconds
 from cfvariants.emulator._storage._storage import Storage
@@ -21,7 +21,7 @@ from cfvariants.imaging import ImageInfo, ImageRejected, inspect_image
 from cfvariants.limits import PER_PAGE_RANGE, is_uuid
 
 from ._fetch import check_url
-from ._listing import MetaFilter, decode_token, encode_token
+from ._listing import EmulatorMetaFilter, decode_token, encode_token
 from ._rules import check_custom_id, check_filename, check_metadata, parse_expiry
 
 
@@ -130,7 +130,7 @@ class Images:
         continuation_token: str | None = None,
         sort_order: str = "desc",
         creator: str | None = None,
-        filters: Iterable[MetaFilter] = (),
+        filters: Iterable[EmulatorMetaFilter] = (),
     ) -> tuple[list[ImageRecord], str | None]:
         """``GET /images/v2``: a page by upload time and the token for the next one (``None`` on the last)."""
         _check_int("per_page", per_page, *PER_PAGE_RANGE)
@@ -285,7 +285,7 @@ def _inspect(data: bytes) -> tuple[ImageInfo, bytes]:
     try:
         return inspect_image(data)
     except ImageRejected as exc:
-        raise ApiError(exc.status, exc.code, exc.message) from None
+        raise EmulatorAPIError(exc.status, exc.code, exc.message) from None
 
 
 def _check_int(name: str, value: object, lo: int, hi: int | None) -> None:

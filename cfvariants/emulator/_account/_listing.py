@@ -37,8 +37,9 @@ _INT64_LIMIT = 2**63  # SQLite integers are signed 64-bit
 
 
 @dataclass(frozen=True)
-class MetaFilter:
-    """One ``meta.<path>[<op>]=<value>`` condition."""
+class EmulatorMetaFilter:
+    """One ``meta.<path>[<op>]=<value>`` condition as the emulator parsed it from a list request, with its test
+    compiled; what a caller sends is ``cfvariants.client.MetaFilter``, and this is what the server matches."""
 
     path: tuple[str, ...]
     op: str
@@ -53,9 +54,9 @@ class MetaFilter:
         return self.test(value)
 
 
-def parse_filters(params: Iterable[tuple[str, str]]) -> list[MetaFilter]:
+def parse_filters(params: Iterable[tuple[str, str]]) -> list[EmulatorMetaFilter]:
     """The metadata filters among the query parameters (others are ignored); raises 5400 for a bad one."""
-    filters: list[MetaFilter] = []
+    filters: list[EmulatorMetaFilter] = []
     for name, value in params:
         if not name.startswith("meta."):
             continue
@@ -71,7 +72,7 @@ def parse_filters(params: Iterable[tuple[str, str]]) -> list[MetaFilter]:
             raise bad_request(
                 f"metadata filter {name!r}: the field path must have 1 to {MAX_FILTER_DEPTH} non-empty levels"
             )
-        filters.append(MetaFilter(path, op, _test(name, op, value)))
+        filters.append(EmulatorMetaFilter(path, op, _test(name, op, value)))
     if len(filters) > MAX_FILTERS:
         raise bad_request(f"at most {MAX_FILTERS} metadata filters are allowed, got {len(filters)}")
     return filters

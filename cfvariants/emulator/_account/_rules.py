@@ -1,6 +1,6 @@
 """The documented rules an upload or a definition must pass (Cloudflare's documented limits), as pure functions.
 
-Each check raises ``ApiError`` (5400, or 5413 for sizes) with a message naming the bad field and the rule.
+Each check raises ``EmulatorAPIError`` (5400, or 5413 for sizes) with a message naming the bad field and the rule.
 """
 
 from __future__ import annotations

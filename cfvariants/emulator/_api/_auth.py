@@ -12,7 +12,7 @@ import hmac
 from collections.abc import Callable, Mapping
 
 from cfvariants.emulator._config import EmulatorConfig
-from cfvariants.emulator._errors import AUTH_ERROR, INVALID_HEADERS, ApiError
+from cfvariants.emulator._errors import AUTH_ERROR, INVALID_HEADERS, EmulatorAPIError
 
 
 def _same(given: str, expected: str) -> bool:
@@ -27,7 +27,7 @@ def bearer_token(headers: Mapping[str, str]) -> str | None:
         return None
     scheme, _, token = value.strip().partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise ApiError(
+        raise EmulatorAPIError(
             400, INVALID_HEADERS, "Invalid request headers: the Authorization header must be 'Bearer <API token>'"
         )
     return token.strip()
@@ -38,18 +38,20 @@ def check_api_credentials(config: EmulatorConfig, headers: Mapping[str, str]) ->
     token = bearer_token(headers)
     if token is not None:
         if not _same(token, config.api_token):
-            raise ApiError(401, AUTH_ERROR, "Authentication error: the API token is not valid for this account")
+            raise EmulatorAPIError(401, AUTH_ERROR, "Authentication error: the API token is not valid for this account")
         return
     email, key = headers.get("x-auth-email"), headers.get("x-auth-key")
     if email is not None or key is not None:
         if not email or not key:
-            raise ApiError(400, INVALID_HEADERS, "Invalid request headers: send both X-Auth-Email and X-Auth-Key")
+            raise EmulatorAPIError(
+                400, INVALID_HEADERS, "Invalid request headers: send both X-Auth-Email and X-Auth-Key"
+            )
         if config.auth_email is None or config.auth_key is None:
-            raise ApiError(401, AUTH_ERROR, "Authentication error: this emulator accepts only API tokens")
+            raise EmulatorAPIError(401, AUTH_ERROR, "Authentication error: this emulator accepts only API tokens")
         if not (_same(email.lower(), config.auth_email.lower()) and _same(key, config.auth_key)):
-            raise ApiError(401, AUTH_ERROR, "Authentication error: X-Auth-Email/X-Auth-Key are not valid")
+            raise EmulatorAPIError(401, AUTH_ERROR, "Authentication error: X-Auth-Email/X-Auth-Key are not valid")
         return
-    raise ApiError(
+    raise EmulatorAPIError(
         401, AUTH_ERROR, "Authentication error: send 'Authorization: Bearer <API token>' (or X-Auth-Email + X-Auth-Key)"
     )
 
@@ -58,8 +60,8 @@ def check_batch_credentials(headers: Mapping[str, str], is_valid: Callable[[str]
     """The batch host accepts only a batch token from ``GET /images/v1/batch_token`` (``is_valid(token)``)."""
     token = bearer_token(headers)
     if token is None:
-        raise ApiError(401, AUTH_ERROR, "Authentication error: send 'Authorization: Bearer <batch token>'")
+        raise EmulatorAPIError(401, AUTH_ERROR, "Authentication error: send 'Authorization: Bearer <batch token>'")
     if not is_valid(token):
-        raise ApiError(
+        raise EmulatorAPIError(
             401, AUTH_ERROR, "Authentication error: not a valid batch token (get one from /images/v1/batch_token)"
         )

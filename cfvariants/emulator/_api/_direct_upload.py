@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from werkzeug.wrappers import Request, Response
 
-from cfvariants.emulator._errors import ACCOUNT_NOT_VALID, ApiError, bad_request
+from cfvariants.emulator._errors import ACCOUNT_NOT_VALID, EmulatorAPIError, bad_request
 from cfvariants.emulator._paths import decode_segment
 
 from ._envelope import success
@@ -38,7 +38,7 @@ def handle_upload(emulator: Emulator, request: Request, segments: list[str], bas
         return Response(status=204, headers=_CORS)
     try:
         response = _upload(emulator, request, segments, base_url)
-    except ApiError as exc:
+    except EmulatorAPIError as exc:
         response = error_response(exc)
     response.headers.update(_CORS)
     return response
@@ -46,11 +46,13 @@ def handle_upload(emulator: Emulator, request: Request, segments: list[str], bas
 
 def _upload(emulator: Emulator, request: Request, segments: list[str], base_url: str) -> Response:
     if request.method != "POST":
-        raise ApiError(405, 7001, "An upload URL takes one POST (multipart/form-data with a 'file' field)")
+        raise EmulatorAPIError(405, 7001, "An upload URL takes one POST (multipart/form-data with a 'file' field)")
     if len(segments) < 2 or not all(segments):
         raise bad_request("an upload URL is /upload/<account hash>/<image id>")
     if segments[0] != emulator.config.account_hash:
-        raise ApiError(403, ACCOUNT_NOT_VALID, "The given account is not valid (wrong account hash in the upload URL)")
+        raise EmulatorAPIError(
+            403, ACCOUNT_NOT_VALID, "The given account is not valid (wrong account hash in the upload URL)"
+        )
     try:
         image_id = "/".join(decode_segment(part) for part in segments[1:])
     except UnicodeDecodeError:
@@ -61,7 +63,7 @@ def _upload(emulator: Emulator, request: Request, segments: list[str], base_url:
         raise bad_request("the form has no 'file' field with the image")
     try:
         record = emulator.complete_direct_upload(image_id, data, filename=filename)
-    except ApiError as exc:
+    except EmulatorAPIError as exc:
         if exc.status not in (404, 409):  # a file refused for a live draft: its upload failed (webhook)
             emulator.webhooks.notify(image_id, uploaded=False, reason=exc.message)
         raise

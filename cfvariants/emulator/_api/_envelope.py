@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from cfvariants.emulator._errors import ApiError
+from cfvariants.emulator._errors import EmulatorAPIError
 
 
 def _dump(payload: dict[str, Any]) -> bytes:
@@ -20,7 +20,7 @@ def success(result: Any, *, result_info: dict[str, Any] | None = None) -> bytes:
     return _dump({"success": True, "errors": [], "messages": [], "result": result, "result_info": result_info})
 
 
-def failure(*errors: ApiError) -> bytes:
+def failure(*errors: EmulatorAPIError) -> bytes:
     return _dump(
         {
             "success": False,

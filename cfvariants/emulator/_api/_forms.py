@@ -18,7 +18,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Request
 
-from cfvariants.emulator._errors import NOT_A_FORM, TOO_LARGE, ApiError, bad_request
+from cfvariants.emulator._errors import NOT_A_FORM, TOO_LARGE, EmulatorAPIError, bad_request
 from cfvariants.limits import MAX_UPLOAD_BYTES
 
 _PATH_PART = re.compile(r"\.([^.\[\]]+)|\[([^\[\]]*)\]")
@@ -77,7 +77,7 @@ def is_multipart(request: Request) -> bool:
 def multipart_form(request: Request) -> tuple[MultiDict[str, str], MultiDict[str, Any]]:
     """The text fields and files of a ``multipart/form-data`` body (5415 for anything else, 5413 if too big)."""
     if not is_multipart(request):
-        raise ApiError(
+        raise EmulatorAPIError(
             415,
             NOT_A_FORM,
             "Images must be uploaded as a form (multipart/form-data with a 'file' field), not as raw image data",
@@ -93,7 +93,7 @@ def multipart_form(request: Request) -> tuple[MultiDict[str, str], MultiDict[str
             message = (
                 f"A text field of the form is larger than {memory:,} bytes, or the form has more than {parts:,} parts"
             )
-        raise ApiError(413, TOO_LARGE, message) from None
+        raise EmulatorAPIError(413, TOO_LARGE, message) from None
     if any(not isinstance(name, str) for name in (*form.keys(), *files.keys())):
         raise bad_request('a part of the form has no readable name (Content-Disposition: form-data; name="...")')
     return form, files

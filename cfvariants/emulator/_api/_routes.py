@@ -28,7 +28,7 @@ from cfvariants.emulator._errors import (
     METHOD_NOT_ALLOWED,
     NO_ROUTE,
     RATE_LIMITED,
-    ApiError,
+    EmulatorAPIError,
     bad_request,
 )
 from cfvariants.emulator._paths import decode_segment
@@ -75,7 +75,7 @@ def _ok(result: Any, result_info: dict[str, Any] | None = None) -> Response:
     return _json(200, success(result, result_info=result_info))
 
 
-def error_response(error: ApiError) -> Response:
+def error_response(error: EmulatorAPIError) -> Response:
     return _json(error.status, failure(error))
 
 
@@ -87,15 +87,15 @@ def handle_account_api(emulator: Emulator, request: Request, segments: list[str]
     limiter = emulator.rate_limiter
     if limiter is not None and (wait := limiter.check()) is not None:
         limit = f"more than {limiter.requests} API requests in {limiter.window:g} s"
-        response = error_response(ApiError(429, RATE_LIMITED, f"Rate limited: {limit}; retry after the window"))
+        response = error_response(EmulatorAPIError(429, RATE_LIMITED, f"Rate limited: {limit}; retry after the window"))
         response.headers["Retry-After"] = str(max(1, math.ceil(wait)))
         return response
     try:
         if len(segments) < 3 or segments[0] != "accounts" or segments[2] != "images":
-            raise ApiError(404, NO_ROUTE, f"No route for that URI: {request.path[:200]}")
+            raise EmulatorAPIError(404, NO_ROUTE, f"No route for that URI: {request.path[:200]}")
         account_id = decode_segment(segments[1]) if _decodable(segments[1]) else ""
         if not _ACCOUNT_ID.fullmatch(account_id):
-            raise ApiError(
+            raise EmulatorAPIError(
                 400,
                 BAD_IDENTIFIER,
                 f"Could not route to {request.path[:200]}, perhaps your object identifier is invalid?",
@@ -103,11 +103,11 @@ def handle_account_api(emulator: Emulator, request: Request, segments: list[str]
         handler, args = _route(request.method, segments[3:], batch=False)
         check_api_credentials(emulator.config, _lower_headers(request))
         if account_id != emulator.config.account_id:
-            raise ApiError(
+            raise EmulatorAPIError(
                 403, AUTH_ERROR, f"Authentication error: the API token has no access to account {account_id!r}"
             )
         return handler(_Call(emulator, request, base_url, args))
-    except ApiError as exc:
+    except EmulatorAPIError as exc:
         return error_response(exc)
 
 
@@ -117,7 +117,7 @@ def handle_batch_api(emulator: Emulator, request: Request, segments: list[str], 
         handler, args = _route(request.method, segments[1:], batch=True)
         check_batch_credentials(_lower_headers(request), emulator.batch_token_valid)
         return handler(_Call(emulator, request, base_url, args))
-    except ApiError as exc:
+    except EmulatorAPIError as exc:
         return error_response(exc)
 
 
@@ -174,14 +174,14 @@ def _route(method: str, parts: list[str], *, batch: bool) -> tuple[Handler, tupl
     elif len(parts) >= 2 and parts[0] == "v1" and all(parts[1:]):
         table, args = {"GET": _get_image, "PATCH": _patch_image, "DELETE": _delete_image}, (_decode_id(parts[1:]),)
     else:
-        raise ApiError(404, NO_ROUTE, f"No route for that URI: images/{name[:200]}")
+        raise EmulatorAPIError(404, NO_ROUTE, f"No route for that URI: images/{name[:200]}")
     if batch:
         table = {m: h for m, h in table.items() if h in _BATCH_HANDLERS}
         if not table:
-            raise ApiError(404, NO_ROUTE, f"No route for that URI on the batch host: images/{name[:200]}")
+            raise EmulatorAPIError(404, NO_ROUTE, f"No route for that URI on the batch host: images/{name[:200]}")
     handler = table.get(method)
     if handler is None:
-        raise ApiError(405, METHOD_NOT_ALLOWED, f"Method {method} not allowed; use {', '.join(sorted(table))}")
+        raise EmulatorAPIError(405, METHOD_NOT_ALLOWED, f"Method {method} not allowed; use {', '.join(sorted(table))}")
     return handler, args
 
 
