@@ -18,7 +18,7 @@ from click.testing import CliRunner, Result
 
 from cfvariants import ENV_NAMES, Settings
 from cfvariants.cli import main
-from cfvariants.cli._common import Runtime
+from cfvariants.cli._runtime import Runtime
 from cfvariants.emulator import EmulatorApp
 
 

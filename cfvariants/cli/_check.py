@@ -10,7 +10,10 @@ import click
 from cfvariants import variants as declared_variants
 from cfvariants.templatecheck import DEFAULT_EXTENSIONS, IMAGES, Images, Syntax, check_paths
 
-from ._common import EXIT_FAILED, CFCommand, echo_json, ensure_cwd_importable, json_option
+from ._errors import EXIT_FAILED, CFCommand
+from ._options import json_option
+from ._output import echo_json
+from ._runtime import ensure_cwd_importable
 from ._variants import DEFAULT_FILE
 
 

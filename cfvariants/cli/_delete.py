@@ -10,17 +10,10 @@ import click
 from cfvariants._urls import is_url, parse_delivery_url
 from cfvariants.client import AuthenticationError, CloudflareImagesError, NotFoundError
 
-from ._common import (
-    EXIT_FAILED,
-    CFCommand,
-    CLIError,
-    CLIUsageError,
-    api_options,
-    echo_json,
-    json_option,
-    one_line,
-    sync_client,
-)
+from ._clients import sync_client
+from ._errors import EXIT_FAILED, CFCommand, CLIError, CLIUsageError, one_line
+from ._options import api_options, json_option
+from ._output import echo_json
 
 
 @click.command(

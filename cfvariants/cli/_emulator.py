@@ -24,7 +24,7 @@ from cfvariants.emulator import (
     create_app,
 )
 
-from ._common import CFCommand, CLIUsageError
+from ._errors import CFCommand, CLIUsageError
 
 
 @click.command(

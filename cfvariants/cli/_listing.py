@@ -7,14 +7,17 @@ import json
 import re
 from collections.abc import Iterable
 from datetime import UTC
-from typing import Any
+from typing import Any, Literal
 
 import click
 
 from cfvariants.client import Image, MetaFilter
 from cfvariants.limits import PER_PAGE_RANGE
 
-from ._common import CFCommand, CLIUsageError, api_options, json_option, parse_json_value, sync_client
+from ._clients import sync_client
+from ._errors import CFCommand, CLIUsageError
+from ._options import api_options, json_option
+from ._values import parse_json_value
 
 _FILTER = re.compile(r"^\s*([^<>=!\s]+)\s*(>=|<=|>|<|=)(.*)$", re.DOTALL)
 _OPERATORS = {"=": "eq", ">": "gt", ">=": "gte", "<": "lt", "<=": "lte"}
@@ -73,7 +76,12 @@ Examples:
 @api_options
 @json_option
 def list_images(
-    per_page: int | None, creator: str | None, meta: tuple[str, ...], limit: int | None, sort: str | None, as_json: bool
+    per_page: int | None,
+    creator: str | None,
+    meta: tuple[str, ...],
+    limit: int | None,
+    sort: Literal["asc", "desc"] | None,
+    as_json: bool,
 ) -> None:
     """List the account's images (newest first), following Cloudflare's continuation tokens.
 

@@ -10,19 +10,11 @@ import click
 
 from cfvariants.client import BATCH_TOKEN_LIMIT, DEFAULT_LIMIT, RateLimit
 
-from ._common import (
-    EXIT_FAILED,
-    EXIT_INTERRUPTED,
-    CFCommand,
-    CLIUsageError,
-    api_options,
-    echo_json,
-    ensure_cwd_importable,
-    json_option,
-    load_settings,
-    runtime,
-)
+from ._errors import EXIT_FAILED, EXIT_INTERRUPTED, CFCommand, CLIUsageError
+from ._options import api_options, json_option, load_settings, retries
+from ._output import echo_json
 from ._progress import Tally
+from ._runtime import ensure_cwd_importable, runtime
 from ._upload import checked_options, echo_plan_line, reporter_for, unreachable_error, upload_flags
 from ._uploader import HASH_KEY, PATH_KEY, Unreachable, UploadOptions, custom_id_for
 
@@ -110,7 +102,7 @@ def migrate(
     try:
         report = run(
             plan, settings=load_settings(ctx), transport=runtime(ctx).async_transport, upload=options,
-            rate_limit=rate_limit, retries=int(ctx.meta.get("cfvariants.retries", 3)), reporter=reporter, batch=batch,
+            rate_limit=rate_limit, retries=retries(ctx), reporter=reporter, batch=batch,
         )  # fmt: skip
     except Unreachable as exc:
         raise unreachable_error(exc) from None

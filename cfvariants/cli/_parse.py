@@ -13,16 +13,9 @@ from cfvariants._errors import URLError
 from cfvariants._signing import signature_problem
 from cfvariants._urls import DELIVERY_HOST, SAME_SITE, ParsedURL, TransformationURL, parse_origin, parse_url
 
-from ._common import (
-    EXIT_FAILED,
-    CFCommand,
-    echo_json,
-    env_file_option,
-    iso,
-    json_option,
-    load_settings,
-    signing_key_option,
-)
+from ._errors import EXIT_FAILED, CFCommand
+from ._options import env_file_option, json_option, load_settings, signing_key_option
+from ._output import echo_json, iso
 
 
 @click.command(

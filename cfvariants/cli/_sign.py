@@ -10,19 +10,10 @@ from cfvariants._errors import SigningError
 from cfvariants._signing import expiry, sign_url
 from cfvariants._urls import parse_delivery_url
 
-from ._common import (
-    DURATION,
-    TIMESTAMP,
-    CFCommand,
-    CLIUsageError,
-    echo_json,
-    env_file_option,
-    iso,
-    json_option,
-    load_settings,
-    signing_key_option,
-    warn,
-)
+from ._errors import CFCommand, CLIUsageError
+from ._options import env_file_option, json_option, load_settings, signing_key_option
+from ._output import echo_json, iso, warn
+from ._values import DURATION, TIMESTAMP
 
 DEFAULT_EXPIRES_IN = 3600
 

@@ -12,20 +12,13 @@ import click
 
 from cfvariants._urls import encode_image_id
 
-from ._common import (
-    EXIT_FAILED,
-    EXIT_INTERRUPTED,
-    CFCommand,
-    CLIUsageError,
-    api_options,
-    async_client,
-    echo_json,
-    json_option,
-    parse_pairs,
-    runtime,
-)
+from ._clients import async_client
+from ._errors import EXIT_FAILED, EXIT_INTERRUPTED, CFCommand, CLIUsageError
 from ._files import Ignored, LocalFile, Rejected, discover
+from ._options import api_options, json_option
+from ._output import echo_json
 from ._progress import JsonReporter, Reporter, Tally, TextReporter
+from ._runtime import runtime
 from ._uploader import (
     HASH_KEY,
     PATH_KEY,
@@ -36,6 +29,7 @@ from ._uploader import (
     custom_id_for,
     upload_all,
 )
+from ._values import parse_pairs
 
 _TICK_SECONDS = 0.25
 F = TypeVar("F", bound=Callable[..., Any])

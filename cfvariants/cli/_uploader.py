@@ -41,7 +41,7 @@ from cfvariants.client import (
 )
 from cfvariants.imaging import with_placeholder_metadata
 
-from ._common import one_line
+from ._errors import one_line
 from ._files import Found, Ignored, LocalFile, Rejected, UploadItem, sha256_stream, stream_size
 from ._progress import FileResult
 

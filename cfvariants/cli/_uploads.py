@@ -19,7 +19,9 @@ from cfvariants.uploads import UploadRecord, UploadRecords, UploadsError, Upload
 from cfvariants.uploads import _control as uploads_control
 from cfvariants.uploads._control import duration
 
-from ._common import EXIT_FAILED, CFCommand, CLIError, CLIUsageError, echo_json, iso, json_option, one_line
+from ._errors import EXIT_FAILED, CFCommand, CLIError, CLIUsageError, one_line
+from ._options import json_option
+from ._output import echo_json, iso
 
 _STATES = [state.value for state in UploadState]
 F = TypeVar("F", bound=Callable[..., Any])

@@ -12,18 +12,10 @@ from cfvariants._signing import expiry
 from cfvariants._transformations import Transformations
 from cfvariants._urls import TransformationURL, is_remote_source, is_url, parse_delivery_url, parse_url
 
-from ._common import (
-    DURATION,
-    TIMESTAMP,
-    CFCommand,
-    CLIUsageError,
-    delivery_options,
-    echo_json,
-    iso,
-    json_option,
-    load_settings,
-    zone_option,
-)
+from ._errors import CFCommand, CLIUsageError
+from ._options import delivery_options, json_option, load_settings, zone_option
+from ._output import echo_json, iso
+from ._values import DURATION, TIMESTAMP
 
 DEFAULT_EXPIRES_IN = 3600
 

@@ -12,17 +12,11 @@ import click
 from cfvariants import variants as declared_variants
 from cfvariants.variants import Change, Plan, VariantDeclarationError, VariantSpec
 
-from ._common import (
-    EXIT_FAILED,
-    CFCommand,
-    CLIError,
-    CLIUsageError,
-    api_options,
-    echo_json,
-    ensure_cwd_importable,
-    json_option,
-    sync_client,
-)
+from ._clients import sync_client
+from ._errors import EXIT_FAILED, CFCommand, CLIError, CLIUsageError
+from ._options import api_options, json_option
+from ._output import echo_json
+from ._runtime import ensure_cwd_importable
 
 DEFAULT_FILE = "variants.toml"
 F = TypeVar("F", bound=Callable[..., Any])

@@ -9,7 +9,7 @@ import pytest
 from cli_helpers import CLI, AsyncBridge, emulator_env
 
 from cfvariants import Settings
-from cfvariants.cli._common import Runtime
+from cfvariants.cli._runtime import Runtime
 from cfvariants.emulator import EmulatorApp
 
 

@@ -15,8 +15,8 @@ from servers import free_port
 
 from cfvariants import Settings
 from cfvariants.cli import main
-from cfvariants.cli._common import Runtime
 from cfvariants.cli._progress import Tally, render_bar
+from cfvariants.cli._runtime import Runtime
 from cfvariants.emulator import DEV_API_TOKEN, Emulator, EmulatorServer
 
 
