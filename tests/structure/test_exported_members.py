@@ -108,6 +108,7 @@ EXPORTS: dict[str, set[str]] = {
         "WebhookOutcome",
         "widget_html",
     },
+    "cfvariants.django": {"ConfigurationError"},
     "cfvariants.django.direct_upload": {
         "DirectUploadField",
         "DirectUploadForm",
