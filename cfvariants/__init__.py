@@ -22,7 +22,7 @@ from ._layouts import WIDTH_LADDER, Original
 from ._logsetup import LOG_FORMAT, configure_logging
 from ._options import Options
 from ._public import name_public_module as _name_public_module
-from ._refs import LocalImage, RemoteImage, image_ref
+from ._refs import LocalImage, PrivateImage, RemoteImage, image_ref
 from ._segments import DEFAULT_VARIANT, VariantLike
 from ._settings import ENV_NAMES, Settings
 from ._signing import SigningKey, sign_url, verify
@@ -50,6 +50,7 @@ __all__ = [
     "OptionsError",
     "Original",
     "ParsedURL",
+    "PrivateImage",
     "RemoteImage",
     "Settings",
     "SettingsError",

@@ -49,6 +49,21 @@ class RemoteImage(str):
         return f"RemoteImage({str(self)!r})"
 
 
+class PrivateImage(str):
+    """The id of a private image (uploaded with ``requireSignedURLs``): Cloudflare serves it only through a signed
+    URL of a named variant. Every template filter signs it, ``variant`` included, with the configured lifetime;
+    flexible options and srcsets, which Cloudflare refuses for private images, are an error naming the image.
+    The Django storage with ``require_signed_urls=True``, the API client's ``Image`` and a private upload's record
+    return one; ``__cf_image__`` may return one too."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"PrivateImage({str(self)!r})"
+
+
+_KEPT_REFS = (LocalImage, RemoteImage, PrivateImage)  # str subclasses image_ref hands on as they are
+
 _CLOUDFLARE_STORAGE_MODULE = "cfvariants.django.storage"
 _CLOUDFLARE_STORAGE_CHECK = "is_cloudflare_storage"
 
@@ -71,11 +86,13 @@ def image_ref(value: object) -> str | None:
        strict environment asks). Jinja is recognised only when it is already imported: the core never imports it.
     2. a ``str`` is an image id or a delivery URL, as it is.
     3. ``value.__cf_image__`` (called if it is a method): the object's own answer; our models implement it. It
-       may be a ``LocalImage``: a URL shown as it is (an upload still in the queue).
+       may be a ``LocalImage``: a URL shown as it is (an upload still in the queue), or a ``PrivateImage``: an
+       id whose URLs are signed.
     4. ``value.image_id``.
     5. a Django file (``FieldFile``/``ImageFieldFile``: it has ``.storage``), decided by its storage: of the
        Cloudflare Images storage, its ``.name`` (the image id; ``storage.image_ref(name)`` when the storage has
-       it, which answers for background uploads: a ``LocalImage`` preview while they wait); of any other storage
+       it, which answers for background uploads, a ``LocalImage`` preview while they wait, and for private
+       storages, a ``PrivateImage``); of any other storage
        (``FileSystemStorage``, S3...), a ``RemoteImage`` of its ``.url``. An empty file means no image.
     6. ``value.url``, then ``value.image_url`` (the first that is set): a delivery URL, or the URL or path of an
        image outside Cloudflare Images (a ``RemoteImage``); both empty means no image.
@@ -85,7 +102,7 @@ def image_ref(value: object) -> str | None:
     if value is None:
         return None
     if isinstance(value, str):
-        if value.__class__ is LocalImage or value.__class__ is RemoteImage:
+        if value.__class__ in _KEPT_REFS:
             return value
         return str(value) if value else None  # str() turns Markup and other subclasses into the plain text
     if _is_jinja_undefined(value):
@@ -156,7 +173,7 @@ def _checked(owner: object, name: str, ref: object) -> str | None:
     if ref is None or ref == "":
         return None
     if isinstance(ref, str):
-        return ref if ref.__class__ in (LocalImage, RemoteImage) else str(ref)
+        return ref if ref.__class__ in _KEPT_REFS else str(ref)
     raise ArgumentError(
         f"{type(owner).__name__}.{name} is of type {type(ref).__name__}, not an image id or delivery URL (str) or None"
     )

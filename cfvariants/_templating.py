@@ -11,6 +11,12 @@ Which form. A Cloudflare Images id or delivery URL, or a file of the Cloudflare 
 is a ``NoZoneError``, raised under ``on_error="raise"`` and, under ``"fallback"``, answered with the plain,
 untransformed URL of that same image. No path ever yields a URL of a different image.
 
+Private images. A ``PrivateImage`` (a file of a Django storage with ``require_signed_urls=True``, an API
+``Image`` or upload record that is private) gets signed URLs from every filter, ``variant`` included, expiring after
+``signed_expires_in``: an unsigned URL of a private image is refused by Cloudflare. What cannot be signed (flexible
+options, a srcset or layout, no signing key) is an error naming the image and the fix; under ``"fallback"`` the
+page shows the image's signed ``public`` URL, or the placeholder when nothing can sign, never an unsigned URL.
+
 Error policy. ``on_error="raise"`` (the default; for development and tests) raises ``TemplateFilterError`` naming
 the filter, the template value and the arguments. ``on_error="fallback"`` (production) keeps the page rendering:
 the unmodified URL (a stored delivery URL as it is, an id's ``public`` URL) or, when there is none, the
@@ -32,9 +38,10 @@ from typing import Any, Literal
 from markupsafe import Markup
 
 from ._delivery import Delivery
-from ._errors import ArgumentError, CFVariantsError, SettingsError
+from ._errors import ArgumentError, CFVariantsError, SettingsError, SigningError
 from ._html import ImageMarkup, Source, attr_name, render_attrs
-from ._refs import LocalImage, RemoteImage, image_original, image_ref
+from ._options import Options
+from ._refs import LocalImage, PrivateImage, RemoteImage, image_original, image_ref
 from ._segments import VariantLike, keyword_options
 from ._settings import Settings
 from ._transformations import Transformations
@@ -71,11 +78,12 @@ class ImageFilters:
     """
 
     __slots__ = (
-        "_delivery", "_expires_in", "_logger", "_on_error", "_placeholder", "_source", "_transformations",
-        "_transformations_source", "_url", "_warned",
+        "_delivery", "_expires_in", "_logger", "_on_error", "_placeholder", "_signing", "_source",
+        "_transformations", "_transformations_source", "_url", "_warned",
     )  # fmt: skip
 
     _delivery: Delivery | None
+    _signing: _SignedMarkup | None
     _url: Callable[..., str]
     _transformations: Transformations | None
     _transformations_source: Callable[[], Transformations | None] | None
@@ -128,6 +136,7 @@ class ImageFilters:
         self._placeholder = placeholder or None
         self._logger = logger if logger is not None else logging.getLogger("cfvariants.templates")
         self._expires_in = signed_expires_in
+        self._signing = None
         self._warned.clear()
         if isinstance(delivery, Delivery):
             self._delivery, self._source = delivery, None
@@ -172,6 +181,19 @@ class ImageFilters:
                 raise SettingsError(f"the transformations factory returned a {type(built).__name__}")
             self._transformations, self._transformations_source = built, None
         return self._transformations
+
+    def _signed_markup(self) -> _SignedMarkup:
+        """The markup builder of private images: this Delivery, every URL signed."""
+        signing = self._signing
+        if signing is None or signing.delivery is not self.delivery:
+            signing = self._signing = _SignedMarkup(self.delivery, self._expires_in)
+        return signing
+
+    def _markup_target(self, ref: str) -> tuple[Delivery | Transformations | _SignedMarkup, str]:
+        """``_target`` for markup: a private image's markup signs every URL."""
+        if ref.__class__ is PrivateImage:
+            return self._signed_markup(), ref
+        return self._target(ref)
 
     def _target(self, ref: str) -> tuple[Delivery | Transformations, str]:
         """The builder for ``ref`` and what to give it: ``Delivery`` and the ref for a hosted image,
@@ -250,6 +272,8 @@ class ImageFilters:
                         "only (control access to the source itself)"
                     )
                 return builder.url(target, variant, **options)
+            if ref.__class__ is PrivateImage:
+                return self._signed_markup().signed_url(ref, variant, options, expires_in, expires_at)
             if not signed:
                 return self._url(ref, variant, **options)
             if expires_in is None and expires_at is None:
@@ -258,7 +282,8 @@ class ImageFilters:
             return self.delivery.signed_url(ref, signed_variant, expires_in=expires_in, expires_at=expires_at)
         except CFVariantsError as exc:
             details = _drop_none(expires_in=expires_in, expires_at=expires_at, **options)
-            if signed and self._placeholder and ref is not None:  # an unsigned URL of a private image never loads
+            if signed and self._placeholder and ref is not None and ref.__class__ is not PrivateImage:
+                # an unsigned URL of a private image never loads (a PrivateImage falls back to its signed URL)
                 self._raise_or_warn(label, value, ref, variant, details, exc)
                 return self._placeholder
             return self._url_failed(label, value, variant, details, exc, ref)
@@ -288,6 +313,8 @@ class ImageFilters:
                 return self._placeholder or ""
             if ref.__class__ is LocalImage:
                 return str(ref)  # one candidate, no descriptor: the browser takes it as 1x
+            if ref.__class__ is PrivateImage:
+                raise _private_error(ref, f"it {_NO_SRCSET}")
             builder, target = self._target(ref)
             if layout is not None:
                 sized = _sizing(value, layout, options.pop("width", None), options.pop("height", None), original)
@@ -331,8 +358,7 @@ class ImageFilters:
             text = _alt_text(label, alt)
             if widths is not None or densities is not None:
                 widths, densities = _widths(widths), _densities(densities)
-            markup: ImageMarkup
-            markup, target = self._target(ref)
+            markup, target = self._markup_target(ref)
             return markup.img(
                 target, variant, alt=text, widths=widths, densities=densities, sizes=sizes,
                 placeholder=placeholder, priority=priority, **_sizing(value, layout, width, height, original),
@@ -369,8 +395,7 @@ class ImageFilters:
                 return Markup("")
             if widths is not None or densities is not None:
                 widths, densities = _widths(widths), _densities(densities)
-            markup: ImageMarkup
-            markup, target = self._target(ref)
+            markup, target = self._markup_target(ref)
             return markup.preload_link(
                 target, variant, widths=widths, densities=densities, sizes=sizes,
                 **_sizing(value, layout, width, height, original), **attrs,
@@ -410,8 +435,7 @@ class ImageFilters:
                 return self._fallback_img(ref, alt, attrs)
             text = _alt_text(label, alt)
             format_list = _parts(formats) if isinstance(formats, str) else formats
-            markup: ImageMarkup
-            markup, target = self._target(ref)
+            markup, target = self._markup_target(ref)
             return markup.picture(
                 target, variant, alt=text, formats=format_list, sources=sources, widths=_widths(widths),
                 densities=_densities(densities), sizes=sizes, placeholder=placeholder, priority=priority,
@@ -484,9 +508,14 @@ class ImageFilters:
         self._logger.warning("%s (rendered the fallback; warned once per filter and arguments)", message)
 
     def _fallback_url(self, ref: str | None) -> str:
-        """The unmodified URL: a stored http(s) URL or an image path as it is, an id's ``public`` URL; else the
-        placeholder."""
+        """The unmodified URL: a stored http(s) URL or an image path as it is, an id's ``public`` URL (signed for a
+        private image); else the placeholder."""
         if ref is not None:
+            if ref.__class__ is PrivateImage:  # its signed public URL; an unsigned one would never load
+                try:
+                    return self.delivery.signed_url(ref, expires_in=self._expires_in)
+                except CFVariantsError:
+                    return self._placeholder or ""
             if is_url(ref) or ref.__class__ is RemoteImage or is_remote_source(ref):
                 return str(ref)
             try:
@@ -509,6 +538,72 @@ class ImageFilters:
             except CFVariantsError:
                 continue  # already reported; a bad attribute name is left out of the fallback
         return Markup(f"<img{render_attrs(values)}>")  # noqa: S704 - render_attrs escapes every value
+
+
+# -- private images ---------------------------------------------------------------------------------------------------
+
+_NO_SRCSET = (
+    "has no srcset or layout: their candidates are flexible options, and Cloudflare serves private images only "
+    "through signed URLs of named variants (use one named variant, e.g. cf_img x 'avatar', or make the image public)"
+)
+_NO_KEY_FIX = (
+    "set the signing key: CF_IMG_SIGNING_KEY (Django: CFVARIANTS['SIGNING_KEY'], Flask: CFVARIANTS_SIGNING_KEY), "
+    "listed under Images > Keys"
+)
+
+
+def _private_error(ref: str, reason: str) -> SigningError:
+    return SigningError(
+        f"{_show(str(ref))} is a private image (stored with requireSignedURLs: Cloudflare refuses its unsigned "
+        f"URLs), so {reason}"
+    )
+
+
+class _SignedMarkup(ImageMarkup):
+    """The URLs and markup of private images: ``Delivery``'s, every URL signed with the templates' lifetime.
+    No srcset: its candidates would be flexible options, which Cloudflare never serves for a private image."""
+
+    __slots__ = ("_expires_in", "delivery")
+
+    def __init__(self, delivery: Delivery, expires_in: int | float | timedelta) -> None:
+        self.delivery = delivery
+        self._expires_in = expires_in
+
+    def signed_url(
+        self,
+        image: str,
+        variant: VariantLike,
+        options: Mapping[str, Any],
+        expires_in: int | float | timedelta | None = None,
+        expires_at: datetime | float | None = None,
+    ) -> str:
+        """``image``'s signed URL through ``variant`` (a named variant): the errors name the image and the fix."""
+        if expires_in is None and expires_at is None:
+            expires_in = self._expires_in
+        try:
+            signed = keyword_options(variant, options) if options else variant
+            return self.delivery.signed_url(image, signed, expires_in=expires_in, expires_at=expires_at)
+        except SigningError as exc:
+            if self.delivery.can_sign:
+                raise _private_error(image, f"its URL must be signed, and {exc}") from exc
+            raise _private_error(
+                image, f"its URLs must be signed, but no signing key is configured: {_NO_KEY_FIX}"
+            ) from exc
+
+    def url(self, image: str, variant: VariantLike = None, /) -> str:
+        return self.signed_url(image, variant, {})
+
+    def options_of(self, variant: VariantLike) -> Options | None:
+        return self.delivery.options_of(variant)
+
+    def srcset(self, image: str, variant: VariantLike = None, /, **_kwargs: Any) -> str:
+        raise _private_error(image, f"it {_NO_SRCSET}")
+
+    def srcset_options(self, variant: VariantLike) -> Options:
+        raise SigningError(f"a private image {_NO_SRCSET}")
+
+    def srcset_affixes(self, image: str, /) -> tuple[str, str]:
+        raise _private_error(image, f"it {_NO_SRCSET}")
 
 
 # -- helpers ----------------------------------------------------------------------------------------------------------

@@ -38,8 +38,8 @@ SNIPPETS = {
      placeholder='blur') }}""",
     "signed": """<img src="{{ private | signed_variant('avatar') }}"
      alt="{{ private_title }}" width="240" height="240">""",
-    "unsigned": """<a href="{{ private | variant('avatar') }}"
-   id="unsigned">{{ private | variant('avatar') }}</a>""",
+    "unsigned": """<a href="{{ private.image_id | variant('avatar') }}"
+   id="unsigned">{{ private.image_id | variant('avatar') }}</a>""",
 }
 
 

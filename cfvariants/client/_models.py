@@ -16,6 +16,7 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, PrivateAttr, Se
 
 from cfvariants._delivery import Delivery
 from cfvariants._errors import CFVariantsError, SettingsError
+from cfvariants._refs import PrivateImage
 from cfvariants._segments import VariantLike as VariantSpec
 from cfvariants._signing import SigningKey as CoreSigningKey
 from cfvariants._urls import parse_delivery_url
@@ -67,8 +68,9 @@ class Image(_Model):
         )
 
     def __cf_image__(self) -> str:
-        """Templates take an ``Image`` directly (``{{ image | variant('w=200') }}``): it stands for its id."""
-        return self.id
+        """Templates take an ``Image`` directly (``{{ image | variant('w=200') }}``): it stands for its id, a
+        ``PrivateImage`` when it requires signed URLs (the filters sign it)."""
+        return PrivateImage(self.id) if self.require_signed_urls else self.id
 
     def url(self, variant: VariantSpec = None, **options: Any) -> str:
         """The delivery URL of this image through ``variant`` (see ``Delivery.url``)."""

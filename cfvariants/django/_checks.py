@@ -201,20 +201,31 @@ def _check_storages(config: conf.Config) -> list[checks.CheckMessage]:
 
 def _check_credentials(alias: str, storage: Any) -> list[checks.CheckMessage]:
     options = getattr(storage, "_options", {})
-    settings = conf.load(**{k: options.get(k) for k in ("account_id", "api_token")}).settings
+    settings = conf.load(**{k: options.get(k) for k in ("account_id", "api_token", "signing_key")}).settings
+    problems: list[checks.CheckMessage] = []
+    if options.get("require_signed_urls") and settings.signing_key is None:
+        problems.append(
+            checks.Error(
+                f"STORAGES[{alias!r}] stores private images (require_signed_urls=True), but no signing key is set: "
+                "Cloudflare refuses their unsigned URLs, so no template could show them",
+                hint=f"put CF_IMG_SIGNING_KEY in the environment or .env (or {conf.SETTING_NAME}['SIGNING_KEY'], or "
+                "the storage's OPTIONS); the key is listed under Images > Keys",
+                id="cfvariants.E009",
+            )
+        )
     missing = [name for name, value in (("CF_ACCT_ID", settings.account_id), ("CF_IMG_TOKEN", settings.api_token))
                if value is None]  # fmt: skip
-    if not missing:
-        return []
-    return [
-        checks.Error(
-            f"STORAGES[{alias!r}] stores images on Cloudflare, but {' and '.join(missing)} "
-            f"{'is' if len(missing) == 1 else 'are'} not set",
-            hint=f"put {', '.join(missing)} in the environment or .env (or {conf.SETTING_NAME}['ACCOUNT_ID'] / "
-            "['API_TOKEN']); for development set ENV_NAME=dev, which needs no credentials",
-            id="cfvariants.E006",
+    if missing:
+        problems.append(
+            checks.Error(
+                f"STORAGES[{alias!r}] stores images on Cloudflare, but {' and '.join(missing)} "
+                f"{'is' if len(missing) == 1 else 'are'} not set",
+                hint=f"put {', '.join(missing)} in the environment or .env (or {conf.SETTING_NAME}['ACCOUNT_ID'] / "
+                "['API_TOKEN']); for development set ENV_NAME=dev, which needs no credentials",
+                id="cfvariants.E006",
+            )
         )
-    ]
+    return problems
 
 
 def _file_fields() -> Iterator[models.FileField]:

@@ -24,12 +24,15 @@ from django.db import models
 from django.db.models.fields.files import ImageFieldFile
 
 from cfvariants._layouts import Original
+from cfvariants._refs import PrivateImage
 
 from ._uploads import saving_row
 from .storage import select_storage
 from .validators import CloudflareImageValidator, image_facts
 
 __all__ = ["CloudflareImageField", "CloudflareImageFieldFile", "CloudflareImageFormField"]
+
+_IDS = (str, PrivateImage)  # an image id (not a preview): a stored row keeps it as its name
 
 
 class CloudflareImageFieldFile(ImageFieldFile):
@@ -45,8 +48,8 @@ class CloudflareImageFieldFile(ImageFieldFile):
         if resolve is None:
             return self.name
         ref: str | None = resolve(self.name)
-        if ref is not None and ref != self.name and ref.__class__ is str:
-            self._adopt(ref)
+        if ref is not None and ref != self.name and ref.__class__ in _IDS:
+            self._adopt(str(ref))
         return ref
 
     def __cf_original__(self) -> Original | None:

@@ -46,7 +46,7 @@ from django.utils import timezone
 from cfvariants._delivery import Delivery
 from cfvariants._errors import SettingsError
 from cfvariants._layouts import Original
-from cfvariants._refs import LocalImage
+from cfvariants._refs import LocalImage, PrivateImage
 from cfvariants._segments import VariantLike
 from cfvariants.client import ConflictError, ImagesClient, NotFoundError
 from cfvariants.limits import MAX_CUSTOM_ID_LENGTH, is_uuid
@@ -354,23 +354,26 @@ class CloudflareImagesStorage(Storage):
         return record
 
     def image_ref(self, name: str) -> str | LocalImage | None:
-        """What templates show for ``name``: its image id once stored; while a background upload waits, the
-        staged file's preview (a ``LocalImage``: every filter renders it unchanged); ``None`` when the upload
-        failed."""
+        """What templates show for ``name``: its image id once stored (a ``PrivateImage`` when the storage is
+        private: every filter signs it); while a background upload waits, the staged file's preview (a
+        ``LocalImage``: every filter renders it unchanged); ``None`` when the upload failed."""
         known = self._known.get(name)
         if known is not None:
-            return known[0] or name
+            return self._stored_ref(known[0] or name)
         record = self.upload_record(name)
         if record is None:
-            return name
+            return self._stored_ref(name)
         if record.state is UploadState.READY:
-            return record.image_id or name
+            return self._stored_ref(record.image_id or name)
         if record.state is UploadState.FAILED:
             return None
         from ._uploads import preview_url  # noqa: PLC0415
 
         preview = preview_url(record)
         return LocalImage(preview) if preview else None
+
+    def _stored_ref(self, image_id: str) -> str:
+        return PrivateImage(image_id) if self._options.get("require_signed_urls") else image_id
 
     def upload_state(self, name: str) -> str:
         """``"pending"``, ``"uploading"``, ``"failed"``... while a background upload is not stored, ``"ready"``

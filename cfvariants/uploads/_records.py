@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 
 from cfvariants._errors import CFVariantsError
-from cfvariants._refs import LocalImage
+from cfvariants._refs import LocalImage, PrivateImage
 
 _CHUNK = 1 << 20
 
@@ -117,7 +117,7 @@ class UploadRecord:
         """What templates show: the image once it is on Cloudflare; while it waits, the staged file (when the
         store knows a preview URL), so ``{{ upload | variant('w=200') }}`` never breaks a page."""
         if self.state is UploadState.READY:
-            return self.image_id
+            return PrivateImage(self.image_id) if self.private and self.image_id else self.image_id
         if self.state is not UploadState.FAILED and self.preview_url:
             return LocalImage(self.preview_url)
         return None

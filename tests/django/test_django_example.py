@@ -126,6 +126,7 @@ def test_development_flow_needs_no_account(tmp_path: Path) -> None:
 def test_private_uploads_learn_their_generated_id(tmp_path: Path) -> None:
     private = {"BACKEND": STORAGE, "OPTIONS": {"background": True, "require_signed_urls": True}}
     env = migrated(dev_env(tmp_path, overrides={"STORAGES": {**BASE_STORAGES, "cloudflare_images": private}}))
+    env["DJANGO_DEBUG"] = "0"  # as on a live site: a filter that cannot sign falls back instead of raising
     original = photo()
     with server(env, tmp_path / "web.log") as base, httpx.Client(timeout=60) as client:
         response = upload(base, client, "Ada", "secret.jpg", original)
@@ -140,7 +141,13 @@ def test_private_uploads_learn_their_generated_id(tmp_path: Path) -> None:
             final = wait_for_state(base, client, page_path, "ready")
         image_id = _image_name(env)
         assert re.fullmatch(r"[0-9a-f-]{36}", image_id), image_id  # the worker wrote Cloudflare's id into the row
-        assert image_id in image_sources(final)["avatar"]
+        sources = image_sources(final)
+        for img in ("avatar", "w200"):  # the template's |variant, signed: a private image's URLs need it
+            assert f"/{image_id}/" in sources[img] and "&sig=" in sources[img], sources
+            assert client.get(f"{base}{sources[img]}").status_code == 200
+        assert decode(client.get(f"{base}{sources['avatar']}").content).size == (240, 240)
+        assert f"/{image_id}/public?exp=" in sources["w200"]  # 'w=200' cannot be signed: the signed public URL
+        assert "flexible options 'w=200' cannot be signed" in (tmp_path / "web.log").read_text()
         url = _shell(env, "from profiles.models import Profile; print(Profile.objects.get().image.url)")
         assert f"/{image_id}/public?exp=" in url and "&sig=" in url  # private: the storage signs its URLs
         width, height = decode(client.get(f"{base}{url}").content).size

@@ -8,8 +8,10 @@ import copy
 import io
 import pickle
 import re
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from html import unescape
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +27,9 @@ from django.core.files.storage import storages  # noqa: E402
 from django.db.migrations.writer import MigrationWriter  # noqa: E402
 from django.template import engines  # noqa: E402
 from django.test import Client, override_settings  # noqa: E402
-from django_project.gallery.cf_models import Photo, cloudflare_images  # noqa: E402
+from django_project.gallery.cf_models import Photo, Scan, cloudflare_images  # noqa: E402
 
-from cfvariants import SigningError, verify  # noqa: E402
+from cfvariants import SigningError, TemplateFilterError, parse_url, verify  # noqa: E402
 from cfvariants.client import ConflictError  # noqa: E402
 from cfvariants.django import _conf as conf  # noqa: E402
 from cfvariants.django import _dev as dev  # noqa: E402
@@ -47,7 +49,7 @@ from cfvariants.emulator import (  # noqa: E402
 )
 from cfvariants.local import LocalCloudflare  # noqa: E402
 
-create_tables(Photo)
+create_tables(Photo, Scan)
 
 ENV_VARS = (
     "CF_ACCT_ID",
@@ -466,3 +468,122 @@ def test_a_file_read_before_saving_is_uploaded_whole(local: LocalCloudflare) -> 
     name = cloudflare_images.save("photos/read.png", content)
     assert local.emulator.image_blob(name)[0] == original
     assert io.BytesIO(original).getvalue() == cloudflare_images.open(name).read()
+
+
+# -- private files through the template filters --------------------------------------------------------------------
+
+
+def scan(data: bytes) -> Scan:
+    item = Scan(title="passport")
+    item.image.save("passport.jpg", ContentFile(data, name="passport.jpg"), save=True)
+    return Scan.objects.get(pk=item.pk)
+
+
+def render_tags(source: str, **context: Any) -> str:
+    return engines["django"].from_string("{% load cfvariants %}" + source).render(context)
+
+
+def test_private_file_through_variant_is_signed_and_loads(local: LocalCloudflare) -> None:
+    local.emulator.create_variant("thumb", {"width": 120, "height": 90, "fit": "cover", "metadata": "none"})
+    item = scan(jpeg(800, 600))
+    assert local.emulator.get_image(item.image.name).require_signed_urls
+    client = Client()
+    for source, size in (
+        ("{{ s.image|variant }}", (800, 600)),
+        ("{{ s.image|variant:'thumb' }}", (120, 90)),
+        ("{% cf_url s.image 'thumb' %}", (120, 90)),
+        ("{{ s.image|signed_variant:'thumb' }}", (120, 90)),
+    ):
+        url = unescape(render_tags(source, s=item))
+        assert f"/{item.image.name}/" in url and "?exp=" in url and "&sig=" in url, source
+        answer = client.get(url)
+        assert answer.status_code == 200, source
+        assert decode(answer.content).size == size, source
+        assert client.get(url.split("?")[0]).status_code == 403  # what the filter gave before: refused
+        exp = parse_url(url).exp
+        assert exp is not None and abs(exp - (time.time() + 3600)) < 60  # SIGNED_EXPIRES_IN's default, an hour
+    html = render_tags("{% cf_img s.image 'thumb' alt=s.title %}", s=item)
+    src = unescape(re.search(r'src="([^"]+)"', html).group(1))  # type: ignore[union-attr]
+    assert "&sig=" in src and client.get(src).status_code == 200
+    html = render_tags("{% cf_picture s.image 'thumb' alt=s.title %}{% cf_preload s.image 'thumb' %}", s=item)
+    assert html.count("&amp;sig=") == 2
+
+
+def test_private_file_with_what_cannot_be_signed_names_the_file_and_the_fix(local: LocalCloudflare) -> None:
+    item = scan(jpeg(640, 480))
+    name = item.image.name
+    cases = (
+        ("{{ s.image|variant:'w=200' }}", "flexible options 'w=200' cannot be signed"),
+        ("{% cf_url s.image width=200 %}", "flexible options 'w=200' cannot be signed"),
+        ("{{ s.image|srcset:'320,640' }}", "has no srcset or layout"),
+        ("{% cf_img s.image 'fit=cover' alt='' widths='320,640' %}", "flexible options 'fit=cover' cannot be signed"),
+        ("{% cf_img s.image alt='' layout='constrained' width=400 %}", "has no srcset or layout"),
+    )
+    for source, reason in cases:
+        with pytest.raises(TemplateFilterError) as raised:
+            render_tags(source, s=item)
+        message = str(raised.value)
+        assert f"PrivateImage({name!r})" in message and "private image" in message and reason in message, message
+
+
+def test_private_file_in_production_falls_back_to_its_signed_public_url(
+    local: LocalCloudflare, caplog: pytest.LogCaptureFixture
+) -> None:
+    item = scan(jpeg(640, 480))
+    with override_settings(CFVARIANTS={**settings_of_dev(local), "ON_ERROR": "fallback"}):
+        with caplog.at_level("WARNING", logger="cfvariants.django"):
+            pages = [render_tags("{{ s.image|variant:'w=200' }}", s=item) for _ in range(3)]
+        url = unescape(pages[0])
+        assert pages == [pages[0]] * 3 and f"/{item.image.name}/public?exp=" in url
+        answer = Client().get(url)
+        assert answer.status_code == 200 and decode(answer.content).size == (640, 480)
+        warnings = [r.getMessage() for r in caplog.records if "is a private image" in r.getMessage()]
+        assert len(warnings) == 1 and "flexible options 'w=200' cannot be signed" in warnings[0]
+
+
+def settings_of_dev(local: LocalCloudflare) -> dict[str, Any]:
+    return {"DEV": True, "DATA_DIR": str(local.data_dir)}
+
+
+def test_private_file_without_a_signing_key(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """Production, no signing key: a clear error while developing, the placeholder (never an unsigned URL that
+    Cloudflare refuses) on a live site, and a system check that says so before the first page."""
+    from cfvariants.emulator import create_app
+
+    app = create_app(data_dir=tmp_path / "server")
+    with EmulatorServer(app, host="127.0.0.1", port=0) as server:
+        options = {
+            "account_id": DEV_ACCOUNT_ID, "api_token": DEV_API_TOKEN, "api_base": f"{server.url}/client/v4",
+            "account_hash": DEV_ACCOUNT_HASH, "domain": server.url, "require_signed_urls": True,
+        }  # fmt: skip
+        backend = {"BACKEND": "cfvariants.django.storage.CloudflareImagesStorage", "OPTIONS": options}
+        account = {"ACCOUNT_HASH": DEV_ACCOUNT_HASH, "DOMAIN": server.url}
+        with override_settings(STORAGES={**_default_storages(), "cloudflare_images": backend}, CFVARIANTS=account):
+            problems = [problem for problem in check_settings() if problem.id == "cfvariants.E009"]
+            assert len(problems) == 1 and "CF_IMG_SIGNING_KEY" in problems[0].msg + (problems[0].hint or "")
+            storage = storages["cloudflare_images"]
+            name = storage.save("scan.jpg", ContentFile(jpeg(300, 200)))
+            file = File(io.BytesIO(), name=name)
+            file.storage = storage  # type: ignore[attr-defined]  # what a FieldFile of this storage carries
+            with pytest.raises(TemplateFilterError) as raised:
+                render_tags("{{ f|variant:'public' }}", f=file)
+            message = str(raised.value)
+            assert f"{name!r} is a private image" in message
+            assert "no signing key is configured" in message and "CFVARIANTS['SIGNING_KEY']" in message
+            fallback = {**account, "ON_ERROR": "fallback", "PLACEHOLDER": "/static/missing.png"}
+            with override_settings(CFVARIANTS=fallback), caplog.at_level("WARNING", logger="cfvariants.django"):
+                assert render_tags("{{ f|variant:'public' }}", f=file) == "/static/missing.png"
+                assert render_tags("{% cf_img f 'public' alt='Scan' %}", f=file) == (
+                    '<img src="/static/missing.png" alt="Scan" loading="lazy" decoding="async">'
+                )
+            assert any("no signing key is configured" in r.getMessage() for r in caplog.records)
+        with override_settings(
+            STORAGES={**_default_storages(), "cloudflare_images": backend},
+            CFVARIANTS={**account, "SIGNING_KEY": DEV_SIGNING_KEY},
+        ):
+            assert [p for p in check_settings() if p.id == "cfvariants.E009"] == []
+            url = unescape(render_tags("{{ f|variant }}", f=file))
+            assert url.startswith(f"{server.url}/cdn-cgi/imagedelivery/{DEV_ACCOUNT_HASH}/{name}/public?exp=")
+            assert httpx.get(url, timeout=30).status_code == 200  # the emulator's delivery serves it
+            assert httpx.get(url.split("?")[0], timeout=30).status_code == 403
+    app.emulator.close()

@@ -92,6 +92,7 @@ def test_the_tour_shows_a_signed_url_and_the_unsigned_one_refused(app: Flask) ->
     unsigned = re.search(r'id="unsigned">([^<]+)<', page)
     assert signed and unsigned
     assert image_at(client, signed.group(1).replace("&amp;", "&")).size == (240, 240)
+    assert "?" not in unsigned.group(1) and unsigned.group(1).endswith("/avatar")  # the bare id: no signature
     assert client.get(unsigned.group(1)).status_code == 403
     assert "{{ upload | variant(&#39;avatar&#39;) }}" in page  # the code beside its result
     assert 'src="/cdn-cgi/image/w=480,h=320,fit=cover/samples/' in page  # remote next to hosted

@@ -39,6 +39,7 @@ EXPORTS: dict[str, set[str]] = {
         "OptionsError",
         "Original",
         "ParsedURL",
+        "PrivateImage",
         "RemoteImage",
         "Settings",
         "SettingsError",

@@ -27,3 +27,19 @@ class Photo(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+private_images = CloudflareImagesStorage(require_signed_urls=True)
+
+
+class Scan(models.Model):
+    """A private document scan: its storage requires signed URLs, so Cloudflare gives the image a generated id."""
+
+    title = models.CharField(max_length=100)
+    image = models.ImageField(storage=private_images, upload_to="scans", blank=True)
+
+    class Meta:
+        app_label = "gallery"
+
+    def __str__(self) -> str:
+        return self.title
