@@ -23,7 +23,7 @@ from ._html import ImageMarkup, srcset_value
 from ._layouts import Original
 from ._memo import Memo, remember
 from ._options import Options
-from ._segments import KeywordKey, Segment, VariantLike, exact, keyword_options, resolve_variant
+from ._segments import KeywordKey, Segment, VariantLike, exact, keyword_key, keyword_options, resolve_variant
 from ._settings import Settings
 from ._signing import SigningKey, expiry
 from ._srcset_memo import SrcsetRow, as_tuple, make_row, remember_row, request_key
@@ -213,27 +213,39 @@ class Delivery(ImageMarkup):
         variant, an option string, an ``Options``, or ``None`` for ``public``; keyword options build (or are laid
         over) a flexible variant.
         """
-        try:
-            if options:
-                key = (variant, *options, *options.values(), *map(type, options.values()))  # keyword_key, inlined
+        if options:
+            for value in options.values():  # keyword_key, inlined: exact when every value is a str or an int
+                if type(value) is not str and type(value) is not int:
+                    key = keyword_key(variant, options)
+                    break
+            else:
+                key = (variant, *options, *options.values())
+            try:
                 row = self._keyword_urls.get(key)
-                if row is None:
-                    row = self._keyword_row(key, variant, options)
-            else:
+            except TypeError:  # an unhashable variant or value: keyword_options explains it or validates it
+                return self._uncached_url(image, variant, options)
+            if row is None:
+                row = self._keyword_row(key, variant, options)
+        else:
+            try:
                 row = self._urls.get(variant)
-                if row is None:  # this Delivery's first URL through this variant
-                    row = remember(self._urls, _MAX_ROWS, variant, self._row(variant))
+            except TypeError:  # an unhashable variant: resolve_variant explains it
+                return self._uncached_url(image, variant, options)
+            if row is None:  # this Delivery's first URL through this variant
+                row = remember(self._urls, _MAX_ROWS, variant, self._row(variant))
+        try:
             url = row.entries.get(image)
-            if url is not None:
-                return url
-            # The first sight of this image: an id of ASCII letters, digits, - and _ goes into the URL as it is
-            # (PLAIN_ID_BYTES maps every other byte, UTF-8 ones included, to one that isalnum refuses).
-            if len(image) <= MAX_ID_LENGTH and image.encode().translate(PLAIN_ID_BYTES).isalnum():
-                url = f"{self._prefix}{image}{row.tail}"
-            else:
-                url = f"{_image_base(self._prefix, image)}{row.segment.text}"
-        except (TypeError, AttributeError, UnicodeEncodeError):  # unhashable, not a string, a lone surrogate
+        except TypeError:  # an unhashable image: encode_image_id explains it
             return self._uncached_url(image, variant, options)
+        if url is not None:
+            return url
+        # The first sight of this image: an id of ASCII letters, digits, - and _ goes into the URL as it is
+        # (PLAIN_ID_BYTES maps every other byte, UTF-8 ones included, to one that isalnum refuses).
+        try:
+            plain = len(image) <= MAX_ID_LENGTH and image.encode().translate(PLAIN_ID_BYTES).isalnum()
+        except (TypeError, AttributeError, UnicodeEncodeError):  # not a text, or a lone surrogate
+            plain = False  # encode_image_id explains it
+        url = f"{self._prefix}{image}{row.tail}" if plain else f"{_image_base(self._prefix, image)}{row.segment.text}"
         return row.keep(image, url) if row.limit else url
 
     def _row(self, variant: VariantLike) -> _Row[Any]:
@@ -277,25 +289,27 @@ class Delivery(ImageMarkup):
             exp = expires_at
         else:
             exp = expiry(expires_in=expires_in, expires_at=expires_at)
+        if type(image) is not str:  # not a text (or a str subclass): computed without a memo, which explains it
+            return self._uncached_signed_url(image, variant, exp)
         try:
             row = self._signing.get(variant)
-            if row is None:  # this Delivery's first signature through this variant
-                row = remember(self._signing, _MAX_ROWS, variant, self._signing_row(variant))
-            start = row.entries.get(image) if row.limit else None
-            if start is None:  # the first signature for this image: where it points, what the signature covers
-                if len(image) <= MAX_ID_LENGTH and image.encode().translate(PLAIN_ID_BYTES).isalnum():
-                    origin, path = self._origin, f"{self._path_prefix}{image}{row.tail}"
-                else:
-                    origin, path = self._origin_and_path(image, row.segment)
-                if row.limit:
-                    start = row.keep(image, _Signable(origin, path))
-            else:
-                last_exp, last_url = start.last
-                if last_exp == exp:
-                    return last_url
-                origin, path = start.origin, start.path
-        except (TypeError, AttributeError, UnicodeEncodeError):  # unhashable, not a string, a lone surrogate
+        except TypeError:  # an unhashable variant: resolve_variant explains it
             return self._uncached_signed_url(image, variant, exp)
+        if row is None:  # this Delivery's first signature through this variant
+            row = remember(self._signing, _MAX_ROWS, variant, self._signing_row(variant))
+        start = row.entries.get(image) if row.limit else None
+        if start is None:  # the first signature for this image: where it points, what the signature covers
+            if len(image) <= MAX_ID_LENGTH and image.isascii() and image.encode().translate(PLAIN_ID_BYTES).isalnum():
+                origin, path = self._origin, f"{self._path_prefix}{image}{row.tail}"
+            else:
+                origin, path = self._origin_and_path(image, row.segment)
+            if row.limit:
+                start = row.keep(image, _Signable(origin, path))
+        else:
+            last_exp, last_url = start.last
+            if last_exp == exp:
+                return last_url
+            origin, path = start.origin, start.path
         # HMAC-SHA256 of the message, from the key's prekeyed inner and outer states (what hmac.new would compute
         # after hashing the padded key twice), inline because this is the hot path of a page of private images.
         message = f"{path}?exp={exp}"
@@ -357,26 +371,25 @@ class Delivery(ImageMarkup):
             densities = as_tuple(densities, "densities")
         if original is not None:
             original = Original.of(original)
+        key = request_key(variant, widths, densities, min_width, max_width, tolerance, layout, original, options)
         try:
-            key = request_key(variant, widths, densities, min_width, max_width, tolerance, layout, original, options)
             row = self._srcsets.get(key)
-            if row is None or not (
-                (row.widths is widths and row.densities is densities) or row.made_from(widths, densities)
-            ):
-                request = (widths, densities, min_width, max_width, tolerance, layout, original)
-                row = remember_row(
-                    self._srcsets,
-                    key,
-                    self._srcset_row(variant, request, options),
-                    (min_width, max_width, tolerance, layout, *options.values()),
-                )
-            value = row.entries.get(image)
-            if value is None:
-                value = row.keep(image, srcset_value(row.candidates, _image_base(self._prefix, image)))
-        except TypeError:  # unhashable: computed without a memo, which explains a bad argument
+        except TypeError:  # an unhashable argument: validated without a memo, which explains it
             request = (widths, densities, min_width, max_width, tolerance, layout, original)
             row = self._srcset_row(variant, request, options)
             return srcset_value(row.candidates, _image_base(self._prefix, image))
+        if row is None or not (
+            (row.widths is widths and row.densities is densities) or row.made_from(widths, densities)
+        ):
+            request = (widths, densities, min_width, max_width, tolerance, layout, original)
+            scalars = (min_width, max_width, tolerance, layout, *options.values())
+            row = remember_row(self._srcsets, key, self._srcset_row(variant, request, options), scalars)
+        try:
+            value = row.entries.get(image)
+        except TypeError:  # an unhashable image: encode_image_id explains it
+            return srcset_value(row.candidates, _image_base(self._prefix, image))
+        if value is None:
+            value = row.keep(image, srcset_value(row.candidates, _image_base(self._prefix, image)))
         return value
 
     def _srcset_row(self, variant: VariantLike, request: tuple[Any, ...], options: dict[str, Any]) -> SrcsetRow:

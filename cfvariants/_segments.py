@@ -80,11 +80,19 @@ def merge_options(variant: VariantLike, options: Mapping[str, Any]) -> Options:
 KeywordKey = tuple[object, ...]
 
 
+_TYPED = object()  # opens a keyword key that carries its values' types, so it never equals one that does not
+
+
 def keyword_key(variant: object, options: Mapping[str, Any]) -> KeywordKey:
-    """What a keyword call depends on: the variant, the names, the values and the values' types (``width=True``
-    must fail even after ``width=1`` succeeded, though ``True == 1``). Flat, because a tuple per item costs more
-    to build than the rest of a remembered call."""
-    return (variant, *options, *options.values(), *map(type, options.values()))
+    """What a keyword call depends on, as a flat tuple (a tuple per item costs more to build than the rest of a
+    remembered call). When every value is exactly a ``str`` or an ``int``, the variant, the names and the values:
+    equal values are then of equal types, because what equals an int or a text without being one (``True``,
+    ``1.0``, an ``IntEnum``, a ``str`` subclass) is not exactly of that type. Otherwise the values' types follow
+    (``width=True`` must fail even after ``width=1`` succeeded, though ``True == 1``)."""
+    for value in options.values():
+        if type(value) is not str and type(value) is not int:
+            return (_TYPED, variant, *options, *options.values(), *map(type, options.values()))
+    return (variant, *options, *options.values())
 
 
 def exact(options: Mapping[str, Any]) -> bool:

@@ -214,18 +214,23 @@ class Transformations(ImageMarkup):
             if keywords:
                 key = keyword_key(options, keywords)
                 row = self._keyword_urls.get(key)
-                if row is None:
-                    row = self._keyword_row(key, options, keywords)
             else:
                 row = self._urls.get(options)
-                if row is None:  # this instance's first URL with these options
-                    row = self._row(options)
+        except TypeError:  # an unhashable options argument or keyword value: validated without a memo
+            return self._uncached_url(source, options, keywords)
+        if row is None:  # this instance's first URL with these options
+            row = self._keyword_row(key, options, keywords) if keywords else self._row(options)
+        try:
             url = row.entries.get(source)
-            if url is None:
-                url = row.keep(source, f"{row.head}{encode_source(source)}")
-        except TypeError:  # an unhashable options argument, keyword value or source: computed without a memo
-            return f"{self._prefix}{self._finish(_given(options), keywords)}{encode_source(source)}"
+        except TypeError:  # an unhashable source: encode_source explains it
+            return self._uncached_url(source, options, keywords)
+        if url is None:
+            url = row.keep(source, f"{row.head}{encode_source(source)}")
         return url
+
+    def _uncached_url(self, source: str, options: OptionsArg, keywords: Mapping[str, Any]) -> str:
+        """The URL computed without any memo; raises the error that explains an unusable argument."""
+        return f"{self._prefix}{self._finish(_given(options), keywords)}{encode_source(source)}"
 
     def _row(self, options: OptionsArg) -> _Row:
         merged = self._finish(_given(options), {})
@@ -290,18 +295,21 @@ class Transformations(ImageMarkup):
         if original is not None:
             original = Original.of(original)
         request = (widths, densities, min_width, max_width, tolerance, layout, original)
+        key = request_key(options, widths, densities, min_width, max_width, tolerance, layout, original, keywords)
         try:
-            key = request_key(options, widths, densities, min_width, max_width, tolerance, layout, original, keywords)
             row = self._srcsets.get(key)
-            if row is None or not row.made_from(widths, densities):
-                scalars = (min_width, max_width, tolerance, layout, *keywords.values())
-                row = remember_row(self._srcsets, key, self._srcset_row(options, request, keywords), scalars)
-            value = row.entries.get(source)
-            if value is None:
-                value = row.keep(source, srcset_value(row.candidates, self._prefix, encode_source(source)))
-        except TypeError:  # unhashable: computed without a memo, which explains a bad argument
+        except TypeError:  # an unhashable argument: validated without a memo, which explains it
             row = self._srcset_row(options, request, keywords)
             return srcset_value(row.candidates, self._prefix, encode_source(source))
+        if row is None or not row.made_from(widths, densities):
+            scalars = (min_width, max_width, tolerance, layout, *keywords.values())
+            row = remember_row(self._srcsets, key, self._srcset_row(options, request, keywords), scalars)
+        try:
+            value = row.entries.get(source)
+        except TypeError:  # an unhashable source: encode_source explains it
+            return srcset_value(row.candidates, self._prefix, encode_source(source))
+        if value is None:
+            value = row.keep(source, srcset_value(row.candidates, self._prefix, encode_source(source)))
         return value
 
     def _srcset_row(self, options: OptionsArg, request: tuple[Any, ...], keywords: dict[str, Any]) -> SrcsetRow:
