@@ -35,15 +35,18 @@ def table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     return "\n".join([line(header), line(["---"] * len(header)), *(line(row) for row in rows)])
 
 
-def publish(name: str, header: Sequence[str], rows: Sequence[Sequence[object]], note: str = "") -> Path | None:
-    """Write ``benchmarks/results/<name>.md``: the table, then how it was measured (and ``note``)."""
+def publish(
+    name: str, header: Sequence[str], rows: Sequence[Sequence[object]], note: str = "", *, command: str = ""
+) -> Path | None:
+    """Write ``benchmarks/results/<name>.md``: the table, then how it was measured (and ``note``); ``command`` is
+    the benchmark's name for ``dev.py bench`` when a script publishes more than one table."""
     if "--quick" in sys.argv:
         print(f"(--quick: not written to benchmarks/results/{name}.md)")
         return None
     day = datetime.datetime.now(datetime.UTC).date().isoformat()
     load = f", load average {os.getloadavg()[0]:.1f} at the end" if hasattr(os, "getloadavg") else ""
     machine = f"Python {platform.python_version()}, {os.cpu_count()} CPUs ({platform.machine()}){load}"
-    about = f"Measured on {day} by `python3 dev.py bench {name}`: {machine}."
+    about = f"Measured on {day} by `python3 dev.py bench {command or name}`: {machine}."
     path = RESULTS / f"{name}.md"
     RESULTS.mkdir(exist_ok=True)
     path.write_text("\n\n".join(part for part in (table(header, rows), f"{about} {note}".strip()) if part) + "\n")

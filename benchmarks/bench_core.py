@@ -15,6 +15,10 @@ disturbed by neighbours, and each is divided by a floor (an f-string, ``hmac.new
 same way in the same run, the jobs taking turns. Peers (imgix, cloudflare-images, libthumbor:
 ``pip install -e '.[bench]'``, which ``dev.py bench`` does) build the nearest equivalent URL, so the table compares
 like with like; a peer that is not installed is left out.
+
+A second table (``core-shape``) times ``Least``: methods with ``Delivery``'s signatures that do nothing but what
+any implementation must (the call with its ``**options``, the exact id test, the lookups), against the same floors.
+Where a goal is below what ``Least`` costs, no implementation of this API in Python can meet it.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from _results import publish
 from jinja2 import Environment
 
 from cfvariants import Delivery
+from cfvariants._urls import MAX_ID_LENGTH, PLAIN_ID_BYTES
 
 HASH = "ZWd9g1K7eljCn_KDTu_MWA"
 KEY = "example-signing-key-123"
@@ -111,6 +116,7 @@ def main() -> None:
     )
     missed = []
     rows = []
+    measured: dict[tuple[str, str], float] = {}
     for case in cases:
         firsts = first_call_ns({"floor": case.floor, "cfvariants": case.cold, **case.peers})
         floor = firsts["floor"]
@@ -118,6 +124,7 @@ def main() -> None:
         warms = warm_ns({"floor": case.floor, "cfvariants": case.warm})
         warm = warms["cfvariants"] / warms["floor"]
         peers = {name: firsts[name] / floor for name in case.peers}
+        measured[case.name, "first"], measured[case.name, "warm"] = first, warm
         failed = [
             what for what, ok in (("warm", warm <= case.goal_warm), ("first", first <= case.goal_first)) if not ok
         ]
@@ -152,10 +159,164 @@ def main() -> None:
         f"Ratios to the floor, thread CPU time, best of {PASSES}. Warm goal: the warm ratio before the first-call "
         "redesign (issue 14), which must not get worse.",
     )
+    shape_floors(measured)
 
 
 def _duration(ns: float) -> str:
     return f"{ns / 1000:.1f} µs" if ns >= 1000 else f"{ns:.0f} ns"
+
+
+# --- the calls and their floors, shared by the cases and the shape floors ----------------------------------------
+
+
+def named(call: Callable[..., object]) -> Job:
+    """A job calling ``call(id, "avatar")`` per id, the way a template does (no argument forwarding)."""
+
+    def run(ids: list[str]) -> None:
+        for i in ids:
+            call(i, "avatar")
+
+    return Job(run)
+
+
+def keywords(call: Callable[..., object]) -> Job:
+    def run(ids: list[str]) -> None:
+        for i in ids:
+            call(i, width=200, height=100, fit="cover", quality=80, format="webp")
+
+    return Job(run)
+
+
+def srcset(call: Callable[..., object]) -> Job:
+    def run(ids: list[str]) -> None:
+        for i in ids:
+            call(i, widths=WIDTHS, fit="cover")
+
+    return Job(run)
+
+
+def floor_named(ids: list[str]) -> None:
+    variant = "avatar"
+    for i in ids:
+        f"https://imagedelivery.net/{HASH}/{i}/{variant}"
+
+
+def floor_five(ids: list[str]) -> None:
+    w, h, fit, q, f = 200, 100, "cover", 80, "webp"
+    for i in ids:
+        f"https://imagedelivery.net/{HASH}/{i}/w={w},h={h},fit={fit},q={q},f={f}"
+
+
+def floor_srcset(ids: list[str]) -> None:
+    prefix = f"https://imagedelivery.net/{HASH}"
+    for i in ids:
+        ", ".join([f"{prefix}/{i}/w={w},fit=cover {w}w" for w in WIDTHS])
+
+
+# --- what the shape of a call costs ------------------------------------------------------------------------------
+
+
+class Least:
+    """The least a method with ``Delivery``'s signatures can do, without any of its work: what no implementation
+    of the API can go below (the goals above that are missed are missed by less than these leave)."""
+
+    __slots__ = ("_prefix", "_rows", "_srcsets")
+    _rows: dict[object, dict[str, str]]
+
+    def __init__(self, ids: list[str]) -> None:
+        self._prefix = f"https://imagedelivery.net/{HASH}/"
+        self._rows = {"avatar": {i: f"{self._prefix}{i}/avatar" for i in ids}}
+        self._rows[None, "width", "height", "fit", "quality", "format", 200, 100, "cover", 80, "webp"] = {
+            i: f"{self._prefix}{i}/w=200,h=100,fit=cover,q=80,f=webp" for i in ids
+        }
+        self._srcsets = {(None, WIDTHS, "fit", "cover", str): dict.fromkeys(ids, "srcset")}
+
+    def checked_url(self, image: str, variant: Any = None, **options: Any) -> str | None:
+        """The first call: the exact id test (ASCII letters, digits, - and _), then the f-string."""
+        if len(image) <= MAX_ID_LENGTH and image.encode().translate(PLAIN_ID_BYTES).isalnum():
+            return f"{self._prefix}{image}/{variant}"
+        return None
+
+    def remembered_url(self, image: str, variant: Any = None, **options: Any) -> str | None:
+        """A hit with no exception on a miss: two ``dict.get``."""
+        return self._rows.get(variant).get(image)  # type: ignore[union-attr]
+
+    def raising_url(self, image: str, variant: Any = None, **options: Any) -> str:
+        """A hit through two subscripts, which raise ``KeyError`` on every miss (the design before issue 14)."""
+        return self._rows[variant][image]
+
+    def call(self, image: str, variant: Any = None, **options: Any) -> None:
+        """The call alone: Python builds the ``**options`` dict (even an empty one)."""
+
+    def values_key(self, image: str, variant: Any = None, **options: Any) -> tuple[object, ...]:
+        """The call and a key of the values only (not exact: ``True == 1``), looked up nowhere."""
+        return (variant, *options.values())
+
+    def exact_key_url(self, image: str, variant: Any = None, **options: Any) -> str | None:
+        """The call, an exact key (no types: every value is a str or an int, checked) and two ``dict.get``."""
+        for value in options.values():
+            if type(value) is not str and type(value) is not int:
+                return None
+        return self._rows.get((variant, *options, *options.values())).get(image)  # type: ignore[union-attr]
+
+    def srcset_call(
+        self, image: str, variant: Any = None, *, widths: Any = None, densities: Any = None, min_width: Any = None,
+        max_width: Any = None, tolerance: Any = None, layout: Any = None, original: Any = None, **options: Any,
+    ) -> None:  # fmt: skip
+        """``srcset``'s signature alone: eight keyword parameters and ``**options``."""
+
+    def srcset_remembered(
+        self, image: str, variant: Any = None, *, widths: Any = None, densities: Any = None, min_width: Any = None,
+        max_width: Any = None, tolerance: Any = None, layout: Any = None, original: Any = None, **options: Any,
+    ) -> str | None:  # fmt: skip
+        """The signature, the shortest exact key of a request of widths and options (each value's type), two
+        ``dict.get``."""
+        key: tuple[object, ...] = (variant, widths)
+        for name, value in options.items():
+            key += (name, value, type(value))
+        return self._srcsets.get(key).get(image)  # type: ignore[union-attr]
+
+
+def shape_floors(measured: dict[tuple[str, str], float]) -> None:
+    """Time ``Least``'s methods against the same floors, and print/publish them beside the goals they bound."""
+    least = Least(WARM)
+
+    name = "url(id, 'avatar')"
+    rows = []
+    groups = [
+        (name, "first", 3.0, floor_named, [("the call and the exact id test", named(least.checked_url))]),
+        (name, "warm", 1.31, floor_named, [
+            ("the call and two dict.get (no exception on a miss)", named(least.remembered_url)),
+            ("the call and two subscripts (KeyError on every miss)", named(least.raising_url)),
+        ]),
+        ("url(id, five keywords)", "warm", 1.8, floor_five, [
+            ("the call with five keywords", keywords(least.call)),
+            ("the call and a key of the values (not exact)", keywords(least.values_key)),
+            ("the call, an exact key and two dict.get", keywords(least.exact_key_url)),
+        ]),
+        ("srcset(id, 5 widths)", "warm", 0.40, floor_srcset, [
+            ("srcset's signature, called", srcset(least.srcset_call)),
+            ("the signature, an exact key and two dict.get", srcset(least.srcset_remembered)),
+        ]),
+    ]  # fmt: skip
+    print(f"\nwhat the call's shape costs (nothing else), same floors:\n{'operation':24s} {'':6s} {'goal':>5s} "
+          f"{'cfv':>6s}  least")  # fmt: skip
+    for operation, state, goal, floor, jobs in groups:
+        timing = first_call_ns if state == "first" else warm_ns
+        ns = timing({"floor": Job(floor), **dict(jobs)})
+        for what, _ in jobs:
+            ratio = ns[what] / ns["floor"]
+            print(f"{operation:24s} {state:6s} {goal:4.2f}x {measured[operation, state]:5.2f}x  {ratio:5.2f}x {what}")
+            rows.append([f"`{operation}`", state, f"≤ {goal:.2f}", f"{measured[operation, state]:.2f}", what,
+                         f"{ratio:.2f}"])  # fmt: skip
+    publish(
+        "core-shape",
+        ["operation", "", "goal", "cfvariants", "the least a method of this shape does", "its ratio"],
+        rows,
+        f"Same floors and timing as the table above, in the same run (best of {PASSES}); `Least` in "
+        "benchmarks/bench_core.py.",
+        command="core",
+    )
 
 
 # --- peers -----------------------------------------------------------------------------------------------------
@@ -223,27 +384,11 @@ def core_cases(warm_cf: Delivery, cold_cf: Delivery) -> list[Case]:
     unsafe = None if thumbor is None else _unsafe_thumbor_url
     key = KEY.encode()
 
-    def named(d: Delivery) -> Job:
-        def run(ids: list[str]) -> None:
-            url = d.url
-            for i in ids:
-                url(i, "avatar")
-
-        return Job(run)
-
     def flexible(d: Delivery) -> Job:
         def run(ids: list[str]) -> None:
             url = d.url
             for i in ids:
                 url(i, "w=200")
-
-        return Job(run)
-
-    def keywords(d: Delivery) -> Job:
-        def run(ids: list[str]) -> None:
-            url = d.url
-            for i in ids:
-                url(i, width=200, height=100, fit="cover", quality=80, format="webp")
 
         return Job(run)
 
@@ -255,28 +400,10 @@ def core_cases(warm_cf: Delivery, cold_cf: Delivery) -> list[Case]:
 
         return Job(run)
 
-    def srcset(d: Delivery) -> Job:
-        def run(ids: list[str]) -> None:
-            make = d.srcset
-            for i in ids:
-                make(i, widths=WIDTHS, fit="cover")
-
-        return Job(run)
-
-    def floor_named(ids: list[str]) -> None:
-        variant = "avatar"
-        for i in ids:
-            f"https://imagedelivery.net/{HASH}/{i}/{variant}"
-
     def floor_flexible(ids: list[str]) -> None:
         width = 200
         for i in ids:
             f"https://imagedelivery.net/{HASH}/{i}/w={width}"
-
-    def floor_five(ids: list[str]) -> None:
-        w, h, fit, q, f = 200, 100, "cover", 80, "webp"
-        for i in ids:
-            f"https://imagedelivery.net/{HASH}/{i}/w={w},h={h},fit={fit},q={q},f={f}"
 
     def floor_hmac(messages: list[bytes]) -> None:
         for message in messages:
@@ -285,14 +412,9 @@ def core_cases(warm_cf: Delivery, cold_cf: Delivery) -> list[Case]:
     def messages(ids: list[str]) -> list[bytes]:
         return [f"/{HASH}/{i}/thumb?exp={EXP}".encode() for i in ids]
 
-    def floor_srcset(ids: list[str]) -> None:
-        prefix = f"https://imagedelivery.net/{HASH}"
-        for i in ids:
-            ", ".join([f"{prefix}/{i}/w={w},fit=cover {w}w" for w in WIDTHS])
-
     five = {"w": 200, "h": 100, "fit": "crop", "q": 80, "fm": "webp"}
     return [
-        Case("url(id, 'avatar')", "f-string", Job(floor_named), named(cold_cf), named(warm_cf), 3.0, 1.31,
+        Case("url(id, 'avatar')", "f-string", Job(floor_named), named(cold_cf.url), named(warm_cf.url), 3.0, 1.31,
              _present([("cloudflare-images", _each(cfi and (lambda i: cfi.url(i, "avatar"))))])),
         Case("url(id, 'w=200')", "f-string", Job(floor_flexible), flexible(cold_cf), flexible(warm_cf), 3.0, 1.02,
              _present([
@@ -300,8 +422,8 @@ def core_cases(warm_cf: Delivery, cold_cf: Delivery) -> list[Case]:
                  ("imgix", _each(ix and (lambda i: ix.create_url(i, {"w": 200})))),
                  ("libthumbor", _each(unsafe and (lambda i: _unsafe_thumbor_url(image_url=i, width=200)))),
              ])),
-        Case("url(id, five keywords)", "5-value f-string", Job(floor_five), keywords(cold_cf), keywords(warm_cf),
-             5.0, 1.8,
+        Case("url(id, five keywords)", "5-value f-string", Job(floor_five), keywords(cold_cf.url),
+             keywords(warm_cf.url), 5.0, 1.8,
              _present([
                  ("cloudflare-images", cfi and five_string(cfi)),
                  ("imgix", _each(ix and (lambda i: ix.create_url(i, five)))),
@@ -314,8 +436,8 @@ def core_cases(warm_cf: Delivery, cold_cf: Delivery) -> list[Case]:
                  ("imgix", _each(ix_signed and (lambda i: ix_signed.create_url(i, {"expires": EXP})))),
                  ("libthumbor", _each(thumbor and (lambda i: thumbor.generate(image_url=i, width=200)))),
              ])),
-        Case("srcset(id, 5 widths)", "5 joined f-strings", Job(floor_srcset), srcset(cold_cf), srcset(warm_cf),
-             2.0, 0.40,
+        Case("srcset(id, 5 widths)", "5 joined f-strings", Job(floor_srcset), srcset(cold_cf.srcset),
+             srcset(warm_cf.srcset), 2.0, 0.40,
              _present([("imgix", _each(ix and (lambda i: ix.create_srcset(i, {"fit": "crop"}, widths=[*WIDTHS]))))])),
         jinja_case(warm_cf, cold_cf, cfi, ix),
     ]  # fmt: skip

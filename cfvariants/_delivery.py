@@ -233,12 +233,13 @@ class Delivery(ImageMarkup):
                 return self._uncached_url(image, variant, options)
             if row is None:  # this Delivery's first URL through this variant
                 row = remember(self._urls, _MAX_ROWS, variant, self._row(variant))
-        try:
-            url = row.entries.get(image)
-        except TypeError:  # an unhashable image: encode_image_id explains it
-            return self._uncached_url(image, variant, options)
-        if url is not None:
-            return url
+        if row.limit:  # a Delivery(cache_size=0) hashes no id for a memo it never fills
+            try:
+                url = row.entries.get(image)
+            except TypeError:  # an unhashable image: encode_image_id explains it
+                return self._uncached_url(image, variant, options)
+            if url is not None:
+                return url
         # The first sight of this image: an id of ASCII letters, digits, - and _ goes into the URL as it is
         # (PLAIN_ID_BYTES maps every other byte, UTF-8 ones included, to one that isalnum refuses).
         try:
@@ -299,7 +300,11 @@ class Delivery(ImageMarkup):
             row = remember(self._signing, _MAX_ROWS, variant, self._signing_row(variant))
         start = row.entries.get(image) if row.limit else None
         if start is None:  # the first signature for this image: where it points, what the signature covers
-            if len(image) <= MAX_ID_LENGTH and image.isascii() and image.encode().translate(PLAIN_ID_BYTES).isalnum():
+            try:  # as in url(): an id of ASCII letters, digits, - and _ goes into the path as it is
+                plain = len(image) <= MAX_ID_LENGTH and image.encode().translate(PLAIN_ID_BYTES).isalnum()
+            except UnicodeEncodeError:  # a lone surrogate: encode_image_id explains it
+                plain = False
+            if plain:
                 origin, path = self._origin, f"{self._path_prefix}{image}{row.tail}"
             else:
                 origin, path = self._origin_and_path(image, row.segment)

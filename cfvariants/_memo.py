@@ -5,9 +5,12 @@ the first call for a key never seen costs that computation plus one insertion. F
 (rather than least-recently-used bookkeeping) keeps a hit to one dict lookup and a miss free of exceptions; a
 server that renders the same pages refills a memo within a page or two.
 
-A key must say everything its value depends on. Keys made of caller arguments carry each argument's type,
-because ``True == 1 == 1.0`` with equal hashes while validation tells them apart, and a value is remembered only
-when every argument is a scalar (``SCALAR_TYPES``): a tuple's elements would need their types too.
+A key must say everything its value depends on. ``True == 1 == 1.0`` with equal hashes while validation tells
+them apart, so a key made of caller arguments is exact only if equal arguments are of equal types: when every
+argument is exactly a ``str`` or an ``int`` (what equals one of them without being one, such as ``True``, ``1.0``,
+an ``IntEnum`` or a ``str`` subclass, is not exactly of that type), the values alone; otherwise the key carries
+each argument's type too, and a value is remembered only when every argument is a scalar (``SCALAR_TYPES``): a
+tuple's elements would need their types as well.
 """
 
 from __future__ import annotations
