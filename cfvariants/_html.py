@@ -9,12 +9,13 @@ the tag.
 
 from __future__ import annotations
 
+import binascii
 import functools
 import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol, cast
 
 from markupsafe import Markup, escape
 
@@ -231,10 +232,10 @@ class MarkupBuilder(Protocol):
         ...
 
 
-@dataclass(frozen=True, slots=True)
-class Responsive:
+class Responsive(NamedTuple):
     """How an image is sized: a ``layout`` with its CSS ``width``/``height`` and what is known of the
-    ``original``, or (no layout) explicit ``widths``/``densities``; ``sizes`` overrides the computed one."""
+    ``original``, or (no layout) explicit ``widths``/``densities``; ``sizes`` overrides the computed one. A named
+    tuple: one is made per call, and is part of the key of the tag remembered for it."""
 
     layout: str | None = None
     width: int | None = None
@@ -264,6 +265,10 @@ class Responsive:
             None if densities is None else _sequence(densities, "densities"),
             sizes,
         )
+
+
+NO_SIZING = Responsive()
+"""No layout, no widths: the ``src`` alone."""
 
 
 class ImageMarkup:
@@ -404,17 +409,15 @@ def _blur_style(builder: MarkupBuilder, image: str, options: Options | None) -> 
 @functools.lru_cache(maxsize=4096)
 def _thumbhash_style(text: str, placeholder: str) -> str:
     """The placeholder painted from the ThumbHash recorded at upload: no request; cached per hash (decoding one
-    takes about a millisecond). Nothing for an image with transparency: it would show through once loaded."""
-    raw = thumbhash.parse(text)
-    if thumbhash.has_alpha(raw):
-        return ""
+    takes about a millisecond). Nothing for an image with transparency: it would show through once loaded. The
+    data URI goes unquoted into ``url()`` (base64 has no character CSS would need quoted, nor one HTML escapes)."""
     if placeholder == "dominant-color":
-        r, g, b, _a = thumbhash.average_rgba(raw)
-        return f"background-color:#{round(r * 255):02x}{round(g * 255):02x}{round(b * 255):02x}"
-    return (
-        f'background-image:url("{thumbhash.data_uri(text)}");background-size:cover;background-position:center;'
-        "background-repeat:no-repeat"
-    )
+        raw = thumbhash.parse(text)
+        return "" if thumbhash.has_alpha(raw) else "background-color:#" + thumbhash.average_hex(raw)
+    uri = thumbhash.data_uri(text)  # checks the hash the first time it sees it; then its first 3 bytes are enough
+    if thumbhash.has_alpha(binascii.a2b_base64(text[:4])):
+        return ""
+    return f"background-image:url({uri});background-size:cover;background-position:center;background-repeat:no-repeat"
 
 
 def _sized(
@@ -462,14 +465,14 @@ def _srcset_options(builder: MarkupBuilder, variant: VariantLike) -> Options:
     ``Options`` object every time, which the layout plans find by identity."""
     if variant is not None and type(variant) is not str:
         return builder.srcset_options(variant)
-    key = (builder, variant)
-    options = _SRCSET_OPTIONS.get(key)
-    if options is None:
-        options = remember(_SRCSET_OPTIONS, 1024, key, builder.srcset_options(variant))
-    return options
+    key = (id(builder), variant)  # by identity: a builder's __hash__ is Python code, run per image otherwise
+    known = _SRCSET_OPTIONS.get(key)
+    if known is None or known[0] is not builder:
+        known = remember(_SRCSET_OPTIONS, 1024, key, (builder, builder.srcset_options(variant)))
+    return known[1]
 
 
-_SRCSET_OPTIONS: dict[tuple[MarkupBuilder, str | None], Options] = {}
+_SRCSET_OPTIONS: dict[tuple[int, str | None], tuple[MarkupBuilder, Options]] = {}  # the builder kept: its id stays
 
 
 def _img_attrs(
@@ -535,7 +538,7 @@ def img_tag(
     variant: VariantLike,
     *,
     alt: str,
-    sizing: Responsive = Responsive(),
+    sizing: Responsive = NO_SIZING,
     priority: bool = False,
     placeholder: str | None = None,
     attrs: Mapping[str, Any] | None = None,
@@ -552,7 +555,7 @@ def img_tag(
     return Markup(f"<img{render_attrs(values)}>")  # noqa: S704 - every value went through escape()
 
 
-_LAYOUT_TAGS: dict[Any, tuple[str, str, str, str]] = {}
+_LAYOUT_TAGS: dict[Any, tuple[str, str, str, str, MarkupBuilder]] = {}  # the builder kept: its id stays its
 _LAYOUT_TAGS_LIMIT = 8192
 _OWN_ATTRS = frozenset({"src", "srcset", "sizes", "width", "height", "alt", "loading", "fetchpriority", "decoding"})
 
@@ -585,25 +588,18 @@ def _layout_img(
     extra = {attr_name(name): value for name, value in attrs.items()}
     if not _OWN_ATTRS.isdisjoint(extra):
         return None
-    key = (builder, image, variant, sizing, priority, placeholder)
+    key = (id(builder), image, variant, sizing, priority, placeholder)  # by identity, as _srcset_options
     try:
         parts = _LAYOUT_TAGS.get(key)
     except TypeError:  # an unhashable sizes=: built in full, where it is refused or rendered
         return None
-    if parts is None:
+    if parts is None or parts[4] is not builder:
         _check_img_arguments(alt, priority, placeholder)
-        values, options, plan = _sized(builder, image, variant, sizing, lazy=not priority)
-        box = (values["sizes"], values["width"], values["height"])  # the same for every image of a size
-        box_text = _BOX_TEXTS.get(box)
-        if box_text is None:
-            box_text = remember(
-                _BOX_TEXTS, 1024, box, render_attrs(dict(zip(("sizes", "width", "height"), box, strict=True)))
-            )
-        head = f' src="{escape(values["src"])}" srcset="{escape(values["srcset"])}"{box_text}'
-        style = _style(builder, image, options, plan, sizing.original, placeholder, None)
-        parts = (head, _LOADING[priority], style, f' style="{escape(style)}"' if style else "")
+        head, plan = _layout_head(builder, image, variant, sizing, lazy=not priority)
+        style = _style(builder, image, None, plan, sizing.original, placeholder, None)
+        parts = (head, _LOADING[priority], style, _style_attr(style) if style else "", builder)
         remember(_LAYOUT_TAGS, _LAYOUT_TAGS_LIMIT, key, parts)
-    head, loading, style, styled = parts
+    head, loading, style, styled, _builder = parts
     if extra:
         user_style = extra.pop("style", None)
         if user_style:
@@ -612,8 +608,48 @@ def _layout_img(
     return Markup(f'<img{head} alt="{escape(alt)}"{loading}{styled}>')  # noqa: S704 - escaped parts only
 
 
+def _layout_head(
+    builder: MarkupBuilder, image: str, variant: VariantLike, sizing: Responsive, *, lazy: bool
+) -> tuple[str, LayoutPlan]:
+    """`` src=... srcset=... sizes=... width=... height=...`` of a layout ``<img>``, escaped: ``_sized``'s values
+    as text, with the plan's candidate texts pasted as they are when they need no escaping (most variants)."""
+    plan = plan_layout(
+        _srcset_options(builder, variant), cast(str, sizing.layout), width=sizing.width, height=sizing.height,
+        original=sizing.original,
+    )  # fmt: skip
+    before, after = builder.srcset_affixes(image)
+    if plan.plain and not after and _plain(before):
+        # "<before><segment> <descriptor>, <before><segment> <descriptor>...": one join, nothing to escape
+        urls = f' src="{before}{plan.src_text}" srcset="{before}{f", {before}".join(plan.entries)}"'
+    else:
+        srcset = before + f", {before}".join(plan.entries) if not after else srcset_value(plan.texts, before, after)
+        urls = f' src="{escape(f"{before}{plan.src_text}{after}")}" srcset="{escape(srcset)}"'
+    sizes = sizing.sizes if sizing.sizes is not None else plan.sizes
+    if lazy and sizes is not None and sizing.sizes is None:
+        sizes = f"auto, {sizes}"  # lazy images: the browser may use the laid-out width
+    sizes_text = _SIZES_TEXTS.get(sizes)
+    if sizes_text is None:  # the same for every image of a layout
+        sizes_text = remember(_SIZES_TEXTS, 1024, sizes, render_attrs({"sizes": sizes}))
+    box_text = sizes_text
+    if plan.width is not None:
+        box_text += f' width="{plan.width}"'  # integers: nothing to escape
+    if plan.height is not None:
+        box_text += f' height="{plan.height}"'
+    return urls + box_text, plan
+
+
+def _style_attr(style: str) -> str:
+    """`` style="..."``, escaped (a layout's and a colour's style have nothing to escape)."""
+    return f' style="{style}"' if _plain(style) else f' style="{escape(style)}"'
+
+
+def _plain(text: str) -> bool:
+    """Whether ``text`` has no character HTML escapes in an attribute (five substring searches beat a regex)."""
+    return not ("&" in text or "<" in text or ">" in text or '"' in text or "'" in text)
+
+
 _EXACT_SIZES = frozenset({int, type(None)})
-_BOX_TEXTS: dict[tuple[object, ...], str] = {}
+_SIZES_TEXTS: dict[str | None, str] = {}
 _LOADING = {
     False: render_attrs({"loading": "lazy", "decoding": "async"}),
     True: render_attrs({"loading": "eager", "fetchpriority": "high", "decoding": "sync"}),
@@ -624,7 +660,7 @@ def forget_rendered() -> None:
     """Forget every remembered layout tag, placeholder and layout plan (as a fresh process starts): for
     benchmarks of a first render, and for tests."""
     _LAYOUT_TAGS.clear()
-    _BOX_TEXTS.clear()
+    _SIZES_TEXTS.clear()
     _SRCSET_OPTIONS.clear()
     _thumbhash_style.cache_clear()
     thumbhash.forget()
@@ -636,7 +672,7 @@ def preload_tag(
     image: str,
     variant: VariantLike,
     *,
-    sizing: Responsive = Responsive(),
+    sizing: Responsive = NO_SIZING,
     attrs: Mapping[str, Any] | None = None,
 ) -> Markup:
     """See ``ImageMarkup.preload_link``."""
@@ -661,7 +697,7 @@ def picture_tag(
     alt: str,
     formats: Iterable[str] = (),
     sources: Iterable[Source] = (),
-    sizing: Responsive = Responsive(),
+    sizing: Responsive = NO_SIZING,
     priority: bool = False,
     placeholder: str | None = None,
     attrs: Mapping[str, Any] | None = None,

@@ -25,9 +25,10 @@ from __future__ import annotations
 import bisect
 import functools
 import math
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Literal, cast
+from typing import Literal, NamedTuple, cast
 
 from ._errors import ArgumentError, VariantError, shown
 from ._memo import remember
@@ -45,6 +46,7 @@ needed). Steps are at most about 1.5x below 640 px and 1.33x above, so a browser
 wider an image than it shows."""
 FULL_WIDTH_MIN = 640
 FULL_WIDTH_MAX = 3840
+FULL_WIDTH_SRC = 1280  # the fallback src of a full-width image: the smallest candidate at least this wide
 CONSTRAINED_MIN = 640
 FIXED_DENSITIES = (1.0, 2.0)
 MAX_DENSITY = 4
@@ -129,11 +131,11 @@ def snap_width(width: int) -> int:
     return width
 
 
-@dataclass(frozen=True, slots=True)
-class LayoutPlan:
+class LayoutPlan(NamedTuple):
     """Everything a layout decides: the candidates (``(segment, descriptor)`` text), the fallback ``src``'s
     segment, ``sizes``, the box (``width``/``height`` attributes) and the CSS the layout needs. Text, not
-    ``Options``: an image seen for the first time costs string work only (``candidates``/``src`` parse it)."""
+    ``Options``: an image seen for the first time costs string work only (``candidates``/``src`` parse it).
+    A named tuple: an original size seen for the first time makes one, and a frozen dataclass costs 5x more."""
 
     layout: Layout
     texts: tuple[tuple[str, str], ...]
@@ -144,6 +146,7 @@ class LayoutPlan:
     height: int | None
     style: str
     cropped: bool
+    plain: bool  # no candidate text has a character HTML escapes (&<>"'): the markup pastes them as they are
 
     @property
     def candidates(self) -> tuple[tuple[Options, str], ...]:
@@ -190,6 +193,8 @@ def plan_layout(
     size = None if original is None else original.size  # not its ThumbHash: the plan is the same for every hash
     chosen = None if widths is None else tuple(widths)
     levels = None if densities is None else _densities(densities)
+    if size is not None and width is not None and height is not None and layout in LAYOUTS:
+        size = _size_if_capping(options, layout, width, height, size, chosen, levels)
     # By the options' identity first: hashing or comparing Options costs more than planning a layout does.
     key = (id(options), layout, width, height, size, chosen, levels)
     known = _PLANS.get(key)
@@ -201,6 +206,32 @@ def plan_layout(
 
 
 _PLANS: dict[tuple[object, ...], tuple[Options | None, LayoutPlan]] = {}
+
+
+def _size_if_capping(
+    options: Options | None,
+    layout: str,
+    width: int,
+    height: int,
+    size: tuple[int, int],
+    widths: tuple[int, ...] | None,
+    densities: tuple[float, ...] | None,
+) -> tuple[int, int] | None:
+    """``size``, or ``None`` when a box of a given size makes the same plan without it: the box has its own
+    aspect ratio, so the original matters only where it caps a candidate. Most originals are larger than every
+    candidate, so their images share one plan instead of making one per original size."""
+    source = _source_size(options if options is not None else _NO_OPTIONS, size)
+    if source is None:
+        return None
+    if layout == "fixed":
+        widest = snap_width(math.ceil(width * max(densities or FIXED_DENSITIES)))
+    else:
+        widest = _ladder(layout, width, widths)[-1]
+    cap = _cap(source, (width, height))
+    return size if cap is not None and cap < widest else None
+
+
+_NO_OPTIONS = Options()
 
 
 def _plan(
@@ -287,7 +318,7 @@ class _SegmentTexts:
     candidates of an original size seen for the first time (its own cap) cost string work, not validation.
     The base is the variant's ``options`` (``None``: none), with ``fit=cover`` when ``cover``."""
 
-    __slots__ = ("_base", "_crop", "_given", "_ladders", "_made", "_parts", "_slots")
+    __slots__ = ("_base", "_crop", "_fluids", "_given", "_ladders", "_made", "_parts", "_slots", "plain")
 
     def __init__(self, options: Options | None, cover: bool, crop: tuple[int, int] | None) -> None:
         base = options if options is not None else Options()
@@ -295,10 +326,12 @@ class _SegmentTexts:
             base = base.replace(fit="cover")
         self._given, self._base, self._crop, self._made = options, base, crop, dict[int, str]()
         self._ladders: dict[tuple[int, ...], tuple[tuple[tuple[str, str], ...], tuple[str, ...]]] = {}
+        self._fluids: dict[tuple[object, ...], tuple[tuple[tuple[str, str], ...], tuple[str, ...], str]] = {}
         marked = base.replace(width=_WIDTH_SLOT, height=_HEIGHT_SLOT if crop is not None else None)
         parts = str(marked).split(",")  # canonical text: fixed order, commas inside values percent-encoded
         slots = [i for i, part in enumerate(parts) if part.endswith((f"={_WIDTH_SLOT}", f"={_HEIGHT_SLOT}"))]
         self._parts, self._slots = parts, slots
+        self.plain = _HTML_SPECIAL.search(str(marked)) is None  # a candidate differs only in its digits
         if len(slots) != (1 if crop is None else 2) or self._build(640) != str(_candidate(base, 640, crop)):
             self._slots = []  # not the shape assumed: every candidate through Options (never seen so far)
 
@@ -329,6 +362,25 @@ class _SegmentTexts:
             made = remember(self._ladders, 256, pixels, (texts, _entries(texts)))
         return made
 
+    def fluid(
+        self, layout: str, width: int | None, pixels: tuple[int, ...], cap: int | None
+    ) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...], str]:
+        """The texts, entries and ``src`` segment of a fluid layout's ``pixels`` (the ladder) below ``cap``, the
+        original's width when it caps the ladder: the widths below it, then one at it. Remembered."""
+        key = (layout, width, pixels, cap)
+        made = self._fluids.get(key)
+        if made is None:
+            texts, entries = self.width_texts(pixels)
+            if cap is not None:
+                below = bisect.bisect_left(pixels, cap)
+                pixels = (*pixels[:below], cap)
+                last = (self.text(cap), f"{cap}w")
+                texts, entries = (*texts[:below], last), (*entries[:below], f"{last[0]} {last[1]}")
+            fits = bisect.bisect_left(pixels, width if layout == "constrained" and width else FULL_WIDTH_SRC)
+            src = texts[min(fits, len(pixels) - 1)][0]  # the first candidate at least as wide as the box
+            made = remember(self._fluids, 4096, key, (texts, entries, src))
+        return made
+
     def text(self, width: int) -> str:
         made = self._made.get(width)
         if made is None:
@@ -350,6 +402,7 @@ class _SegmentTexts:
         return ",".join(parts)
 
 
+_HTML_SPECIAL = re.compile("[&<>\"']")
 _SHAPES: dict[tuple[int, bool, tuple[int, int] | None], _SegmentTexts] = {}
 _SHAPES_BY_VALUE: dict[tuple[Options | None, bool, tuple[int, int] | None], _SegmentTexts] = {}
 
@@ -380,7 +433,7 @@ def _fixed(
     texts = shape.texts((px, f"{_density_text(d)}x") for px, d in chosen)
     height = _height(width, ratio)
     style = "object-fit:cover" if cropped else ""
-    return LayoutPlan("fixed", texts, _entries(texts), texts[0][0], None, width, height, style, cropped)
+    return LayoutPlan("fixed", texts, _entries(texts), texts[0][0], None, width, height, style, cropped, shape.plain)
 
 
 def _fluid(
@@ -400,23 +453,22 @@ def _fluid(
     else:
         sizes = "100vw"
     pixels = _ladder(layout, width, widths)
-    if cap is not None and cap < pixels[-1]:
-        pixels = (*(w for w in pixels if w < cap), cap)
-    texts, entries = shape.width_texts(pixels)
+    # the candidates depend on the original only through the cap: remembered per cap that caps one
+    texts, entries, src = shape.fluid(layout, width, pixels, cap if cap is not None and cap < pixels[-1] else None)
     assert ratio is not None
     if layout == "constrained":
         assert width is not None
-        src = texts[min(bisect.bisect_left(pixels, width), len(pixels) - 1)][0]  # the first >= the box
         box_w: int | None = width
         box_h = _height(width, ratio)
         css = [f"width:100%;max-width:{width}px;height:auto;aspect-ratio:{ratio[0]}/{ratio[1]}"]
     else:
-        src = texts[min(bisect.bisect_left(pixels, 1280), len(pixels) - 1)][0]
         box_w, box_h = ratio
         css = [f"width:100%;height:auto;aspect-ratio:{ratio[0]}/{ratio[1]}"]
     if cropped:
         css.append("object-fit:cover")
-    return LayoutPlan(cast(Layout, layout), texts, entries, src, sizes, box_w, box_h, ";".join(css), cropped)
+    return LayoutPlan(
+        cast(Layout, layout), texts, entries, src, sizes, box_w, box_h, ";".join(css), cropped, shape.plain
+    )
 
 
 def _entries(texts: tuple[tuple[str, str], ...]) -> tuple[str, ...]:

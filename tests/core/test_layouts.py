@@ -296,7 +296,7 @@ def test_thumbhash_placeholder_is_an_inline_png_behind_the_image(cf: Delivery) -
     attrs = img(cf.img("abc", alt="", layout="constrained", width=800, original=PHOTO, placeholder="thumbhash"))
     style = attrs["style"] or ""
     assert style.startswith("width:100%;max-width:800px;height:auto;aspect-ratio:4000/3000;")
-    uri = re.search(r'background-image:url\("(data:image/png;base64,[^"]+)"\)', style)
+    uri = re.search(r"background-image:url\((data:image/png;base64,[A-Za-z0-9+/=]+)\)", style)
     assert uri is not None and uri.group(1) == thumbhash.data_uri(PHOTO.thumbhash or "")
     assert "background-size:cover" in style
     assert "https://" not in style  # nothing for the browser to fetch
@@ -356,3 +356,28 @@ def test_every_candidate_is_the_variant_at_its_own_size(variant: str) -> None:
                 if layout == "fixed":
                     assert options.height == round(options.width * 2 / 3)  # type: ignore[operator]
             assert plan.src_text in {text for text, _ in plan.texts}
+
+
+def test_a_box_of_its_own_size_lays_out_the_same_for_every_original_that_fills_it(cf: Delivery) -> None:
+    """With width and height given, the original matters only where it caps a candidate: originals larger than
+    every candidate give the markup of no original at all, smaller ones are still capped."""
+    for layout, size in (("fixed", {"width": 300, "height": 200}), ("constrained", {"width": 800, "height": 600})):
+        alone = cf.img("abc", alt="", layout=layout, **size)
+        for original in ((6000, 4000), (1677, 3001), (3840, 2160)):
+            assert cf.img("abc", alt="", layout=layout, original=original, **size) == alone
+        small = img(cf.img("abc", alt="", layout=layout, original=(500, 400), **size))
+        assert max(widths_of(small["srcset"])) == 500  # 400 px high at 3:2 or 4:3 holds 500 px of width
+        assert "h=" in (small["srcset"] or "")  # still the box's crop
+
+
+def test_layout_urls_with_characters_html_escapes_are_escaped() -> None:
+    tr = Transformations("www.example.com")
+    source = "/media/cat.jpg?size=large&v=2"
+    attrs = img(tr.img(source, alt="", layout="constrained", width=400, height=300))  # tags() unescapes
+    assert all(url.endswith("/media/cat.jpg?size=large&v=2") for url, _ in candidates(attrs["srcset"]))
+    assert attrs["src"] == tr.url(source, "w=480,h=360,fit=cover")
+    raw = str(tr.img(source, alt="", layout="constrained", width=400, height=300))
+    assert "&v=2" not in raw and raw.count("&amp;v=2") == 1 + len(candidates(attrs["srcset"]))
+    url = "https://imagedelivery.net/ZWd9g1K7eljCn_KDTu_MWA/a'b/public"  # a quote in a delivery URL's id
+    hosted = str(Delivery(HASH).img(url, alt="", layout="fixed", width=100, height=100))
+    assert "'" not in hosted.replace("alt=''", "")

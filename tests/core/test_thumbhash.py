@@ -80,6 +80,7 @@ def test_bad_hashes_and_images_are_refused_by_name() -> None:
         thumbhash.decode(thumbhash.parse(base64.b64encode(thumbhash.encode(8, 8, bytes(256))[:7]).decode()))
     with pytest.raises(thumbhash.ThumbHashError, match="does not fit in 100x100"):
         thumbhash.encode(101, 10, bytes(101 * 10 * 4))
+    assert thumbhash.MAX_ENCODE_SIDE == 100
     with pytest.raises(thumbhash.ThumbHashError, match="has 64 bytes, not 3"):
         thumbhash.encode(4, 4, b"abc")
 
@@ -115,3 +116,15 @@ def test_upload_metadata_is_never_in_the_way() -> None:
     assert with_placeholder_metadata(mine, png) == mine  # the caller's keys win
     full = {"note": "x" * 990}
     assert with_placeholder_metadata(full, png) == full  # Cloudflare's 1,024 bytes: ours are left out
+
+
+def test_average_hex_is_the_average_colour_rounded_exactly() -> None:
+    """``average_hex`` (the dominant-colour placeholder) reads tables; for every header the hash can hold it must
+    be ``average_rgba``'s red, green and blue, each the nearest of 0..255 (within half a step of the floats)."""
+    for header in range(0, 1 << 18, 7):  # every 7th of the 262,144 (L, P, Q) fields: all three vary
+        raw = bytes((header & 255, (header >> 8) & 255, header >> 16, 0, 0))
+        text = thumbhash.average_hex(raw)
+        assert len(text) == 6 and text == text.lower()
+        for channel, value in zip(thumbhash.average_rgba(raw)[:3], bytes.fromhex(text), strict=True):
+            assert abs(value - channel * 255) <= 0.5 + 1e-9
+    assert thumbhash.average_hex(thumbhash.parse("YrgJJYaVZnlwiIeGiHiJefdl0/mF")) == "7ba082"
