@@ -16,6 +16,8 @@ E008     the zone (``ZONE``/``CF_IMG_ZONE``) cannot build Image Transformations 
 E010     background uploads are on but huey is not set up for Django (``HUEY``, ``huey.contrib.djhuey``)
 E011     ``HUEY`` is a dict without ``huey_class`` (djhuey then wants Redis) and redis is not installed
 E020     ``CFVARIANTS["VARIANTS_FILE"]`` cannot be read or declares invalid variants
+E030     a ``CloudflareImageField``'s ``thumbhash_field`` names no field of its model
+E031     the ``thumbhash_field`` cannot hold a ThumbHash (not a text field, or ``max_length`` under 36)
 W001     no account hash: the template filters cannot build URLs
 W002     development mode, but the root URLconf does not include ``cfvariants.django.urls``
 W003     background uploads, but the preview route of ``cfvariants.django.urls`` is not mounted

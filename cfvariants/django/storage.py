@@ -45,7 +45,7 @@ from django.utils import timezone
 
 from cfvariants._delivery import Delivery
 from cfvariants._errors import SettingsError
-from cfvariants._layouts import Original
+from cfvariants._layouts import THUMBHASH_KEY, Original
 from cfvariants._refs import LocalImage, PrivateImage
 from cfvariants._segments import VariantLike
 from cfvariants.client import ConflictError, ImagesClient, NotFoundError
@@ -114,7 +114,7 @@ class CloudflareImagesStorage(Storage):
         self._options = dict(options)
         self._backend_cache: _Backend | None = None
         self._lock = threading.Lock()
-        self._known: dict[str, tuple[str | None, tuple[int, int] | None]] = {}  # name -> (image id, size): final
+        self._known: dict[str, _Known] = {}  # name -> (image id, size, ThumbHash) of a stored image: final
         self._originals: dict[str, Original] = {}  # name -> size and ThumbHash recorded when this process saved it
 
     # -- configuration, read on first use ------------------------------------------------------------------------
@@ -220,7 +220,7 @@ class CloudflareImagesStorage(Storage):
         """Upload ``content`` (from its start); the returned name is the image id."""
         if _seekable(content):
             content.seek(0)
-        image = self.store.save(content, name, unique=False, metadata=_dimension_metadata(content))
+        image = self.store.save(content, name, unique=False, metadata=_recorded_metadata(content))
         original = Original.of(image.meta)
         if original is not None and (original.size or original.thumbhash) and len(self._originals) < 10_000:
             self._originals[image.id] = original
@@ -243,7 +243,7 @@ class CloudflareImagesStorage(Storage):
             content.seek(0)
         private = self.store.require_signed_urls
         row = saving_row.get()
-        metadata = dict(_dimension_metadata(content))
+        metadata = _recorded_metadata(content, placeholder=True)  # the record keeps the ThumbHash: restarts too
         size = getattr(content, "size", None)
         if isinstance(size, int) and not filename.lower().endswith(".svg"):
             metadata[SIZE_KEY] = size
@@ -350,7 +350,7 @@ class CloudflareImagesStorage(Storage):
 
         record = get_store().find(upload_id)
         if record is not None and record.state is UploadState.READY and len(self._known) < 10_000:
-            self._known[name] = (record.image_id, _recorded_size(record.metadata))
+            self._known[name] = (record.image_id, _recorded_size(record.metadata), _recorded_hash(record.metadata))
         return record
 
     def image_ref(self, name: str) -> str | LocalImage | None:
@@ -402,25 +402,28 @@ class CloudflareImagesStorage(Storage):
         except NotFoundError:
             return None
         if size is not None and len(self._known) < 10_000:
-            self._known[name] = (name, size)
+            self._known[name] = (name, size, None)
         return size
 
     def recorded_original(self, name: str) -> Original | None:
         """What was recorded of ``name``'s original, for layouts and placeholders, without a request (a template
-        render asks): the size and ThumbHash this process stored with it, else the size its background upload's
-        record holds (the record ``image_ref`` reads anyway). ``None`` when neither knows: declare
-        ``width_field``/``height_field`` on the model to keep the size across restarts."""
+        render asks): the size and ThumbHash this process stored with it, else those its background upload's
+        record holds (the record ``image_ref`` reads anyway; it survives restarts). ``None`` when neither knows:
+        declare ``width_field``/``height_field``/``thumbhash_field`` on the model to keep them with the row."""
         if not name:
             return None
         original = self._originals.get(name)
         if original is not None:
             return original
         known = self._known.get(name)
-        size = known[1] if known is not None else None
-        if size is None:
+        if known is None:
             record = self.upload_record(name)
-            size = _recorded_size(record.metadata) if record is not None else None
-        return Original(*size) if size is not None else None
+            if record is not None:
+                known = (record.image_id, _recorded_size(record.metadata), _recorded_hash(record.metadata))
+        if known is None or (known[1] is None and known[2] is None):
+            return None
+        width, height = known[1] or (None, None)
+        return Original(width, height, known[2])
 
     def _image_id(self, name: str, record: UploadRecord | None) -> str:
         if record is not None and record.image_id:
@@ -467,15 +470,27 @@ def _recorded_size(metadata: dict[str, Any]) -> tuple[int, int] | None:
     return None
 
 
-def _dimension_metadata(content: object) -> dict[str, int]:
+_Known = tuple[str | None, tuple[int, int] | None, str | None]
+
+
+def _recorded_hash(metadata: dict[str, Any]) -> str | None:
+    thumbhash = metadata.get(THUMBHASH_KEY)
+    return thumbhash if isinstance(thumbhash, str) and thumbhash else None
+
+
+def _recorded_metadata(content: object, *, placeholder: bool = False) -> dict[str, Any]:
     """``{cfv_width, cfv_height}`` of an image about to be stored, from what the validators found (or read from
-    the file's header now), so ``dimensions()`` never needs the original."""
-    from .validators import image_facts  # noqa: PLC0415
+    the file's header now), so ``dimensions()`` never needs the original; with the ThumbHash too when a
+    ``thumbhash_field`` computed it at assignment (``placeholder_facts``), or when ``placeholder`` asks for it
+    (a background upload's record then carries it, and the worker does not compute it again)."""
+    from .validators import image_facts, placeholder_facts  # noqa: PLC0415
 
     facts = image_facts(content)
-    if facts is None:
-        return {}
-    return {WIDTH_KEY: facts.width, HEIGHT_KEY: facts.height}
+    metadata: dict[str, Any] = {} if facts is None else {WIDTH_KEY: facts.width, HEIGHT_KEY: facts.height}
+    recorded = placeholder_facts(content, compute=placeholder)
+    if recorded:
+        metadata = {**recorded, **metadata}  # the validators' size is the one the checks passed
+    return metadata
 
 
 def _seekable(content: IO[bytes] | File[Any]) -> bool:

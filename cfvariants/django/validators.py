@@ -21,13 +21,14 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils.deconstruct import deconstructible
 
-from cfvariants.imaging import oriented_size
+from cfvariants.imaging import oriented_size, placeholder_metadata
 from cfvariants.limits import MAX_UPLOAD_BYTES
 from cfvariants.uploads._validation import ACCEPTED_FORMATS, UploadRejected, check_image_bytes
 
 __all__ = ["CloudflareImageValidator", "ImageFacts", "image_facts"]
 
 _FACTS = "_cfvariants_facts"
+_PLACEHOLDER = "_cfvariants_placeholder"
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,32 @@ def image_facts(content: object) -> ImageFacts | None:
             return facts
     size = _displayed_size(content)
     return ImageFacts("", "", *size) if size is not None else None
+
+
+def placeholder_facts(content: object, *, compute: bool = True) -> dict[str, Any]:
+    """The size and ThumbHash an upload records of ``content`` (``cfvariants.imaging.placeholder_metadata``),
+    computed once per file and kept on it, so a ``thumbhash_field`` and the storage share one decode. ``{}``
+    when it is no raster image Pillow reads, or (``compute=False``) when nothing has computed it yet."""
+    for holder in (content, getattr(content, "file", None)):
+        found = getattr(holder, _PLACEHOLDER, None)
+        if isinstance(found, dict):
+            return found
+    if not compute:
+        return {}
+    file: Any = getattr(content, "file", content)
+    try:
+        position = file.tell()
+        file.seek(0)
+        try:
+            recorded = placeholder_metadata(file)
+        finally:
+            file.seek(position)
+    except (AttributeError, OSError, ValueError):
+        return {}
+    for holder in (content, file):
+        with contextlib.suppress(AttributeError):
+            setattr(holder, _PLACEHOLDER, recorded)
+    return recorded
 
 
 def _displayed_size(content: object) -> tuple[int, int] | None:

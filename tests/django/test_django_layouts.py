@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -20,12 +21,13 @@ setup()
 
 from django.core.files.uploadedfile import SimpleUploadedFile  # noqa: E402 - after settings are configured
 from django.template import engines  # noqa: E402
-from django_project.gallery.field_models import Avatar, Portrait  # noqa: E402
+from django_project.gallery.field_models import Avatar, Portrait, Sketch, Snapshot  # noqa: E402
 
 from cfvariants import thumbhash  # noqa: E402
 from cfvariants.django.storage import dev_storage  # noqa: E402
+from cfvariants.imaging import placeholder_metadata  # noqa: E402
 
-create_tables(Avatar, Portrait)
+create_tables(Avatar, Portrait, Snapshot, Sketch)
 
 PHOTO = photo_jpeg(400_000, seed=3)
 PHOTO_SIZE = decode(PHOTO).size
@@ -35,8 +37,8 @@ PHOTO_SIZE = decode(PHOTO).size
 def no_rows_left() -> Iterator[None]:
     """The rows a test made go with it (the in-memory database is shared with the other Django tests)."""
     yield
-    Avatar.objects.all().delete()
-    Portrait.objects.all().delete()
+    for model in (Avatar, Portrait, Snapshot, Sketch):
+        model.objects.all().delete()
 
 
 @pytest.fixture
@@ -140,3 +142,136 @@ def test_a_photo_turned_by_its_exif_orientation_gets_the_box_it_is_shown_in(requ
         render('{% cf_img p.image alt="" layout="constrained" width=240 %}', p=Portrait.objects.get(pk=portrait.pk))
     )
     assert (img["width"], img["height"]) == ("240", "320") and "aspect-ratio:480/640" in img["style"]
+
+
+# -- thumbhash_field: the ThumbHash kept with the row ----------------------------------------------------------------
+
+
+def test_a_thumbhash_field_paints_the_placeholder_after_a_restart(requests: list[str]) -> None:
+    photo = Snapshot.objects.create(image=SimpleUploadedFile("hill.jpg", PHOTO))
+    expected = placeholder_metadata(PHOTO)["cfv_thumbhash"]
+    assert photo.thumbhash == expected  # filled at assignment, from the file's content
+    assert dev_storage().store.get(photo.image.name).meta["cfv_thumbhash"] == expected  # the same hash uploaded
+    restart()
+    fresh = Snapshot.objects.get(pk=photo.pk)
+    del requests[:]
+    tag = render(
+        '{% cf_img p.image alt="Hill" layout="constrained" width=400 placeholder="thumbhash" %}'
+        '{% cf_img p.image alt="Hill" layout="full-width" placeholder="dominant-color" %}',
+        p=fresh,
+    )
+    first, second = (attrs(part) for part in tag.split("><"))
+    assert f"background-image:url({thumbhash.data_uri(expected)})" in first["style"]
+    assert f"background-color:#{thumbhash.average_hex(thumbhash.parse(expected))}" in second["style"]
+    width, height = PHOTO_SIZE
+    assert (first["width"], first["height"]) == ("400", str(round(400 * height / width)))
+    assert requests == []  # size and hash came from the row
+
+
+def test_the_thumbhash_field_follows_the_file(requests: list[str]) -> None:
+    photo = Snapshot.objects.create(image=SimpleUploadedFile("hill.jpg", PHOTO))
+    other = photo_jpeg(200_000, seed=8)
+    photo.image = SimpleUploadedFile("sea.jpg", other)  # a new file: a new hash, before the row is saved
+    assert photo.thumbhash == placeholder_metadata(other)["cfv_thumbhash"]
+    photo.save()
+    stored = photo.image.name
+    copy = Snapshot.objects.create()
+    del requests[:]
+    copy.image = stored  # a stored image's name: the hash this process recorded for it, with no request
+    assert copy.thumbhash == photo.thumbhash and requests == []
+    copy.save()
+    restart()
+    assert Snapshot.objects.get(pk=copy.pk).thumbhash == photo.thumbhash  # read from the row, not recomputed
+    sketch = Sketch.objects.create()
+    del requests[:]
+    sketch.image = stored  # nothing recorded in this process: left empty rather than downloaded
+    assert sketch.thumbhash == "" and requests == []
+    copy.image = None
+    assert copy.thumbhash == ""
+
+
+def test_a_thumbhash_field_declared_before_the_image_is_saved_with_the_row(requests: list[str]) -> None:
+    sketch = Sketch.objects.create(image=SimpleUploadedFile("hill.jpg", PHOTO))
+    restart()
+    fresh = Sketch.objects.get(pk=sketch.pk)
+    assert fresh.thumbhash == placeholder_metadata(PHOTO)["cfv_thumbhash"]
+    # No size in the row: a box of a given size still gets its placeholder.
+    del requests[:]
+    img = attrs(
+        render('{% cf_img s.image alt="" layout="fixed" width=200 height=150 placeholder="dominant-color" %}', s=fresh)
+    )
+    assert img["style"].startswith("object-fit:cover;background-color:#") and requests == []
+
+
+def test_thumbhash_field_mistakes_are_system_check_errors() -> None:
+    from django.db import models
+    from django.test.utils import isolate_apps
+
+    from cfvariants.django.fields import CloudflareImageField
+
+    with isolate_apps("django_project.gallery"):
+
+        class Missing(models.Model):
+            image = CloudflareImageField(thumbhash_field="hash")
+
+            class Meta:
+                app_label = "gallery"
+
+        class Short(models.Model):
+            image = CloudflareImageField(thumbhash_field="hash")
+            hash = models.CharField(max_length=20)
+
+            class Meta:
+                app_label = "gallery"
+
+        class Number(models.Model):
+            image = CloudflareImageField(thumbhash_field="hash")
+            hash = models.IntegerField()
+
+            class Meta:
+                app_label = "gallery"
+
+        class Right(models.Model):
+            image = CloudflareImageField(thumbhash_field="hash")
+            hash = models.CharField(max_length=36)
+
+            class Meta:
+                app_label = "gallery"
+
+    found = {model.__name__: model._meta.get_field("image").check() for model in (Missing, Short, Number, Right)}
+    assert [(e.id, e.msg) for e in found["Missing"]] == [
+        ("cfvariants.E030", "thumbhash_field='hash' names no field of gallery.Missing")
+    ]
+    assert [e.id for e in found["Short"]] == ["cfvariants.E031"] and "max_length 20" in found["Short"][0].msg
+    assert [e.id for e in found["Number"]] == ["cfvariants.E031"] and "IntegerField" in found["Number"][0].msg
+    assert found["Right"] == []
+    _name, _path, _args, kwargs = Right._meta.get_field("image").deconstruct()
+    assert kwargs["thumbhash_field"] == "hash"  # migrations keep it
+
+
+def test_a_background_upload_records_size_and_thumbhash_for_any_process(
+    requests: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A background upload's record (SQLite, beside the staged files) carries the ThumbHash from the moment the
+    file is staged, and the worker uploads that hash: after a restart the storage answers from the record."""
+    from django.conf import settings
+    from django.test import override_settings
+
+    from cfvariants.django import _uploads
+    from cfvariants.django.storage import CloudflareImagesStorage
+
+    config = {**settings.CFVARIANTS, "UPLOADS_DIR": str(tmp_path / "uploads")}
+    monkeypatch.setattr(_uploads, "_built", None)
+    with override_settings(CFVARIANTS=config, HUEY={"huey_class": "huey.MemoryHuey", "immediate": True}):
+        storage = CloudflareImagesStorage(dev=True, background=True)
+        name = storage.save("photos/hill.jpg", SimpleUploadedFile("hill.jpg", PHOTO))  # uploaded at once (immediate)
+        expected = placeholder_metadata(PHOTO)["cfv_thumbhash"]
+        record = storage.upload_record(name)
+        assert record is not None and record.state.value == "ready"
+        assert record.metadata["cfv_thumbhash"] == expected
+        assert dev_storage().store.get(record.image_id).meta["cfv_thumbhash"] == expected  # what the worker sent
+        restarted = CloudflareImagesStorage(dev=True, background=True)  # a new process: nothing in memory
+        del requests[:]
+        original = restarted.recorded_original(name)
+        assert original is not None and original.thumbhash == expected and original.size == PHOTO_SIZE
+        assert requests == []

@@ -119,6 +119,7 @@ EXPORTS: dict[str, set[str]] = {
         "uploader_id",
     },
     "cfvariants.django.fields": {
+        "THUMBHASH_MAX_LENGTH",  # the max_length a thumbhash_field needs (CloudflareImageField(thumbhash_field=))
         "CloudflareImageField",
         "CloudflareImageFieldFile",
         "CloudflareImageFormField",

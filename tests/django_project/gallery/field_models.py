@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.db import models
 
-from cfvariants.django.fields import CloudflareImageField
+from cfvariants.django.fields import THUMBHASH_MAX_LENGTH, CloudflareImageField
 from cfvariants.django.storage import select_storage
 
 
@@ -30,6 +30,31 @@ class Portrait(models.Model):
     image = CloudflareImageField(upload_to="portraits", width_field="image_width", height_field="image_height")
     image_width = models.PositiveIntegerField(null=True, blank=True)
     image_height = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        app_label = "gallery"
+
+
+class Snapshot(models.Model):
+    """A ``CloudflareImageField`` that keeps size and ThumbHash in the row (``thumbhash_field``): layouts and
+    placeholders after any restart, with no request."""
+
+    image = CloudflareImageField(
+        upload_to="photos", width_field="width", height_field="height", thumbhash_field="thumbhash", blank=True
+    )
+    width = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    height = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    thumbhash = models.CharField(max_length=THUMBHASH_MAX_LENGTH, blank=True, editable=False)
+
+    class Meta:
+        app_label = "gallery"
+
+
+class Sketch(models.Model):
+    """``thumbhash_field`` alone, declared before the image (Django reads fields in order when it saves)."""
+
+    thumbhash = models.TextField(blank=True, default="")
+    image = CloudflareImageField(upload_to="sketches", thumbhash_field="thumbhash", blank=True)
 
     class Meta:
         app_label = "gallery"
