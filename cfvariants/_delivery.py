@@ -213,33 +213,28 @@ class Delivery(ImageMarkup):
         variant, an option string, an ``Options``, or ``None`` for ``public``; keyword options build (or are laid
         over) a flexible variant.
         """
-        if options:
-            for value in options.values():  # keyword_key, inlined: exact when every value is a str or an int
-                if type(value) is not str and type(value) is not int:
-                    key = keyword_key(variant, options)
-                    break
-            else:
-                key = (variant, *options, *options.values())
-            try:
+        try:  # the memo's lookups, and nothing else: a TypeError is an unhashable variant, keyword value or image
+            if options:
+                for value in options.values():  # keyword_key, inlined: exact when every value is a str or an int
+                    if type(value) is not str and type(value) is not int:
+                        key = keyword_key(variant, options)
+                        break
+                else:
+                    key = (variant, *options, *options.values())
                 row = self._keyword_urls.get(key)
-            except TypeError:  # an unhashable variant or value: keyword_options explains it or validates it
-                return self._uncached_url(image, variant, options)
-            if row is None:
-                row = self._keyword_row(key, variant, options)
-        else:
-            try:
+            else:
                 row = self._urls.get(variant)
-            except TypeError:  # an unhashable variant: resolve_variant explains it
-                return self._uncached_url(image, variant, options)
-            if row is None:  # this Delivery's first URL through this variant
-                row = remember(self._urls, _MAX_ROWS, variant, self._row(variant))
-        if row.limit:  # a Delivery(cache_size=0) hashes no id for a memo it never fills
-            try:
+            if row is not None:
                 url = row.entries.get(image)
-            except TypeError:  # an unhashable image: encode_image_id explains it
-                return self._uncached_url(image, variant, options)
-            if url is not None:
-                return url
+                if url is not None:
+                    return url
+        except TypeError:  # computed without a memo, where the bad argument is explained
+            return self._uncached_url(image, variant, options)
+        if row is None:  # this Delivery's first URL through this variant or keyword set
+            if options:
+                row = self._keyword_row(key, variant, options)
+            else:
+                row = remember(self._urls, _MAX_ROWS, variant, self._row(variant))
         # The first sight of this image: an id of ASCII letters, digits, - and _ goes into the URL as it is
         # (PLAIN_ID_BYTES maps every other byte, UTF-8 ones included, to one that isalnum refuses).
         try:

@@ -210,23 +210,21 @@ class Transformations(ImageMarkup):
     def url(self, source: str, options: OptionsArg = None, **keywords: Any) -> str:
         """The transformation URL of ``source`` (a path on the zone or an absolute http(s) URL) with ``options``
         (a string, an ``Options``, a mapping) and/or keyword options, laid over the defaults."""
-        try:
+        try:  # the memo's lookups, and nothing else: a TypeError is an unhashable argument
             if keywords:
                 key = keyword_key(options, keywords)
                 row = self._keyword_urls.get(key)
             else:
                 row = self._urls.get(options)
-        except TypeError:  # an unhashable options argument or keyword value: validated without a memo
+            if row is not None:
+                url = row.entries.get(source)
+                if url is not None:
+                    return url
+        except TypeError:  # computed without a memo, where the bad argument is explained
             return self._uncached_url(source, options, keywords)
         if row is None:  # this instance's first URL with these options
             row = self._keyword_row(key, options, keywords) if keywords else self._row(options)
-        try:
-            url = row.entries.get(source)
-        except TypeError:  # an unhashable source: encode_source explains it
-            return self._uncached_url(source, options, keywords)
-        if url is None:
-            url = row.keep(source, f"{row.head}{encode_source(source)}")
-        return url
+        return row.keep(source, f"{row.head}{encode_source(source)}")
 
     def _uncached_url(self, source: str, options: OptionsArg, keywords: Mapping[str, Any]) -> str:
         """The URL computed without any memo; raises the error that explains an unusable argument."""
