@@ -477,6 +477,9 @@ def parse_transformation_url(url: str) -> TransformationURL:
             host, port = parts.hostname or "", parts.port
         except ValueError as exc:
             raise URLError(f"{_show(url)} is not a valid URL: {exc}") from None
+        if not host:
+            raise URLError(f"{_show(url)} has no host before /cdn-cgi/image/")
+        host = check_host(host)  # as for delivery URLs: a zone that is no host name is never re-emitted
         netloc = (host if ":" not in host else f"[{host}]") + (f":{port}" if port is not None else "")
         zone, scheme = (netloc if parts.scheme == "https" else f"{parts.scheme}://{netloc}"), parts.scheme
     else:

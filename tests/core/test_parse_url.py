@@ -358,6 +358,38 @@ def test_transformation_urls_name_their_zone_scheme_and_source(url: str, zone: s
 
 
 @pytest.mark.parametrize(
+    ("url", "zone"),
+    [
+        ("https://a/cdn-cgi/image/w=1/x.jpg", "a"),  # a one-letter host (an intranet name)
+        ("https://IMG.Example.com/cdn-cgi/image/w=1/x.jpg", "img.example.com"),
+        ("https://b\u00fccher.example/cdn-cgi/image/w=1/x.jpg", "xn--bcher-kva.example"),
+        ("https://[0:0::1]/cdn-cgi/image/w=1/x.jpg", "[::1]"),
+        ("https://ada:s3cret@example.com/cdn-cgi/image/w=1/x.jpg", "example.com"),  # a password is never kept
+    ],
+)
+def test_a_transformation_urls_zone_is_its_host_in_normal_form(url: str, zone: str) -> None:
+    parsed = parse_url(url)
+    assert isinstance(parsed, TransformationURL) and (parsed.zone, parsed.source) == (zone, "/x.jpg")
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("https:///cdn-cgi/image/w=1/x.jpg", "has no host before /cdn-cgi/image/"),
+        ("http:///cdn-cgi/image/w=1/x.jpg", "has no host before /cdn-cgi/image/"),
+        ("https://a b/cdn-cgi/image/w=1/x.jpg", "host 'a b' is not a valid host name"),
+        ('https://a"b/cdn-cgi/image/w=1/x.jpg', "is not a valid host name"),
+    ],
+)
+def test_a_transformation_url_without_a_valid_host_is_refused(url: str, message: str) -> None:
+    """As for delivery URLs: a stored URL whose host is empty or holds spaces or quotes is never taken as a zone
+    (its zone would be written into URLs and HTML)."""
+    with pytest.raises(URLError) as caught:
+        parse_url(url)
+    assert message in str(caught.value)
+
+
+@pytest.mark.parametrize(
     "url", ["/cdn-cgi/image/w=100/", "/cdn-cgi/image/w=100", "https://x.example/cdn-cgi/image/w=1/"]
 )
 def test_a_transformation_url_without_a_source_is_refused(url: str) -> None:
