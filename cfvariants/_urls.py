@@ -237,7 +237,6 @@ class _Split:
     encoded_id: str  # as it stands in the normalised path
     last: str  # the variant segment as it stands
     query: str
-    fragment: str
 
 
 def is_url(text: str) -> bool:
@@ -298,22 +297,18 @@ def split_delivery_url(url: str) -> _Split:
         encoded_id="/".join(segments[1:-1]),
         last=segments[-1],
         query=parts.query,
-        fragment=parts.fragment,
     )
 
 
 def _split_relative(url: str) -> _Split:
-    path, _, query = url.partition("?")
-    query, _, fragment = query.partition("#")
-    if "#" in path:
-        path, _, fragment = path.partition("#")
+    path, _, query = url.partition("#")[0].partition("?")  # as urlsplit: the fragment starts at the first '#'
     path = normalize_path(path)
     if not path.startswith(DOMAIN_PREFIX + "/"):
         raise URLError(f"{_show(url)} leaves {DOMAIN_PREFIX}/ once '..' segments are resolved")
     segments = path[len(DOMAIN_PREFIX) + 1 :].split("/")
     if len(segments) < 3 or "" in segments:
         raise URLError(f"{_show(url)} does not have the <account hash>/<image id>/<variant> path of a delivery URL")
-    return _Split("", DOMAIN_PREFIX, segments[0], "/".join(segments[1:-1]), segments[-1], query, fragment)
+    return _Split("", DOMAIN_PREFIX, segments[0], "/".join(segments[1:-1]), segments[-1], query)
 
 
 @dataclass(frozen=True, slots=True)

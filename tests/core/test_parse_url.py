@@ -268,6 +268,24 @@ def test_a_fragment_is_not_part_of_a_root_relative_urls_variant(tail: str) -> No
     assert isinstance(parsed, ParsedURL) and (parsed.image_id, parsed.variant, parsed.domain) == ("cat", "public", "/")
 
 
+@pytest.mark.parametrize(
+    ("tail", "exp", "sig"),
+    [
+        ("public#x?exp=2000000000&sig=ab", None, None),  # after the '#': a fragment, not a query
+        ("public?exp=2000000000#sig=ab", 2000000000, None),
+        ("public?exp=2000000000&sig=ab#exp=1", 2000000000, "ab"),
+        ("public#", None, None),
+    ],
+)
+def test_a_fragment_holds_no_signature_in_any_form_of_url(tail: str, exp: int | None, sig: str | None) -> None:
+    """What a browser sends is the path and query before the first ``#``: the root-relative form reads the same
+    signature as the absolute one (and as ``verify``, which splits URLs as browsers do)."""
+    for origin in ("", "https://img.example.com", "http://127.0.0.1:8000"):
+        parsed = parse_url(f"{origin}/cdn-cgi/imagedelivery/{HASH}/cat/{tail}")
+        assert isinstance(parsed, ParsedURL)
+        assert (parsed.image_id, parsed.variant, parsed.exp, parsed.sig) == ("cat", "public", exp, sig), origin
+
+
 def test_a_blank_exp_is_refused_and_a_blank_sig_is_kept() -> None:
     with pytest.raises(URLError, match=r"exp='' in .* is not a unix timestamp"):
         parse_url(f"https://imagedelivery.net/{HASH}/cat/public?exp=&sig=ab")
