@@ -1,0 +1,125 @@
+"""What a srcset request may be given, as a user writes it: widths and densities as any iterable (a list, a range, a
+generator read once), refused when they are no list at all, and validated element by element even when an equal
+request of other types was answered before; a layout's width and height are its CSS size, never options. Each
+case through a ``Delivery`` and a ``Transformations`` that remember, and through ones that remember nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+import pytest
+
+from cfvariants import Delivery, Transformations, VariantError
+
+HASH = "ZWd9g1K7eljCn_KDTu_MWA"
+ID = "083eb7b2-5392-4565-b69e-aff66acddd00"
+
+Srcset = Callable[..., str]
+
+
+def builders() -> list[tuple[str, Srcset]]:
+    """``(name, srcset of one image)`` for each builder, remembering (cache_size default) or not (0)."""
+    out: list[tuple[str, Srcset]] = []
+    for size in (None, 0):
+        extra: dict[str, Any] = {} if size is None else {"cache_size": size}
+        delivery = Delivery(HASH, **extra)
+        transformations = Transformations("www.example.com", **extra)
+        out.append((f"delivery-{size}", lambda *a, d=delivery, **k: d.srcset(ID, *a, **k)))
+        out.append((f"transformations-{size}", lambda *a, t=transformations, **k: t.srcset("/a.jpg", *a, **k)))
+    return out
+
+
+def generated(values: Iterable[float]) -> Iterator[float]:
+    yield from values
+
+
+@pytest.mark.parametrize(
+    "make",
+    [list, tuple, lambda v: range(v[0], v[1] + 1, v[1] - v[0]), generated, dict.fromkeys],
+    ids=["list", "tuple", "range", "generator", "dict"],
+)
+def test_widths_may_be_any_iterable_and_give_the_srcset_of_their_tuple(make: Callable[[Any], Any]) -> None:
+    for name, srcset in builders():
+        expected = srcset("fit=cover", widths=(320, 640))
+        assert expected.endswith("640w") and expected.count(", ") == 1, name
+        for _ in range(2):  # cold, then answered from what the first call remembered
+            assert srcset("fit=cover", widths=make((320, 640))) == expected, name
+        assert srcset("fit=cover", widths=make((320, 960))) != expected, name  # one width changed
+
+
+@pytest.mark.parametrize("make", [list, generated], ids=["list", "generator"])
+def test_densities_may_be_any_iterable_and_give_the_srcset_of_their_tuple(make: Callable[[Any], Any]) -> None:
+    for name, srcset in builders():
+        expected = srcset("w=300", densities=(1, 1.5))
+        assert expected.endswith("1.5x"), name
+        for _ in range(2):
+            assert srcset("w=300", densities=make((1, 1.5))) == expected, name
+        assert srcset("w=300", densities=make((1, 2))).endswith("2x"), name
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"widths": "320,640"}, "srcset widths must be a list of numbers, not str"),
+        ({"widths": b"\x01"}, "srcset widths must be a list of numbers, not bytes"),
+        ({"widths": 640}, "srcset widths must be a list of numbers, not int"),
+        ({"densities": "12"}, "densities must be a list of numbers, not str"),
+        ({"densities": 2}, "densities must be a list of numbers, not int"),
+    ],
+)
+def test_widths_or_densities_that_are_no_list_are_refused_by_name(arguments: dict[str, object], message: str) -> None:
+    for name, srcset in builders():
+        srcset("w=300", widths=(320, 640))
+        with pytest.raises(VariantError) as caught:
+            srcset("w=300", **arguments)
+        assert str(caught.value) == message, name
+
+
+@pytest.mark.parametrize(
+    ("good", "twin", "message"),
+    [
+        ({"widths": [1, 2]}, {"widths": [True, 2]}, "srcset widths must be positive integers, not True"),
+        ({"widths": [320, 640]}, {"widths": [320.0, 640]}, "srcset widths must be positive integers, not 320.0"),
+        ({"widths": [320, 640]}, {"widths": [320, 640.0]}, "srcset widths must be positive integers, not 640.0"),
+        ({"densities": [1, 2]}, {"densities": [True, 2]}, "densities must be positive numbers, not True"),
+        ({"densities": [1, 2]}, {"densities": [1, True]}, "densities must be positive numbers, not True"),
+    ],
+)
+def test_an_equal_list_of_other_types_is_validated_again(
+    good: dict[str, object], twin: dict[str, object], message: str
+) -> None:
+    """``[True, 2] == [1, 2]``: a remembered request must not answer for its equal twin, in either order."""
+    for name, srcset in builders():
+        valid = srcset("w=300", **good)
+        for _ in range(2):
+            with pytest.raises(VariantError) as caught:
+                srcset("w=300", **twin)
+            assert str(caught.value) == message, name
+            assert srcset("w=300", **good) == valid, name
+
+
+def test_an_equal_tuple_of_other_types_is_validated_again_after_a_list() -> None:
+    for name, srcset in builders():
+        valid = srcset("w=300", widths=[320, 640])
+        with pytest.raises(VariantError, match="not True"):
+            srcset("w=300", widths=(True, 640))
+        assert srcset("w=300", widths=(320, 640)) == valid, name
+
+
+def test_a_layouts_width_and_height_are_its_css_size_not_options() -> None:
+    for name, srcset in builders():
+        plain = srcset("fit=cover", width=300, height=200)  # options: every candidate 300x200, by density
+        first = plain.split(", ")[0]
+        assert "/w=300,h=200,fit=cover" in first and first.endswith(" 1x"), name
+        for _ in range(2):
+            laid_out = srcset("fit=cover", layout="constrained", width=300, height=200)
+            candidates = [part.rsplit(" ", 1) for part in laid_out.split(", ")]
+            assert all(descriptor.endswith("w") for _, descriptor in candidates), name
+            for url, descriptor in candidates:  # resized to each width, keeping the 3:2 of the CSS size
+                width = int(descriptor[:-1])
+                assert f"/w={width},h={round(width * 2 / 3)},fit=cover" in url, (name, url)
+            assert max(int(descriptor[:-1]) for _, descriptor in candidates) >= 600, name  # up to 2x of 300
+        assert srcset("fit=cover", width=300, height=200) == plain, name  # the layout dropped again
+        fixed = srcset("fit=cover", layout="fixed", width=300, height=200, quality=50)
+        assert fixed.endswith(" 2x") and all(",q=50" in part for part in fixed.split(", ")), name
