@@ -394,7 +394,11 @@ def test_a_signed_url_is_refused_for_what_is_wrong_with_it(
         ("w=100,h=%ff", "h=%ff", "value is not valid percent-encoded UTF-8"),
         ("w=100,h=abc", "h=abc", "height must be a positive integer"),
         ("w=a=b", "w=a=b", "width must be a positive integer or 'auto'"),
-        ("w=100,background=7", "background=7", "background "),
+        (
+            "w=100,background=7",
+            "background=7",
+            "background must be a CSS colour: #rgb, #rrggbb, #rrggbbaa, a colour name, rgb(r,g,b) or rgba(r,g,b,a)",
+        ),
     ],
 )
 def test_a_bad_option_string_names_itself_its_bad_part_and_why(text: str, part: str | None, reason: str) -> None:
@@ -403,4 +407,5 @@ def test_a_bad_option_string_names_itself_its_bad_part_and_why(text: str, part: 
     error = caught.value
     assert (error.part, error.options) == (part, text)
     assert reason in str(error)
+    assert error.reason == reason
     assert part is None or f'"{part}": ' in str(error)

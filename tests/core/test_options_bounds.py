@@ -159,7 +159,10 @@ def test_replace_names_an_unknown_option_and_its_value() -> None:
 
 
 @pytest.mark.parametrize(("value", "kind"), [(5, "int"), (None, "NoneType"), (["w=5"], "list"), (b"w=5", "bytes")])
-def test_coerce_names_the_type_it_cannot_take(value: object, kind: str) -> None:
+def test_coerce_and_parse_name_the_type_they_cannot_take(value: object, kind: str) -> None:
     with pytest.raises(OptionsError) as caught:
         Options.coerce(value)  # type: ignore[arg-type]
     assert str(caught.value) == f"options must be an Options, a string or a mapping, not {kind}"
+    with pytest.raises(OptionsError) as caught:
+        Options.parse(value)  # type: ignore[arg-type]
+    assert str(caught.value) == f"options must be a string like 'w=200,fit=cover', not {kind}"
