@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import pytest
 
-from cfvariants import Options, OptionsError
+from cfvariants import Delivery, Options, OptionsError
+
+HASH = "ZWd9g1K7eljCn_KDTu_MWA"
+ID = "083eb7b2-5392-4565-b69e-aff66acddd00"
 
 QUALITY_RULE = "an integer from 1 to 100 or one of high, medium-high, medium-low, low"
 GRAVITY_RULE = "must be one of auto, face, left, right, top, bottom, or XxY coordinates from 0 to 1 such as 0.5x0.33"
@@ -166,3 +169,24 @@ def test_coerce_and_parse_name_the_type_they_cannot_take(value: object, kind: st
     with pytest.raises(OptionsError) as caught:
         Options.parse(value)  # type: ignore[arg-type]
     assert str(caught.value) == f"options must be a string like 'w=200,fit=cover', not {kind}"
+
+
+FORM_REASON = (
+    "onerror only applies to Image Transformations (/cdn-cgi/image/ URLs), not to images stored in Cloudflare Images "
+    "(imagedelivery.net delivery URLs)"
+)
+
+
+@pytest.mark.parametrize(
+    ("variant", "options"), [("w=10,onerror=redirect", "w=10,onerror=redirect"), ("onerror=redirect", None)]
+)
+def test_an_option_of_the_other_url_form_is_refused_naming_it_and_its_string(variant: str, options: str | None) -> None:
+    """The whole string is named when there is more to it than the refused option."""
+    for call in (lambda: Options.parse(variant).check_form("hosted"), lambda: Delivery(HASH).url(ID, variant)):
+        with pytest.raises(OptionsError) as caught:
+            call()
+        error = caught.value
+        assert (error.reason, error.part, error.options) == (FORM_REASON, "onerror=redirect", options)
+        shown = f'"onerror=redirect": {FORM_REASON}'
+        assert str(error) == (shown if options is None else f"invalid flexible-variant options {options!r}: {shown}")
+    assert str(Options.parse(variant).check_form("remote")) == variant
