@@ -352,15 +352,16 @@ def _keyword_part(name: str, value: object) -> str:
     return f"{name}={shown(value, 60)}"
 
 
-def _normalize(items: Mapping[str, object], source: str | None) -> dict[str, object]:
-    """Validate keyword ``name -> value`` pairs (Python or URL spellings) into ``field -> normalised value``."""
+def _normalize(items: Mapping[str, object]) -> dict[str, object]:
+    """Validate keyword ``name -> value`` pairs (Python or URL spellings) into ``field -> normalised value``; an
+    error names the keyword (``part``), there being no string to name."""
     out: dict[str, object] = {}
     parts: dict[str, str] = {}
     for name, value in items.items():
         part = _keyword_part(name, value)
         spec = _BY_NAME.get(name)
         if spec is None:
-            raise OptionsError(_unknown(name), part=part, options=source)
+            raise OptionsError(_unknown(name), part=part)
         if value is None:
             continue
         if spec.field in out:
@@ -368,9 +369,9 @@ def _normalize(items: Mapping[str, object], source: str | None) -> dict[str, obj
         try:
             out[spec.field] = spec.check(spec, value)
         except _Bad as exc:
-            raise OptionsError(str(exc), part=part, options=source) from None
+            raise OptionsError(str(exc), part=part) from None
         parts[spec.field] = part
-    _check_combinations(out, parts, source)
+    _check_combinations(out, parts, None)
     return out
 
 
@@ -448,7 +449,7 @@ class Options(BaseModel):
         # Validated once, by the option parsers (the same ones Options.parse uses); pydantic does not check the
         # normalised values again: they are of the declared types by construction (tests/core/test_options.py holds
         # them to pydantic's own validation of the same fields).
-        self._fill(_normalize(options, None))
+        self._fill(_normalize(options))
 
     @classmethod
     def _from_fields(cls, fields: dict[str, object]) -> Self:
@@ -474,7 +475,7 @@ class Options(BaseModel):
         if isinstance(data, Options):
             return data
         if isinstance(data, Mapping):
-            return cls._from_fields(_normalize(data, None))
+            return cls._from_fields(_normalize(data))
         return handler(data)  # pydantic's own error for anything else
 
     def model_post_init(self, context: Any, /) -> None:  # only for instances pydantic builds (model_construct)

@@ -190,3 +190,28 @@ def test_an_option_of_the_other_url_form_is_refused_naming_it_and_its_string(var
         shown = f'"onerror=redirect": {FORM_REASON}'
         assert str(error) == (shown if options is None else f"invalid flexible-variant options {options!r}: {shown}")
     assert str(Options.parse(variant).check_form("remote")) == variant
+
+
+@pytest.mark.parametrize(
+    ("keywords", "part", "reason"),
+    [
+        ({"widht": 3}, "widht=3", "unknown option 'widht'; did you mean 'width'?"),
+        ({"w": 1, "width": 2}, "width=2", "width is given twice (w=1 and width=2)"),
+        ({"q": 50, "quality": "low"}, "quality='low'", "quality is given twice (q=50 and quality='low')"),
+        ({"zoom": 0.5}, "zoom=0.5", "zoom only applies with gravity=face (g=face)"),
+        ({"face_zoom": 0.5, "gravity": "left"}, "face_zoom=0.5", "zoom only applies with gravity=face (g=face)"),
+        ({"trim_border_tolerance": 3}, "trim_border_tolerance=3", "trim.border.* options only apply with trim=border"),
+        ({"trim": (1, 2, 3, 4), "trim_top": 2}, "trim_top=2", "use either trim=top;right;bottom;left (or trim=border) "
+         "or trim.top/trim.left/trim.width/trim.height, not both"),
+        ({"width": "x" * 100}, "width='" + "x" * 56 + "...", "width must be a positive integer or 'auto'"),
+    ],
+)  # fmt: skip
+def test_a_keyword_refusal_names_the_keyword_as_it_was_written(
+    keywords: dict[str, object], part: str, reason: str
+) -> None:
+    """Keywords have no option string: the error names the keyword (its value cut to 60 characters), nothing else."""
+    with pytest.raises(OptionsError) as caught:
+        Options(**keywords)
+    error = caught.value
+    assert (error.part, error.reason, error.options) == (part, reason, None)
+    assert str(error) == f'"{part}": {reason}'
