@@ -115,8 +115,7 @@ def _as_number(value: object) -> float | None:
 
 
 def _format_number(number: float) -> str:
-    text = f"{number:.{_DECIMALS}f}".rstrip("0").rstrip(".")
-    return text or "0"
+    return f"{number:.{_DECIMALS}f}".rstrip("0").rstrip(".")  # never empty: a digit stands before the point
 
 
 def _check_int(spec: _Spec, value: object) -> object:

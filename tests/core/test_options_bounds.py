@@ -215,3 +215,40 @@ def test_a_keyword_refusal_names_the_keyword_as_it_was_written(
     error = caught.value
     assert (error.part, error.reason, error.options) == (part, reason, None)
     assert str(error) == f'"{part}": {reason}'
+
+
+@pytest.mark.parametrize(
+    ("text", "canonical"),
+    [("brightness=0000000000.5", "brightness=0.5"), ("h=0000000000007", "h=7"), ("dpr=000.50", "dpr=0.5"),
+     ("contrast=1000000000.0", None), ("w=0001000000000", None)],
+)  # fmt: skip
+def test_leading_zeros_do_not_count_towards_a_numbers_digits(text: str, canonical: str | None) -> None:
+    if canonical is None:
+        with pytest.raises(OptionsError, match="too large"):
+            Options.parse(text)
+    else:
+        assert str(Options.parse(text)) == canonical
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["trim.border.color=red", "trim.border.tolerance=5", "trim.border.keep=2", "trim=1;2;3;4,trim.border.keep=2"],
+)
+def test_every_trim_border_option_needs_trim_border(text: str) -> None:
+    with pytest.raises(OptionsError) as caught:
+        Options.parse(text)
+    assert caught.value.reason == "trim.border.* options only apply with trim=border"
+    assert caught.value.part == text.rpartition(",")[2]
+    assert str(Options.parse(f"trim=border,{text.rpartition(',')[2]}")).startswith("trim=border,trim.border.")
+
+
+def test_options_tell_pydantic_which_fields_are_set() -> None:
+    """``model_fields_set`` and ``model_dump(exclude_unset=True)`` work on parsed and keyword Options alike."""
+    for options in (
+        Options.parse("w=5,fit=cover"),
+        Options(fit="cover", width=5),
+        Options.coerce({"w": 5, "fit": "cover"}),
+    ):
+        assert options.model_fields_set == {"width", "fit"}
+        assert options.model_dump(exclude_unset=True) == {"width": 5, "fit": "cover"}
+        assert options.model_dump(exclude_none=True) == {"width": 5, "fit": "cover"}
