@@ -252,3 +252,12 @@ def test_options_tell_pydantic_which_fields_are_set() -> None:
         assert options.model_fields_set == {"width", "fit"}
         assert options.model_dump(exclude_unset=True) == {"width": 5, "fit": "cover"}
         assert options.model_dump(exclude_none=True) == {"width": 5, "fit": "cover"}
+
+
+@pytest.mark.parametrize("side", ["trim.top=1", "trim.left=1", "trim.width=10", "trim.height=10"])
+@pytest.mark.parametrize("trim", ["trim=1;2;3;4", "trim=border"])
+def test_no_trim_side_goes_with_a_whole_trim(side: str, trim: str) -> None:
+    with pytest.raises(OptionsError) as caught:
+        Options.parse(f"{trim},{side}")
+    assert caught.value.part == side and caught.value.reason.startswith("use either trim=top;right;bottom;left")
+    assert str(Options.parse(side)) == side
