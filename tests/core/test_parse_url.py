@@ -13,6 +13,7 @@ from cfvariants import (
     Options,
     OptionsError,
     ParsedURL,
+    Transformations,
     TransformationURL,
     URLError,
     VariantError,
@@ -27,7 +28,9 @@ from cfvariants._urls import (
     is_remote_source,
     is_url,
     normalize_path,
+    parse_delivery_url,
     parse_exp,
+    parse_transformation_url,
     redact_userinfo,
 )
 
@@ -439,3 +442,68 @@ def test_each_url_refusal_says_what_was_wrong(call: Callable[[], object], messag
     with pytest.raises(CFVariantsError) as caught:
         call()
     assert message in str(caught.value)
+
+
+SLASHES = "starts or ends with '/', which Cloudflare does not allow"
+SEGMENTS = "has a '.' or '..' segment; browsers resolve those away, so the URL would point at a different image"
+NOT_A_HOST = (
+    "is not a host name (like images.example.com, optionally with a scheme and port such as http://127.0.0.1:5000)"
+)
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (lambda: encode_image_id("/a"), ImageIdError, f"image id '/a' {SLASHES}"),
+        (lambda: Delivery(HASH).url("a/"), ImageIdError, f"image id 'a/' {SLASHES}"),
+        (lambda: encode_image_id("s3://b/k"), ImageIdError,
+         "image id 's3://b/k' looks like a URL; only http(s) delivery URLs can stand in for an image id"),
+        (lambda: encode_image_id("a//b"), ImageIdError, "image id 'a//b' has an empty path segment ('//')"),
+        (lambda: encode_image_id("a/./b"), ImageIdError, f"image id 'a/./b' {SEGMENTS}"),
+        (lambda: Delivery(HASH).url("a/.."), ImageIdError, f"image id 'a/..' {SEGMENTS}"),
+        (lambda: Delivery(HASH, domain="a b"), URLError, f"domain 'a b' {NOT_A_HOST}"),
+        (lambda: Delivery(HASH, domain=7), URLError, f"domain 7 {NOT_A_HOST}"),  # type: ignore[arg-type]
+        (lambda: Transformations("a b"), URLError, f"zone 'a b' {NOT_A_HOST}"),
+        (lambda: check_host("1.2.3.999"), URLError, "host '1.2.3.999' is not a valid IPv4 address or host name"),
+        (lambda: check_host("example.123"), URLError, "host 'example.123' is not a valid IPv4 address or host name"),
+        (lambda: parse_url("https://example.com/x/y/z"), URLError,
+         "'https://example.com/x/y/z' is not a Cloudflare Images delivery URL: expected "
+         "https://imagedelivery.net/<hash>/<id>/<variant> or https://<your-domain>/cdn-cgi/imagedelivery/<hash>/<id>/"
+         "<variant>"),
+        (lambda: parse_url("/cdn-cgi/imagedelivery/../x/y/z"), URLError,
+         "'/cdn-cgi/imagedelivery/../x/y/z' leaves /cdn-cgi/imagedelivery/ once '..' segments are resolved"),
+        (lambda: parse_delivery_url("https://x.com/cdn-cgi/image/w=1/a.jpg"), URLError,
+         "'https://x.com/cdn-cgi/image/w=1/a.jpg' is an Image Transformations URL (/cdn-cgi/image/...) of an image "
+         "outside Cloudflare Images, not a delivery URL of a hosted image"),
+        (lambda: parse_transformation_url("https://x.com/a.jpg"), URLError,
+         "'https://x.com/a.jpg' is not an Image Transformations URL (https://<zone>/cdn-cgi/image/...)"),
+        (lambda: parse_url("https://x.com/cdn-cgi/image/avatar/a.jpg"), VariantError,
+         "'https://x.com/cdn-cgi/image/avatar/a.jpg': 'avatar' is not a list of options; Image Transformations have "
+         "no named variants (those exist only for images stored in Cloudflare Images)"),
+        (lambda: parse_url("https://x.com:99999/cdn-cgi/image/w=1/a.jpg"), URLError,
+         "'https://x.com:99999/cdn-cgi/image/w=1/a.jpg' is not a valid URL: Port out of range 0-65535"),
+        (lambda: parse_url("ftp://x.com/a/b/c"), URLError,
+         "'ftp://x.com/a/b/c' is not a delivery URL: expected https://imagedelivery.net/<hash>/<id>/<variant>"),
+    ],
+)  # fmt: skip
+def test_each_url_refusal_says_exactly_what_was_wrong(
+    call: Callable[[], object], error: type[Exception], message: str
+) -> None:
+    with pytest.raises(error) as caught:
+        call()
+    assert str(caught.value) == message
+
+
+def test_a_long_input_is_shown_cut_to_80_characters_in_a_message() -> None:
+    exactly = "a" * 79 + "/"  # 80 characters: shown whole
+    with pytest.raises(ImageIdError) as caught:
+        encode_image_id(exactly)
+    assert str(caught.value).startswith(f"image id {exactly!r} starts or ends")
+    longer = "a" * 80 + "/"
+    with pytest.raises(ImageIdError) as caught:
+        encode_image_id(longer)
+    assert str(caught.value).startswith(f"image id {'a' * 80 + '...'!r} starts or ends")
+    url = "https://example.com/" + "x" * 100
+    with pytest.raises(URLError) as refused:
+        parse_url(url)
+    assert str(refused.value).startswith(f"{url[:80] + '...'!r} is not a Cloudflare Images delivery URL")
