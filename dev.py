@@ -14,7 +14,8 @@
                             that; `--quick`: a short run, not written)
     python3 dev.py mutate   set up (with mutmut), then mutation-test the core, the upload queue and the client's
                             flows, and print the kill rate per module (`python3 dev.py mutate cfvariants._signing
-                            cfvariants.uploads`: some modules or packages; slow, not part of CI)
+                            cfvariants.uploads`: some modules or packages; `--survivors`: only the mutants that
+                            survived their last run, to check new tests; slow, not part of CI)
     python3 dev.py setup    only set up the virtual environment
 
 Set-up is idempotent: the virtual environment in .venv is rebuilt only when pyproject.toml or constraints.txt
@@ -255,16 +256,26 @@ def mutate(args: list[str]) -> None:
     Two passes differ only in the fork server's warm-up (see [tool.mutmut]): the functions nothing calls while the
     tests are collected run against a server that has collected them already (a mutant pays for its own tests
     only), the others against one that has imported third-party libraries only, so that their mutants are in
-    place when cfvariants is imported (each mutant imports it and collects the tests again)."""
+    place when cfvariants is imported (each mutant imports it and collects the tests again).
+
+    ``--survivors``: only the mutants of those modules that survived (or met no test) when they last ran; the
+    others keep their verdicts, so the figures printed are of the last run of each mutant."""
     setup(("dev", "mutate"))
     os.nice(10)  # long and CPU-bound: other work on the machine goes first
-    modules = mutated_modules(args)
+    survivors = "--survivors" in args
+    modules = mutated_modules([arg for arg in args if arg != "--survivors"])
     files = {module: module_file(module) for module in modules}
     at_collection = _run_in_venv("collection_calls", *files.values())
     passes: dict[str, list[str]] = {"collect": [], "import": []}
     for module, file in files.items():
-        for name in mutated_functions(ROOT / file):
-            passes["import" if name in at_collection[file] else "collect"].append(f"{module}.{name}__mutmut_*")
+        if survivors:
+            statuses = _mutant_statuses(module)[0]
+            chosen = sorted(name for name, status in statuses.items() if status not in ("killed", "timeout"))
+        else:
+            chosen = [f"{module}.{name}__mutmut_*" for name in mutated_functions(ROOT / file)]
+        for mutant in chosen:
+            function = mutant.rpartition(".")[2].partition("__mutmut_")[0]
+            passes["import" if function in at_collection[file] else "collect"].append(mutant)
     tests = json.dumps({module: mutation_tests(module) for module in modules})
     # mutmut learns which tests call each function once, and later adds only new tests: a function changed or
     # added since would keep a stale list (no tests at all for a new one). So every dev.py mutate learns afresh.
@@ -411,13 +422,7 @@ def mutation_score(module: str) -> str:
     """The figures for ``module`` (its dotted name) from mutmut's results in mutants/, and its survivors: all of
     them, then without those that change only message text, then also without the equivalent mutants accepted in
     tests/mutation_equivalents.toml (each with the reason it changes nothing a user can see)."""
-    statuses: dict[str, str] = {}
-    paths: dict[str, str] = {}
-    for meta in (ROOT / "mutants").rglob("*.py.meta"):
-        for name, code in json.loads(meta.read_text())["exit_code_by_key"].items():
-            if _module_of(name) == module and code is not None:  # None: not run yet
-                statuses[name] = _STATUS.get(code, "other")
-                paths[name] = str(meta.relative_to(ROOT / "mutants")).removesuffix(".meta")
+    statuses, paths = _mutant_statuses(module)
     if not statuses:
         return f"{module}: no mutant has run yet"
     survivors = sorted(name for name, status in statuses.items() if status not in ("killed", "timeout"))
@@ -435,6 +440,19 @@ def mutation_score(module: str) -> str:
     ]
     lines += [f"    survived: {name}" for name in survivors if name not in text_only and name not in equivalent]
     return "\n".join(lines)
+
+
+def _mutant_statuses(module: str) -> tuple[dict[str, str], dict[str, str]]:
+    """The verdict of each mutant of ``module`` that has run (killed, timeout, survived, no tests, other) and the
+    file it is in, from mutmut's results in mutants/."""
+    statuses: dict[str, str] = {}
+    paths: dict[str, str] = {}
+    for meta in (ROOT / "mutants").rglob("*.py.meta"):
+        for name, code in json.loads(meta.read_text())["exit_code_by_key"].items():
+            if _module_of(name) == module and code is not None:  # None: not run yet
+                statuses[name] = _STATUS.get(code, "other")
+                paths[name] = str(meta.relative_to(ROOT / "mutants")).removesuffix(".meta")
+    return statuses, paths
 
 
 def _module_of(mutant: str) -> str:
