@@ -2,9 +2,13 @@
 
 Under gunicorn or ``huey_consumer`` the root logger has no handler (each configures only its own logger), so
 the lines of cfvariants and of your app vanish, warnings included. ``configure_logging("myapp")`` gives the
-``cfvariants`` logger and yours a handler on stderr, at ``LOG_LEVEL`` (default ``INFO``), unless logging is
-configured already (a root handler: your own ``logging.config``, gunicorn's ``--log-config``). It is safe to
-call more than once.
+``cfvariants`` logger and yours a handler on stderr, at ``LOG_LEVEL`` (default ``INFO``; a level a logger has
+already is kept). It is safe to call more than once (from one thread at a time).
+
+The application's own logging configuration always wins: nothing happens when the root logger has a handler
+(your ``logging.config``, gunicorn's ``--log-config``), and a handler given to the root logger later (by
+``dictConfig``, pytest, an error tracker) takes over from the stderr handler, which then writes nothing: every
+line is written once, where the app says. No other logger is touched (httpx's keeps its level).
 """
 
 from __future__ import annotations
@@ -18,18 +22,24 @@ _MARK = "_cfvariants_handler"
 
 
 def configure_logging(*names: str, level: str | None = None) -> None:
-    """A stderr handler for the ``cfvariants`` logger and the loggers ``names``, unless the root logger has one."""
-    chosen = (level or os.environ.get("LOG_LEVEL") or "INFO").upper()
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per API call: the upload log says what matters
+    """A stderr handler for the ``cfvariants`` logger and the loggers ``names``, while the root logger has none."""
     if logging.getLogger().handlers:
         return
+    chosen = (level or os.environ.get("LOG_LEVEL") or "INFO").upper()
     for name in ("cfvariants", *names):
         logger = logging.getLogger(name)
-        logger.setLevel(chosen)
+        if level is not None or logger.level == logging.NOTSET:
+            logger.setLevel(chosen)
         if any(getattr(handler, _MARK, False) for handler in logger.handlers):
             continue
         handler = logging.StreamHandler()
         handler.setFormatter(logging.Formatter(LOG_FORMAT))
+        handler.addFilter(_until_root_has_handlers)
         setattr(handler, _MARK, True)
         logger.addHandler(handler)
-        logger.propagate = False  # one line each, even if the root logger gets a handler later
+
+
+def _until_root_has_handlers(record: logging.LogRecord) -> bool:
+    """Write only while the root logger has no handler: once the app configures one, the record reaches it
+    (loggers propagate) and this handler steps aside, so no line is written twice."""
+    return not logging.getLogger().handlers

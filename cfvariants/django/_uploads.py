@@ -31,6 +31,7 @@ from django.conf import settings as django_settings
 from django.core import signing
 from django.urls import NoReverseMatch, reverse
 
+from cfvariants._logsetup import configure_logging
 from cfvariants.uploads import UploadQueue, UploadRecord, UploadRecords, custom_id_for, store_from_url
 
 from . import _conf as conf
@@ -96,8 +97,18 @@ def get_queue() -> UploadQueue:
     if built.queue is None:
         with _lock:
             if built.queue is None:
-                built.queue = UploadQueue(_huey(), built.store, _worker_client, on_ready=adopt)
+                huey = _huey()
+                huey.on_startup(name="cfvariants.django.logging")(_worker_logging)  # before the queue's own line
+                built.queue = UploadQueue(huey, built.store, _worker_client, on_ready=adopt)
     return built.queue
+
+
+def _worker_logging() -> None:
+    """At a worker's start (run_huey), never at import: a stderr handler for ``cfvariants`` unless logging gives
+    it one (``LOGGING``, or a root handler)."""
+    with _lock:  # huey runs start-up hooks on every worker thread at once: one handler
+        if not logging.getLogger("cfvariants").hasHandlers():
+            configure_logging()
 
 
 def background_in_use() -> bool:

@@ -2,25 +2,21 @@
 the upload queue registers the ``cfvariants.upload`` task and the ``cfvariants.reconcile`` sweep on ``HUEY``.
 Without a ``HUEY`` setting nothing is registered (and nothing is imported from huey).
 
-``run_huey`` gives the ``huey`` logger a handler but not ``cfvariants``'s, whose lines (an upload stored, an
-attempt that will be retried, one Cloudflare refused) would be lost unless ``LOGGING`` names them; when logging
-gives ``cfvariants`` no handler, it gets the worker's stderr handler (``cfvariants._logsetup``).
+Importing it configures no logging (every process that runs ``django.setup()`` imports it: the web server and
+``manage.py shell`` too). ``run_huey`` gives the ``huey`` logger a handler but not ``cfvariants``'s, whose lines
+(an upload stored, an attempt that will be retried, one Cloudflare refused) would be lost, so when a worker
+starts and logging gives ``cfvariants`` no handler, it gets one on stderr (``cfvariants.configure_logging``,
+which steps aside for any handler the root logger has).
 """
 
 from __future__ import annotations
-
-import logging
 
 from django.conf import settings
 
 __all__: list[str] = []
 
 if getattr(settings, "HUEY", None) is not None:
-    from cfvariants._logsetup import configure_logging
-
     from ._uploads import get_queue
 
-    if not logging.getLogger("cfvariants").hasHandlers():
-        configure_logging()
     queue = get_queue()
     __all__ = ["queue"]

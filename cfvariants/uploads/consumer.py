@@ -27,7 +27,7 @@ import time
 from typing import TYPE_CHECKING
 
 from cfvariants._errors import CFVariantsError
-from cfvariants._logsetup import LOG_FORMAT, configure_logging
+from cfvariants._logsetup import LOG_FORMAT
 
 if TYPE_CHECKING:
     from huey import Huey
@@ -71,7 +71,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--exit-with-parent", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO").upper(), format=LOG_FORMAT)
-    configure_logging()
+    httpx = logging.getLogger("httpx")
+    if httpx.level == logging.NOTSET:  # a line per API call: the upload log says what matters (this is a program)
+        httpx.setLevel(logging.WARNING)
     try:
         huey = load_huey(args.huey)
     except CFVariantsError as exc:  # the app's settings are wrong: one line that says which, no traceback

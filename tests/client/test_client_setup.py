@@ -107,7 +107,7 @@ async def test_one_connection_serves_every_call(api: Side) -> None:
 
 async def test_the_token_stays_out_of_transport_debug_logs(api: Side, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
-    caplog.set_level(logging.DEBUG, logger="httpx")  # configure_logging() (the reference app's) sets WARNING
+    caplog.set_level(logging.DEBUG, logger="httpx")  # whatever level an app gave httpx, its debug lines too
     with local_server() as server:
         await api.rebuild(base_url=server_base(server), api_token=SecretStr(TOKEN))
         await api.run(api.client.get(UID))

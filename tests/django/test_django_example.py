@@ -155,6 +155,19 @@ def test_private_uploads_learn_their_generated_id(tmp_path: Path) -> None:
         assert client.get(f"{base}{url.split('?')[0]}").status_code == 403
 
 
+def test_importing_the_tasks_module_configures_no_logging(tmp_path: Path) -> None:
+    """Every process that runs django.setup() imports cfvariants.django.tasks (djhuey loads it): the web server,
+    manage.py shell. It leaves logging as the project set it; only a starting worker adds a handler (the flows
+    above find its lines in run_huey's output)."""
+    env = dev_env(tmp_path)
+    script = (
+        "import logging, cfvariants.django.tasks as tasks; "
+        "print(type(tasks.queue).__name__, logging.getLogger('cfvariants').handlers, "
+        "logging.getLogger('cfvariants').level, logging.getLogger('httpx').level)"
+    )
+    assert _shell(env, script) == "UploadQueue [] 0 0"
+
+
 def _image_name(env: dict[str, str]) -> str:
     return _shell(env, "from profiles.models import Profile; print(Profile.objects.get().image.name)")
 

@@ -95,6 +95,7 @@ def test_sigterm_lets_uploads_in_progress_finish(setup: Any, tmp_path: Path) -> 
     assert all(r.attempts <= 1 for r in records)  # finished, not abandoned and retried
     log = (tmp_path / "worker.log").read_text()
     assert "upload worker" in log and "SqliteHuey 'cfvariants-test-uploads'" in log  # the start-up line
+    assert log.count("stored as image") >= 3 and "HTTP Request:" not in log  # cfvariants' lines, not httpx's
 
 
 @pytest.mark.parametrize("command", ["cfvariants-worker --grace 0.5", "huey_consumer"])
