@@ -47,10 +47,10 @@ from .client import CloudflareImagesError, Image, ImagesClient, NotFoundError
 __all__ = [
     "SCRIPT",
     "DirectUploadError",
+    "DirectUploadRecord",
     "DirectUploadStore",
     "DirectUploads",
     "Ticket",
-    "UploadRecord",
     "WebhookOutcome",
     "widget_html",
 ]
@@ -89,7 +89,7 @@ class Ticket:
 
 
 @dataclass(frozen=True, slots=True)
-class UploadRecord:
+class DirectUploadRecord:
     """A direct upload's record: the image id, the user it was issued to, its state, its times, why it failed."""
 
     image_id: str
@@ -138,7 +138,7 @@ class DirectUploadStore:
             (image_id, user, issued_at, expires_at),
         )
 
-    def get(self, image_id: str) -> UploadRecord | None:
+    def get(self, image_id: str) -> DirectUploadRecord | None:
         row = (
             self._connect()
             .execute(
@@ -147,7 +147,7 @@ class DirectUploadStore:
             )
             .fetchone()
         )
-        return None if row is None else UploadRecord(*row)
+        return None if row is None else DirectUploadRecord(*row)
 
     def mark(self, image_id: str, state: State, reason: str | None = None) -> bool:
         """Set the state of an upload not claimed yet (a claimed one stays claimed); whether a row changed."""

@@ -20,7 +20,7 @@ from cfvariants.cli._uploader import HASH_KEY, PATH_KEY, UploadOptions
 from cfvariants.client import BATCH_TOKEN_LIMIT, DEFAULT_LIMIT, RateLimit
 
 from ._migrate import migrate_directory, migrate_field, migrate_storage
-from ._run import KEPT_FAILURES, DirectorySource, MigrationReport, Source
+from ._run import KEPT_FAILURES, DirectorySource, MigrationReport, MigrationSource
 from ._run import run_migration as migrate
 
 __all__ = [
@@ -32,9 +32,9 @@ __all__ = [
     "DirectorySource",
     "FileResult",
     "MigrationReport",
+    "MigrationSource",
     "RateLimit",
     "Reporter",
-    "Source",
     "UploadOptions",
     "migrate",
     "migrate_directory",

@@ -39,8 +39,9 @@ KEPT_FAILURES = 100
 """Failures kept for the final report (the rest are counted): memory stays flat however many files fail."""
 
 
-class Source(Protocol[T]):
-    """What a migration moves, and what it does around each upload."""
+class MigrationSource(Protocol[T]):
+    """What a migration moves, and what it does around each upload (``migrate()`` takes one; ``DirectorySource``
+    and the Django storage and field sources are the built-in ones)."""
 
     def count(self) -> tuple[int, int | None]:
         """(items, bytes or ``None`` when sizes are not known up front), for the progress bar."""
@@ -90,7 +91,7 @@ class MigrationReport:
 
 
 def run_migration(
-    source: Source[T],
+    source: MigrationSource[T],
     *,
     settings: Settings | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
