@@ -3,6 +3,8 @@
 from cfvariants.uploads import UploadQueue, huey_from_url, store_from_url
 """
 
+import typing as _typing
+
 from cfvariants._public import name_public_module as _name_public_module
 
 from ._control import UploadStats
@@ -12,6 +14,9 @@ from ._records import Block, StorageFull, UploadRecord, UploadRecords, UploadsEr
 from ._sqlite_store import UploadStore
 from ._validation import ACCEPTED_FORMATS, UploadRejected, check_image_file
 from ._worker import MARKER_KEY, Outcome, classify, custom_id_for, process
+
+if _typing.TYPE_CHECKING:  # for type checkers and the API reference (read statically); at run time: __getattr__
+    from ._redis_store import RedisUploadStore
 
 __all__ = [
     "ACCEPTED_FORMATS",

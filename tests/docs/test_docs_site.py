@@ -1,4 +1,5 @@
-"""The README and the root documents: short, with the two commands, and no link to a file that does not exist.
+"""The README and the root documents: short, with the two commands, and no link to a file that does not exist;
+the API reference reaches a lazily exported class.
 
 (docs/ itself is checked by ``mkdocs build --strict`` in ``dev.py test``: broken links, pages missing from the
 navigation, API entries that no longer resolve; its examples run as doctests.)
@@ -7,6 +8,8 @@ navigation, API entries that no longer resolve; its examples run as doctests.)
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -53,3 +56,26 @@ def test_nothing_cites_a_section_of_a_document_the_repository_lacks() -> None:
         if "\u00a7" in text:
             offenders.append(str(relative))
     assert not offenders
+
+
+def test_a_lazy_export_is_in_the_api_reference_without_being_imported() -> None:
+    """``RedisUploadStore`` is exported through ``__getattr__`` (redis is optional); the reference generator reads
+    the package statically, as griffe does here, and must find it with its docstring. Importing the package must
+    still not import redis."""
+    import griffe
+
+    uploads = griffe.load("cfvariants.uploads", search_paths=[str(ROOT)], resolve_aliases=True)
+    store = uploads["RedisUploadStore"]
+    assert store.kind is griffe.Kind.CLASS and store.docstring is not None and "Redis" in store.docstring.value
+    assert "::: cfvariants.uploads.RedisUploadStore" in (ROOT / "docs" / "reference" / "uploads.md").read_text()
+    script = (
+        "import sys; sys.modules['redis'] = None\n"  # as if redis were not installed
+        "import cfvariants.uploads as u\n"
+        "print('cfvariants.uploads._redis_store' in sys.modules)\n"
+        "try:\n    u.RedisUploadStore\nexcept ImportError as exc:\n    print(type(exc).__name__, exc.name)"
+    )
+    shown = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60)
+    assert shown.stdout.split() == ["False", "ModuleNotFoundError", "redis"]  # imported only when used
+    script = "import cfvariants.uploads as u; print(u.RedisUploadStore.__module__)"
+    shown = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60)
+    assert shown.stdout.strip() == "cfvariants.uploads"
