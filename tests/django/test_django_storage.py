@@ -307,6 +307,18 @@ def test_pickled_and_copied_storages_work_and_carry_no_client(local: LocalCloudf
     assert b"ImagesClient" not in pickle.dumps(storage)
 
 
+def test_a_storage_pickled_by_0_1_0_loads_and_works(local: LocalCloudflare) -> None:
+    """Its module path was kept, so a 0.1.0 pickle (tests/fixtures/pickles-0.1.0, made by the release's code)
+    loads into today's class, with its options."""
+    old = Path(__file__).resolve().parent.parent / "fixtures" / "pickles-0.1.0" / "CloudflareImagesStorage.pickle"
+    storage = pickle.loads(old.read_bytes())
+    assert type(storage) is CloudflareImagesStorage
+    assert storage.deconstruct() == CloudflareImagesStorage(require_signed_urls=True, timeout=20).deconstruct()
+    name = storage.save("scan.jpg", ContentFile(jpeg(200, 100)))
+    url = storage.url(name)
+    assert "&sig=" in url and Client().get(url).status_code == 200  # private, as it was pickled
+
+
 def test_deconstruct_leaves_secrets_out_of_migrations() -> None:
     storage = CloudflareImagesStorage(api_token=SECRET_TOKEN, signing_key=SECRET_KEY, account_hash="abc", timeout=5)
     path, args, kwargs = storage.deconstruct()
