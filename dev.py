@@ -244,7 +244,8 @@ def bench(args: list[str]) -> None:
 # The tests whose verdict counts for a module's mutants, by module prefix (the longest that matches; mutmut picks,
 # among them, those that called the mutated function): the upload queue and the client have their own; the core's
 # are the rest of [tool.mutmut]'s selection, its fast in-process unit and property tests.
-MUTATION_TESTS = {"cfvariants.uploads": ["tests/uploads/test_uploads*.py", "tests/uploads/test_worker_signals.py"],
+MUTATION_TESTS = {"cfvariants.uploads": ["tests/uploads/test_uploads*.py", "tests/uploads/test_worker_signals.py",
+                                         "tests/uploads/test_task_names.py", "tests/cli/test_cli_uploads.py"],
                   "cfvariants.client": ["tests/client/test_client_*.py"]}  # fmt: skip
 
 
