@@ -393,6 +393,11 @@ def mutmut_cli() -> None:
     configuration.config().log_to_file = True  # mutants/mutmut-debug.log: each mutant's verdict and seconds
     files_by_module = {module: set(files) for module, files in json.loads(sys.argv.pop(1)).items()}
     every_file = set().union(*files_by_module.values())
+    # mutmut learns which tests call each function from one run of its whole selection (minutes, before the first
+    # mutant): only the files that count for the modules mutated now can kill their mutants, so only those run.
+    settings = configuration.config()
+    selection = settings.pytest_add_cli_args_test_selection
+    settings.pytest_add_cli_args_test_selection = [test for test in selection if test in every_file]
     submit, run_clean_tests = ForkServerRunner.submit, ForkServerRunner.run_clean_tests
 
     def chosen(tests: Iterable[str], files: set[str]) -> list[str]:
