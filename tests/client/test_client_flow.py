@@ -113,7 +113,10 @@ async def test_the_debug_log_numbers_each_attempt_and_each_lookup(
     api: Side, cf: respx.MockRouter, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG, logger="cfvariants.client")
-    cf.post("/images/v1").side_effect = [httpx.Response(502, text="Bad Gateway"), httpx.Response(200, json=fixture("image"))]
+    cf.post("/images/v1").side_effect = [
+        httpx.Response(502, text="Bad Gateway"),
+        httpx.Response(200, json=fixture("image")),
+    ]
     cf.get("/images/v2").respond(200, json=envelope({"images": [], "continuation_token": None}))
     await api.run(api.client.upload(PHOTO))
     flow = [message for message in caplog.messages if "(attempt" in message and "retrying" not in message]
