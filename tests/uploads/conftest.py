@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from upload_helpers import Clock, Wire
 
 from cfvariants.uploads import (
     UploadRecords,
@@ -32,3 +34,29 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[UploadReco
     store = RedisUploadStore(request.getfixturevalue("redis_url"), preview_url="/uploads/{id}/preview")
     yield store
     store.close()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def clocked_store(request: pytest.FixtureRequest, tmp_path: Path, clock: Clock) -> Iterator[UploadRecords]:
+    """Both stores, on ``clock``: a 30-minute outage or a week of retention takes no real time."""
+    if request.param == "sqlite":
+        sqlite = UploadStore(tmp_path / "uploads", clock=clock)
+        yield sqlite
+        sqlite.close()
+        return
+    from cfvariants.uploads import RedisUploadStore
+
+    redis = RedisUploadStore(request.getfixturevalue("redis_url"), clock=clock)
+    yield redis
+    redis.close()
+
+
+@pytest.fixture
+def wire(cf_app: Any) -> Wire:
+    """The network between the workers and the emulator (counts requests, can be cut)."""
+    return Wire(cf_app)

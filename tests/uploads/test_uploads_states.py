@@ -7,77 +7,25 @@ real time.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import imagegen
 import pytest
 from huey import MemoryHuey
+from upload_helpers import Clock, Wire
 
 from cfvariants.client import ImagesClient, RetryPolicy
 from cfvariants.emulator import Emulator
-from cfvariants.uploads import UploadQueue, UploadRecords, UploadsError, UploadState, UploadStore, classify
+from cfvariants.uploads import UploadQueue, UploadRecords, UploadsError, UploadState, classify
 
 PHOTOS = [imagegen.photo_jpeg(150_000 + 20_000 * i, seed=i) for i in range(4)]  # camera-like, 150-210 KB
 
 
-class Clock:
-    """Time that moves only when told (starts at the real time, so stored times look ordinary)."""
-
-    def __init__(self) -> None:
-        self.now = time.time()
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
-class Wire:
-    """The network between the workers and the emulator: counts API requests, can drop every connection (an
-    outage), or put a proxy's answer in front of uploads (``refuse_uploads``)."""
-
-    def __init__(self, app: Any) -> None:
-        self.inner = httpx.WSGITransport(app=app)
-        self.requests = 0
-        self.down = False
-        self.refuse_uploads: httpx.Response | None = None
-
-    def handle(self, request: httpx.Request) -> httpx.Response:
-        self.requests += 1
-        if self.down:
-            raise httpx.ConnectError("connection refused", request=request)
-        if self.refuse_uploads is not None and request.method == "POST":
-            return self.refuse_uploads
-        return self.inner.handle_request(request)
-
-
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture(params=["sqlite", "redis"])
-def store(request: pytest.FixtureRequest, tmp_path: Path, clock: Clock) -> Iterator[UploadRecords]:
-    if request.param == "sqlite":
-        sqlite = UploadStore(tmp_path / "uploads", clock=clock)
-        yield sqlite
-        sqlite.close()
-        return
-    from cfvariants.uploads import RedisUploadStore
-
-    redis = RedisUploadStore(request.getfixturevalue("redis_url"), clock=clock)
-    yield redis
-    redis.close()
-
-
-@pytest.fixture
-def wire(cf_app: Any) -> Wire:
-    return Wire(cf_app)
+def store(clocked_store: UploadRecords) -> UploadRecords:
+    """Both stores, on the test's clock (tests/uploads/conftest.py)."""
+    return clocked_store
 
 
 def client_for(emulator: Emulator, wire: Wire, *, token: str | None = None) -> ImagesClient:
