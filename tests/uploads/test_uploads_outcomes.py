@@ -5,9 +5,15 @@ controllable clock (no sleeps)."""
 
 from __future__ import annotations
 
+import logging
+import random
+from typing import Any
+
 import httpx
 import imagegen
 import pytest
+from huey import MemoryHuey
+from upload_helpers import Clock, Wire
 
 from cfvariants.client import (
     APIError,
@@ -20,9 +26,11 @@ from cfvariants.client import (
     TransportError,
     ValidationError,
 )
-from cfvariants.uploads import classify
+from cfvariants.emulator import Emulator
+from cfvariants.uploads import UploadQueue, UploadRecord, UploadRecords, UploadState, classify
 
 PHOTO = imagegen.photo_jpeg(160_000, seed=30)  # camera-like, 160 KB
+PHOTOS = [imagegen.photo_jpeg(140_000 + 30_000 * i, seed=31 + i) for i in range(3)]
 
 
 def _envelope(status: int, code: int, message: str, **headers: str) -> httpx.Response:
@@ -96,3 +104,218 @@ def test_each_refusal_of_an_upload_is_classified_by_who_can_fix_it(response: htt
 )
 def test_classify_takes_the_client_errors_as_built_by_hand(error: Exception, kind: str) -> None:
     assert classify(error) == kind  # type: ignore[arg-type]
+
+
+def _queue(
+    store: UploadRecords, emulator: Emulator, wire: Wire, *, token: str | None = None, **kwargs: Any
+) -> UploadQueue:
+    client = ImagesClient(
+        emulator.config.account_id,
+        token or emulator.config.api_token,
+        base_url="http://cfimages.test/client/v4",
+        transport=httpx.MockTransport(wire.handle),
+        retry=RetryPolicy.none(),
+    )  # fmt: skip  (the queue retries, not the client)
+    return UploadQueue(MemoryHuey("uploads", immediate=False), store, lambda: client, **kwargs)
+
+
+def _staged(store: UploadRecords, upload_id: str) -> bytes:
+    with store.open_staged(upload_id) as handle:
+        return handle.read()
+
+
+# -- the state and the words after each kind of failure -----------------------------------------------------------
+
+
+def test_a_fresh_upload_is_one_request_and_ends_ready_once_with_its_bytes_gone(
+    clocked_store: UploadRecords, cf_emulator: Emulator, wire: Wire
+) -> None:
+    readied: list[UploadRecord] = []
+    queue = _queue(clocked_store, cf_emulator, wire, on_ready=readied.append)
+    upload_id = queue.submit(PHOTO, filename="beach.jpg").id
+    outcome = queue.run_once(upload_id)
+    assert wire.requests == 1  # the upload itself: no lookup before a first attempt
+    record = clocked_store.get(upload_id)
+    assert (outcome.status, outcome.image_id) == ("ready", record.image_id)
+    assert record.state is UploadState.READY and record.image_id == record.custom_id
+    assert [r.id for r in readied] == [upload_id] and readied[0].state is UploadState.READY
+    assert clocked_store.staged_ids() == []
+    with pytest.raises(FileNotFoundError):
+        clocked_store.open_staged(upload_id)
+    again = queue.run_once(upload_id)  # a duplicated queue message
+    assert (again.status, again.image_id, again.reason) == ("skipped", record.image_id, "ready")
+    assert wire.requests == 1 and len(readied) == 1
+    assert [image.id for image in cf_emulator.list_images(per_page=100)] == [record.image_id]
+
+
+def test_a_message_for_an_upload_that_no_longer_exists_is_skipped(
+    clocked_store: UploadRecords, cf_emulator: Emulator, wire: Wire
+) -> None:
+    queue = _queue(clocked_store, cf_emulator, wire)
+    upload_id = queue.submit(PHOTO, filename="beach.jpg").id
+    queue.discard(upload_id)
+    outcome = queue.run_once(upload_id)
+    assert (outcome.status, outcome.image_id, outcome.reason) == ("skipped", None, "missing")
+    assert wire.requests == 0
+
+
+def test_a_failing_on_ready_hook_leaves_the_upload_stored_and_is_logged(
+    clocked_store: UploadRecords, cf_emulator: Emulator, wire: Wire, caplog: pytest.LogCaptureFixture
+) -> None:
+    def hook(record: UploadRecord) -> None:
+        raise RuntimeError("the app's database is down")
+
+    queue = _queue(clocked_store, cf_emulator, wire, on_ready=hook)
+    upload_id = queue.submit(PHOTO, filename="beach.jpg").id
+    with caplog.at_level(logging.ERROR, logger="cfvariants.uploads"):
+        assert queue.run_once(upload_id).status == "ready"
+    assert clocked_store.get(upload_id).state is UploadState.READY
+    assert f"upload {upload_id} is stored, but its on_ready hook failed" in caplog.messages
+
+
+def test_after_a_401_the_upload_is_blocked_with_the_credentials_named_and_its_bytes_kept(
+    clocked_store: UploadRecords, cf_emulator: Emulator, wire: Wire, clock: Clock
+) -> None:
+    queue = _queue(clocked_store, cf_emulator, wire, token="wrong-token-value", probe_interval=90)
+    upload_id = queue.submit(PHOTO, filename="beach.jpg").id
+    outcome = queue.run_once(upload_id)
+    record = clocked_store.get(upload_id)
+    assert outcome.status == "blocked" and record.state is UploadState.BLOCKED
+    assert (record.error or "").startswith("Cloudflare refused the credentials (check CF_ACCT_ID and CF_IMG_TOKEN): ")
+    assert outcome.reason == record.error and "wrong-token-value" not in (record.error or "")
+    block = queue.stats().block
+    assert block is not None and block.cause == record.error and block.probe_at == clock.now + 90
+    assert _staged(clocked_store, upload_id) == PHOTO
+    assert record.enqueued_at is not None and record.enqueued_at <= clock.now  # not scheduled: the probe tries it
+
+
+def test_after_an_account_refusal_the_upload_is_blocked_naming_the_account(
+    clocked_store: UploadRecords, cf_emulator: Emulator, wire: Wire
+) -> None:
+    queue = _queue(clocked_store, cf_emulator, wire)
+    upload_id = queue.submit(PHOTO, filename="beach.jpg").id
+    wire.refuse_uploads = _envelope(400, 5455, "Your account's Images storage quota is exceeded")
+    assert queue.run_once(upload_id).status == "blocked"
+    error = clocked_store.get(upload_id).error or ""
+    assert error == (
+        "Cloudflare refused the account (check CF_ACCT_ID and the account's plan): POST /images/v1: HTTP 400: "
+        "[5455] Your account's Images storage quota is exceeded"
+    )
+    assert _staged(clocked_store, upload_id) == PHOTO
+
+
+@pytest.mark.parametrize(
+    ("answer", "words"),
+    [
+        (_envelope(429, 971, "Please wait", **{"retry-after": "45"}), "Cloudflare asked to slow down: "),
+        (_envelope(503, 5503, "Service unavailable"), "Cloudflare could not take the upload now: "),
+        (None, "Cloudflare could not be reached: "),
+    ],
+    ids=["429", "503", "network"],
+)
+def test_after_a_transient_failure_the_upload_waits_pending_with_the_reason_and_its_bytes(
+    clocked_store: UploadRecords, cf_emulator: Emulator, wire: Wire, clock: Clock,
+    answer: httpx.Response | None, words: str,
+) -> None:  # fmt: skip
+    queue = _queue(clocked_store, cf_emulator, wire, backoff=10, backoff_cap=10)
+    upload_id = queue.submit(PHOTO, filename="beach.jpg").id
+    wire.refuse_uploads = answer
+    wire.down = answer is None
+    outcome = queue.run_once(upload_id)
+    record = clocked_store.get(upload_id)
+    assert outcome.status == "retry" and record.state is UploadState.PENDING
+    assert (record.error or "").startswith(words) and outcome.reason == record.error
+    assert outcome.retry_after == (45.0 if answer is not None and answer.status_code == 429 else None)
+    assert record.lease_until is None or record.lease_until <= clock.now  # released: claimable at once
+    assert _staged(clocked_store, upload_id) == PHOTO
+    assert queue.stats()["pending"] == 1 and queue.stats().block is None
+
+
+def test_after_a_refusal_of_the_image_it_fails_with_the_reason_and_its_bytes(
+    clocked_store: UploadRecords, cf_emulator: Emulator, wire: Wire
+) -> None:
+    queue = _queue(clocked_store, cf_emulator, wire)
+    upload_id = queue.submit(PHOTO, filename="beach.jpg").id
+    wire.refuse_uploads = _envelope(415, 5400, "Unsupported image format")
+    outcome = queue.run_once(upload_id)
+    record = clocked_store.get(upload_id)
+    assert outcome.status == "failed" and record.state is UploadState.FAILED
+    assert record.error == "Cloudflare refused the image: POST /images/v1: HTTP 415: [5400] Unsupported image format"
+    assert outcome.reason == record.error
+    assert _staged(clocked_store, upload_id) == PHOTO
+
+
+def test_a_probe_that_cannot_tell_keeps_the_uploads_blocked_with_the_cause_that_blocked_them(
+    clocked_store: UploadRecords, cf_emulator: Emulator, wire: Wire, clock: Clock
+) -> None:
+    queue = _queue(clocked_store, cf_emulator, wire, token="wrong-token-value", probe_interval=60)
+    ids = [queue.submit(photo, filename=f"p{i}.jpg").id for i, photo in enumerate(PHOTOS)]
+    assert [queue.run_once(upload_id).status for upload_id in ids] == ["blocked"] * len(ids)
+    cause = clocked_store.get(ids[0]).error
+    wire.down = True  # the network fails during the probe: the credentials are still unproven
+    clock.advance(61)
+    probe = queue.reconcile().probe
+    assert probe is not None and probe.status == "blocked" and probe.reason == cause
+    assert [clocked_store.get(upload_id).state for upload_id in ids] == [UploadState.BLOCKED] * len(ids)
+    assert clocked_store.get(ids[0]).error == cause
+    assert queue.stats().block is not None and all(
+        _staged(clocked_store, i) == p for i, p in zip(ids, PHOTOS, strict=True)
+    )
+
+
+# -- when the next attempt is due -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("pick", ["low", "high"])
+def test_backoff_doubles_from_the_first_delay_up_to_the_cap_with_jitter_in_its_upper_half(
+    sqlite_store: UploadRecords, monkeypatch: pytest.MonkeyPatch, pick: str
+) -> None:
+    asked: list[tuple[float, float]] = []
+
+    def uniform(low: float, high: float) -> float:  # the jitter's bounds, picking one end
+        asked.append((low, high))
+        return low if pick == "low" else high
+
+    monkeypatch.setattr(random, "uniform", uniform)
+    queue = UploadQueue(MemoryHuey("t", immediate=False), sqlite_store, lambda: None, backoff=2, backoff_cap=300)  # type: ignore[arg-type,return-value]
+    delays = [queue.retry_delay(attempts) for attempts in (0, 1, 2, 3, 4, 8, 9, 10, 500)]
+    ceilings = [2, 2, 4, 8, 16, 256, 300, 300, 300]
+    assert asked == [(ceiling / 2, ceiling) for ceiling in ceilings]
+    assert delays == [ceiling / 2 if pick == "low" else ceiling for ceiling in ceilings]
+
+
+@pytest.mark.parametrize("pick", ["low", "high"])
+def test_the_next_attempt_is_never_sooner_than_retry_after(
+    clocked_store: UploadRecords, cf_emulator: Emulator, wire: Wire, clock: Clock, monkeypatch: pytest.MonkeyPatch,
+    pick: str,
+) -> None:  # fmt: skip
+    monkeypatch.setattr(random, "uniform", lambda low, high: low if pick == "low" else high)
+    queue = _queue(clocked_store, cf_emulator, wire, backoff=40, backoff_cap=600)
+    short, long = (queue.submit(photo, filename=f"p{i}.jpg").id for i, photo in enumerate(PHOTOS[:2]))
+    jitter = 20 if pick == "low" else 40
+    wire.refuse_uploads = _envelope(429, 971, "Please wait", **{"retry-after": "5"})
+    assert queue.run_once(short).retry_after == 5.0
+    assert clocked_store.get(short).enqueued_at == clock.now + jitter  # the backoff is longer than Retry-After
+    wire.refuse_uploads = _envelope(429, 971, "Please wait", **{"retry-after": "90"})
+    assert queue.run_once(long).retry_after == 90.0
+    assert clocked_store.get(long).enqueued_at == clock.now + 90  # Retry-After is longer than the backoff
+    assert queue.retry_delay(1, retry_after=90) == 90 and queue.retry_delay(1, retry_after=None) == jitter
+
+
+def test_an_upload_fails_for_age_once_max_age_has_passed_and_not_a_second_sooner(
+    clocked_store: UploadRecords, cf_emulator: Emulator, wire: Wire, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    queue = _queue(clocked_store, cf_emulator, wire, max_age=600)
+    upload_id = queue.submit(PHOTO, filename="beach.jpg").id
+    wire.down = True
+    clock.advance(599)
+    assert queue.run_once(upload_id).status == "retry"
+    clock.advance(1)
+    with caplog.at_level(logging.ERROR, logger="cfvariants.uploads"):
+        outcome = queue.run_once(upload_id)
+    reason = "not stored within 10 min of being accepted; last error: Cloudflare could not be reached: "
+    assert outcome.status == "failed" and (outcome.reason or "").startswith(reason)
+    record = clocked_store.get(upload_id)
+    assert record.state is UploadState.FAILED and record.error == outcome.reason
+    assert f"upload {upload_id} failed: {outcome.reason}; its file is kept (retry or discard it)" in caplog.messages
+    assert _staged(clocked_store, upload_id) == PHOTO
