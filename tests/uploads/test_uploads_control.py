@@ -1,0 +1,130 @@
+"""A person's and a worker's handling of uploads through ``UploadQueue``: listing them, discarding one (logged),
+handing back only what a stopped task held (and sending it again for when its shortened claim ends), and the
+web app's fingerprint when the queue cannot take it. Both stores, a controllable clock, no sleeps."""
+
+from __future__ import annotations
+
+import logging
+
+import imagegen
+import pytest
+from huey import MemoryHuey
+from huey.signals import SIGNAL_INTERRUPTED
+from upload_helpers import Clock
+
+from cfvariants.client import ImagesClient
+from cfvariants.uploads import UploadQueue, UploadRecords, UploadState
+from cfvariants.uploads._leases import HAND_BACK_AFTER, PRIVATE_HAND_BACK_AFTER
+
+PHOTOS = [imagegen.photo_jpeg(120_000 + 20_000 * i, seed=40 + i) for i in range(3)]  # camera-like, 120-160 KB
+
+
+def _queue(store: UploadRecords, client: ImagesClient) -> tuple[UploadQueue, MemoryHuey]:
+    huey = MemoryHuey("uploads", immediate=False)
+    return UploadQueue(huey, store, lambda: client, lease=30), huey
+
+
+# -- listing ------------------------------------------------------------------------------------------------------
+
+
+def test_uploads_lists_the_newest_hundred_of_every_state_or_as_many_as_asked(
+    sqlite_store: UploadRecords, cf_client: ImagesClient
+) -> None:
+    queue, _ = _queue(sqlite_store, cf_client)
+    ids = [sqlite_store.stage(b"%d" % i, filename=f"{i}.jpg", content_type="image/jpeg").id for i in range(101)]
+    listed = queue.uploads()
+    assert len(listed) == 100 and listed[0].id == ids[-1] and ids[0] not in {r.id for r in listed}
+    assert [r.id for r in queue.uploads(limit=3)] == ids[-1:-4:-1]
+    assert len(queue.uploads(limit=101)) == 101
+    assert queue.uploads(state="ready") == [] and len(queue.uploads(state=UploadState.PENDING, limit=5)) == 5
+
+
+def test_discarding_an_upload_is_logged_with_its_id_and_file_name(
+    clocked_store: UploadRecords, cf_client: ImagesClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    queue, _ = _queue(clocked_store, cf_client)
+    record = queue.submit(PHOTOS[0], filename="holiday.jpg")
+    with caplog.at_level(logging.WARNING, logger="cfvariants.uploads"):
+        assert queue.discard(record.id).filename == "holiday.jpg"
+    assert caplog.messages == [f"upload {record.id} (holiday.jpg) discarded with its file, as asked"]
+    assert clocked_store.find(record.id) is None and clocked_store.staged_ids() == []
+
+
+# -- handing back what a stopping worker holds --------------------------------------------------------------------
+
+
+def test_handing_back_some_uploads_keeps_the_others_and_sends_each_again_for_when_its_claim_ends(
+    clocked_store: UploadRecords, cf_client: ImagesClient, clock: Clock
+) -> None:
+    queue, huey = _queue(clocked_store, cf_client)
+    public, private, other = (
+        queue.submit(PHOTOS[0], filename="a.jpg"),
+        queue.submit(PHOTOS[1], filename="b.jpg", private=True),
+        queue.submit(PHOTOS[2], filename="c.jpg"),
+    )
+    huey.flush()  # the messages are with the worker now
+    claims = [clocked_store.claim(r.id, lease=queue.lease) for r in (public, private, other)]
+    assert all(claims)
+    with queue.leases.holding(claims[0]), queue.leases.holding(claims[1]), queue.leases.holding(claims[2]):  # type: ignore[arg-type]
+        assert sorted(queue.hand_back([public.id, private.id])) == sorted([public.id, private.id])
+        assert queue.leases.held() == [other.id]  # still being sent by this worker
+        assert len(huey) == 2  # one message each, for later
+        # due half a second after the shortened claim runs out, so the claim is free when the message arrives
+        assert clocked_store.get(public.id).enqueued_at == clock.now + HAND_BACK_AFTER + 0.5
+        assert clocked_store.get(private.id).enqueued_at == clock.now + PRIVATE_HAND_BACK_AFTER + 0.5
+        assert clocked_store.get(other.id).state is UploadState.UPLOADING
+
+
+def test_an_interrupted_task_hands_back_only_its_own_upload(
+    clocked_store: UploadRecords, cf_client: ImagesClient
+) -> None:
+    queue, huey = _queue(clocked_store, cf_client)
+    mine, theirs = queue.submit(PHOTOS[0], filename="a.jpg"), queue.submit(PHOTOS[1], filename="b.jpg")
+    tasks = [huey.dequeue(), huey.dequeue()]
+    assert all(tasks)
+    claims = [clocked_store.claim(r.id, lease=queue.lease) for r in (mine, theirs)]
+    with queue.leases.holding(claims[0]), queue.leases.holding(claims[1]):  # type: ignore[arg-type]
+        huey._emit(SIGNAL_INTERRUPTED, tasks[0])  # what huey's consumer does on SIGTERM, per task in flight
+        assert queue.leases.held() == [theirs.id]
+        assert len(huey) == 1
+
+
+def test_an_interrupted_task_of_the_app_that_takes_an_upload_id_hands_back_nothing(
+    clocked_store: UploadRecords, cf_client: ImagesClient
+) -> None:
+    queue, huey = _queue(clocked_store, cf_client)
+
+    @huey.task()
+    def make_thumbnails(upload_id: str) -> None:  # the app's own task, on the same huey
+        return None
+
+    record = queue.submit(PHOTOS[0], filename="a.jpg")
+    huey.flush()
+    make_thumbnails(record.id)
+    task = huey.dequeue()
+    claim = clocked_store.claim(record.id, lease=queue.lease)
+    assert task is not None and claim is not None
+    with queue.leases.holding(claim):
+        huey._emit(SIGNAL_INTERRUPTED, task)
+        assert queue.leases.held() == [record.id]  # the upload is still being sent
+        assert len(huey) == 0
+
+
+# -- the web app's fingerprint ------------------------------------------------------------------------------------
+
+
+def test_a_queue_that_cannot_take_the_fingerprint_is_logged_and_uploads_still_stage(
+    clocked_store: UploadRecords, cf_client: ImagesClient, caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    queue, huey = _queue(clocked_store, cf_client)
+
+    def down(key: str, value: object) -> None:
+        raise ConnectionError("redis is down")
+
+    monkeypatch.setattr(huey, "put", down)
+    with caplog.at_level(logging.WARNING, logger="cfvariants.uploads"):
+        line = queue.announce_web()
+    assert line.startswith("uses queue MemoryHuey 'uploads' (this process only), store ")
+    assert caplog.messages == ["could not leave the web app's fingerprint in the queue (redis is down)"]
+    assert queue.submit(PHOTOS[0], filename="a.jpg").state is UploadState.PENDING
