@@ -13,7 +13,7 @@ from huey.signals import SIGNAL_INTERRUPTED
 from upload_helpers import Clock
 
 from cfvariants.client import ImagesClient
-from cfvariants.uploads import UploadQueue, UploadRecords, UploadState
+from cfvariants.uploads import UploadQueue, UploadRecords, UploadsError, UploadState, UploadStore
 from cfvariants.uploads._leases import HAND_BACK_AFTER, PRIVATE_HAND_BACK_AFTER
 
 PHOTOS = [imagegen.photo_jpeg(120_000 + 20_000 * i, seed=40 + i) for i in range(3)]  # camera-like, 120-160 KB
@@ -128,3 +128,82 @@ def test_a_queue_that_cannot_take_the_fingerprint_is_logged_and_uploads_still_st
     assert line.startswith("uses queue MemoryHuey 'uploads' (this process only), store ")
     assert caplog.messages == ["could not leave the web app's fingerprint in the queue (redis is down)"]
     assert queue.submit(PHOTOS[0], filename="a.jpg").state is UploadState.PENDING
+
+
+# -- counting, retrying and discarding (cfvariants uploads uses the same) --------------------------------------
+
+
+def test_stats_count_every_state_as_a_mapping_of_its_names(
+    clocked_store: UploadRecords, cf_client: ImagesClient
+) -> None:
+    queue, _ = _queue(clocked_store, cf_client)
+    ids = [queue.submit(photo, filename=f"p{i}.jpg").id for i, photo in enumerate(PHOTOS)]
+    clocked_store.mark_failed(ids[0], "Cloudflare refused the image: HTTP 415")
+    clocked_store.mark_blocked(ids[1], "Cloudflare refused the credentials")
+    stats = queue.stats()
+    assert dict(stats) == {"pending": 1, "uploading": 0, "ready": 0, "blocked": 1, "failed": 1}
+    assert list(stats) == ["pending", "uploading", "ready", "blocked", "failed"] and len(stats) == 5
+    assert stats["failed"] == 1 and stats.needs_attention == 2 and stats.block is None
+    with pytest.raises(ValueError):
+        stats["lost"]
+
+
+def test_retry_refuses_what_is_neither_failed_nor_blocked_and_what_has_no_bytes_left(
+    sqlite_store: UploadStore, cf_client: ImagesClient
+) -> None:
+    queue, _ = _queue(sqlite_store, cf_client)
+    pending, gone = (queue.submit(photo, filename=f"p{i}.jpg").id for i, photo in enumerate(PHOTOS[:2]))
+    with pytest.raises(UploadsError) as info:
+        queue.retry(pending)
+    assert str(info.value) == f"upload {pending} is pending: only failed or blocked uploads are retried"
+    sqlite_store.mark_failed(gone, "Cloudflare refused the image")
+    sqlite_store.staged_path(gone).unlink()  # lost with a disk, or removed by hand
+    with pytest.raises(UploadsError) as info:
+        queue.retry(gone)
+    assert str(info.value) == f"upload {gone} (p1.jpg) has no staged bytes left; upload the file again"
+    assert sqlite_store.get(gone).state is UploadState.FAILED
+    assert queue.retry_failed() == []  # nothing to send: its bytes are gone
+    assert sqlite_store.get(gone).state is UploadState.FAILED
+
+
+def test_discard_refuses_an_upload_in_flight_and_one_already_stored(
+    clocked_store: UploadRecords, cf_client: ImagesClient
+) -> None:
+    queue, _ = _queue(clocked_store, cf_client)
+    flying, stored = (queue.submit(photo, filename=f"p{i}.jpg").id for i, photo in enumerate(PHOTOS[:2]))
+    assert clocked_store.claim(flying, lease=30) is not None
+    with pytest.raises(UploadsError) as info:
+        queue.discard(flying)
+    assert str(info.value) == f"upload {flying} is being sent right now; discard it once it is ready or failed"
+    assert queue.run_once(stored).status == "ready"
+    image_id = clocked_store.get(stored).image_id
+    with pytest.raises(UploadsError) as info:
+        queue.discard(stored)
+    assert str(info.value) == f"upload {stored} is stored already as image {image_id}; delete the image instead"
+    assert clocked_store.get(flying).state is UploadState.UPLOADING
+
+
+def test_failed_uploads_are_kept_for_exactly_their_retention(
+    clocked_store: UploadRecords, cf_client: ImagesClient, clock: Clock
+) -> None:
+    queue = UploadQueue(MemoryHuey("uploads", immediate=False), clocked_store, lambda: cf_client, failed_retention=3600)
+    failed = queue.submit(PHOTOS[0], filename="refused.jpg").id
+    blocked = queue.submit(PHOTOS[1], filename="waiting.jpg").id
+    clocked_store.mark_failed(failed, "Cloudflare refused the image")
+    clocked_store.mark_blocked(blocked, "Cloudflare refused the credentials")
+    clock.advance(3600)
+    assert queue.reconcile().expired == ()  # an hour to the second: still kept
+    clock.advance(0.001)
+    assert queue.reconcile().expired == (failed,)
+    assert clocked_store.find(failed) is None and clocked_store.staged_ids() == [blocked]  # blocked: never by time
+
+
+@pytest.mark.parametrize(
+    ("seconds", "words"),
+    [(0, "0s"), (89, "89s"), (90, "2 min"), (5399, "90 min"), (5400, "1.5 h"), (172_799, "48.0 h"),
+     (172_800, "2 days"), (7 * 86400, "7 days")],
+)  # fmt: skip
+def test_durations_in_reasons_and_logs_read_naturally(seconds: float, words: str) -> None:
+    from cfvariants.uploads._control import duration
+
+    assert duration(seconds) == words
