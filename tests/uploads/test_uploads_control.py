@@ -5,6 +5,8 @@ web app's fingerprint when the queue cannot take it. Both stores, a controllable
 from __future__ import annotations
 
 import logging
+import os
+import threading
 
 import imagegen
 import pytest
@@ -12,6 +14,7 @@ from huey import MemoryHuey
 from huey.signals import SIGNAL_INTERRUPTED
 from upload_helpers import Clock
 
+from cfvariants import SettingsError
 from cfvariants.client import ImagesClient
 from cfvariants.uploads import UploadQueue, UploadRecords, UploadsError, UploadState, UploadStore
 from cfvariants.uploads._leases import HAND_BACK_AFTER, PRIVATE_HAND_BACK_AFTER
@@ -207,3 +210,63 @@ def test_durations_in_reasons_and_logs_read_naturally(seconds: float, words: str
     from cfvariants.uploads._control import duration
 
     assert duration(seconds) == words
+
+
+# -- a worker's start ---------------------------------------------------------------------------------------------
+
+
+class _Rounds(threading.Event):
+    """The worker's stop signal, answering "not yet" for ``rounds`` waits: records how long each wait was, and
+    the thread that waited."""
+
+    def __init__(self, rounds: int) -> None:
+        super().__init__()
+        self.rounds = rounds
+        self.waits: list[float | None] = []
+        self.threads: list[threading.Thread] = []
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self.waits.append(timeout)
+        self.threads.append(threading.current_thread())
+        return len(self.waits) > self.rounds
+
+
+def test_a_started_worker_looks_for_abandoned_uploads_every_half_lease_and_logs_what_it_finds(
+    sqlite_store: UploadStore, cf_client: ImagesClient, caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    queue, _ = _queue(sqlite_store, cf_client)  # a 30 s lease
+    answers: list[Exception | list[str]] = [ConnectionError("the store is down"), ["0" * 32]]
+
+    def requeue_abandoned() -> list[str]:
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    monkeypatch.setattr(queue, "requeue_abandoned", requeue_abandoned)
+    rounds = _Rounds(2)
+    queue._stopping = rounds
+    caplog.set_level(logging.INFO, logger="cfvariants.uploads")
+    queue._log_start()  # huey's start-up hook, once per worker process
+    rounds.threads[0].join(10)
+    assert rounds.waits == [15.0, 15.0, 15.0] and answers == []
+    watcher = rounds.threads[0]
+    assert watcher.name == "cfvariants-lease-watch" and watcher.daemon  # never keeps a stopping worker alive
+    assert "could not look for abandoned uploads (the store is down)" in caplog.messages
+    assert "re-enqueued 1 abandoned upload(s) (a worker died, or a message was lost)" in caplog.messages
+
+
+def test_a_worker_whose_client_cannot_be_built_says_so_at_start(
+    sqlite_store: UploadStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    def no_client() -> ImagesClient:
+        raise SettingsError("CF_IMG_TOKEN is not set")
+
+    queue = UploadQueue(MemoryHuey("uploads", immediate=False), sqlite_store, no_client)
+    with caplog.at_level(logging.ERROR, logger="cfvariants.uploads"):
+        queue._log_start()
+    queue._stop_watching()
+    assert caplog.messages == [
+        f"upload worker (pid {os.getpid()}) cannot start its Cloudflare client: CF_IMG_TOKEN is not set"
+    ]
