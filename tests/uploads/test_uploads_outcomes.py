@@ -27,7 +27,7 @@ from cfvariants.client import (
     ValidationError,
 )
 from cfvariants.emulator import Emulator
-from cfvariants.uploads import UploadQueue, UploadRecord, UploadRecords, UploadState, classify
+from cfvariants.uploads import MARKER_KEY, UploadQueue, UploadRecord, UploadRecords, UploadState, classify, process
 
 PHOTO = imagegen.photo_jpeg(160_000, seed=30)  # camera-like, 160 KB
 PHOTOS = [imagegen.photo_jpeg(140_000 + 30_000 * i, seed=31 + i) for i in range(3)]
@@ -249,18 +249,53 @@ def test_a_probe_that_cannot_tell_keeps_the_uploads_blocked_with_the_cause_that_
     clocked_store: UploadRecords, cf_emulator: Emulator, wire: Wire, clock: Clock
 ) -> None:
     queue = _queue(clocked_store, cf_emulator, wire, token="wrong-token-value", probe_interval=60)
-    ids = [queue.submit(photo, filename=f"p{i}.jpg").id for i, photo in enumerate(PHOTOS)]
+    ids = []
+    for i, photo in enumerate(PHOTOS):
+        ids.append(queue.submit(photo, filename=f"p{i}.jpg").id)
+        clock.advance(1)
     assert [queue.run_once(upload_id).status for upload_id in ids] == ["blocked"] * len(ids)
     cause = clocked_store.get(ids[0]).error
     wire.down = True  # the network fails during the probe: the credentials are still unproven
     clock.advance(61)
     probe = queue.reconcile().probe
-    assert probe is not None and probe.status == "blocked" and probe.reason == cause
+    assert probe is not None and probe.status == "blocked"
+    assert (probe.upload_id, probe.reason) == (ids[0], cause)  # the oldest blocked upload is the one tried
     assert [clocked_store.get(upload_id).state for upload_id in ids] == [UploadState.BLOCKED] * len(ids)
-    assert clocked_store.get(ids[0]).error == cause
-    assert queue.stats().block is not None and all(
-        _staged(clocked_store, i) == p for i, p in zip(ids, PHOTOS, strict=True)
+    assert [clocked_store.get(upload_id).error for upload_id in ids] == [cause] * len(ids)
+    assert queue.stats().block is not None
+    assert [_staged(clocked_store, upload_id) for upload_id in ids] == PHOTOS
+
+
+# -- an earlier attempt's image ---------------------------------------------------------------------------------
+
+
+def test_a_private_retry_that_finds_no_image_of_its_own_uploads_anew_and_never_adopts_another(
+    clocked_store: UploadRecords, cf_client: ImagesClient
+) -> None:
+    others = [cf_client.upload(photo, metadata={"owner": i}) for i, photo in enumerate(PHOTOS[:2])]
+    record = clocked_store.stage(PHOTO, filename="secret.jpg", content_type="image/jpeg", private=True)
+    assert clocked_store.claim(record.id, lease=-1) is not None  # an earlier attempt died before uploading
+    outcome = process(clocked_store, cf_client, record.id)
+    assert outcome.status == "ready" and outcome.image_id not in {image.id for image in others}
+    image = cf_client.get(outcome.image_id or "")
+    assert image.meta[MARKER_KEY] == record.id and image.require_signed_urls
+    assert len(list(cf_client.iter_images())) == 3
+
+
+def test_a_custom_id_taken_by_another_image_fails_the_upload_as_a_conflict(
+    clocked_store: UploadRecords, cf_client: ImagesClient
+) -> None:
+    cf_client.upload(PHOTOS[0], id="uploads/2026/12/taken.jpg", metadata={"owner": "someone else"})
+    record = clocked_store.stage(
+        PHOTO, filename="b.jpg", content_type="image/jpeg", custom_id="uploads/2026/12/taken.jpg"
     )
+    assert clocked_store.claim(record.id, lease=-1) is not None  # a retry: it looks the id up first
+    outcome = process(clocked_store, cf_client, record.id)
+    assert outcome.status == "failed"
+    assert clocked_store.get(record.id).error == (
+        "request: HTTP 409: custom id 'uploads/2026/12/taken.jpg' is taken by another image, not this upload"
+    )
+    assert _staged(clocked_store, record.id) == PHOTO
 
 
 # -- when the next attempt is due -------------------------------------------------------------------------------
