@@ -416,7 +416,10 @@ def mutmut_cli() -> None:
     cli()
 
 
-_STATUS = {1: "killed", 3: "killed", 37: "killed", 36: "timeout", 0: "survived", 33: "no tests", 5: "no tests"}
+# mutmut's exit codes (mutmut.stats.status_by_exit_code); a mutant that loops forever is stopped by its CPU limit
+# (SIGXCPU: -24, 24, 152) and counts as a timeout, i.e. caught.
+_STATUS = {1: "killed", 3: "killed", 37: "killed", 36: "timeout", -24: "timeout", 24: "timeout", 152: "timeout",
+           255: "timeout", 0: "survived", 33: "no tests", 5: "no tests"}  # fmt: skip
 _STRING = re.compile(r"""[rbfu]{0,2}("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')""")
 _MESSAGE = re.compile(r"raise |Error\(|warn\(|log\.|logger\.|^\s*return f?(\"[^\"]*\"|'[^']*')\s*$", re.MULTILINE)
 
@@ -433,7 +436,12 @@ def mutation_score(module: str) -> str:
         return f"{module}: no mutant has run yet"
     survivors = sorted(name for name, status in statuses.items() if status not in ("killed", "timeout"))
     diffs = _run_in_venv("mutant_diffs", json.dumps({name: paths[name] for name in survivors})) if survivors else {}
-    text_only = [name for name in survivors if _only_message_text(diffs[name])]
+    functions: dict[str, dict[str, ast.AST]] = {}
+    text_only = [
+        name
+        for name in survivors
+        if _only_message_text(diffs[name]) or _only_log_arguments(name, paths[name], functions)
+    ]
     accepted = _accepted_equivalents()
     equivalent = [name for name in survivors if name not in text_only and _is_accepted(name, diffs[name], accepted)]
     killed, total = len(statuses) - len(survivors), len(statuses)
@@ -488,6 +496,56 @@ def _is_accepted(mutant: str, diff: list[str], accepted: dict[str, set[str]]) ->
     mutmut's numbers (which shift when a function changes), so an entry stops matching once its line changes."""
     added = {line[1:].strip() for line in diff if line.startswith("+") and not line.startswith("+++")}
     return bool(added) and added <= accepted.get(mutant.partition("__mutmut_")[0], set())
+
+
+_LOG_CALL = re.compile(r"(log|logger)\.(debug|info|warning|error|exception|critical)")
+
+
+def _only_log_arguments(mutant: str, path: str, functions: dict[str, dict[str, ast.AST]]) -> bool:
+    """Whether ``mutant`` changes nothing but what a log call is given: an argument dropped, or ``None`` or other
+    text in its place. Nothing new is evaluated, so only the words of the log line change (message text, like a
+    changed string). Compares the mutant's function with mutmut's copy of the original in mutants/ (``functions``
+    caches each file's functions by name)."""
+    if path not in functions:
+        tree = ast.parse((ROOT / "mutants" / path).read_text())
+        found = (node for node in ast.walk(tree) if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef))
+        functions[path] = {node.name: node for node in found}
+    name = mutant.rpartition(".")[2]
+    original, mutated = functions[path].get(name.partition("__mutmut_")[0] + "__mutmut_orig"), functions[path].get(name)
+    if original is None or mutated is None:
+        return False
+    old_calls, new_calls = _log_calls(original), _log_calls(mutated)
+    if len(old_calls) != len(new_calls) or _without_log_calls(original) != _without_log_calls(mutated):
+        return False
+    changed = [(old, new) for old, new in zip(old_calls, new_calls, strict=True) if ast.dump(old) != ast.dump(new)]
+    return bool(changed) and all(_weaker_log_arguments(old, new) for old, new in changed)
+
+
+def _log_calls(function: ast.AST) -> list[ast.Call]:
+    return [
+        node
+        for node in ast.walk(function)
+        if isinstance(node, ast.Call) and _LOG_CALL.fullmatch(ast.unparse(node.func)) is not None
+    ]
+
+
+def _without_log_calls(function: ast.AST) -> str:
+    """The function's code with every log call's arguments left out (and its name, which mutmut numbers)."""
+    text = ast.unparse(function).split("\n", 1)[1]
+    for call in _log_calls(function):
+        text = text.replace(ast.unparse(call), ast.unparse(call.func) + "(...)", 1)
+    return text
+
+
+def _weaker_log_arguments(old: ast.Call, new: ast.Call) -> bool:
+    """Same logger and level; each new argument is an old one kept in order, or a constant in its place."""
+    if ast.dump(old.func) != ast.dump(new.func) or ast.dump(ast.List(old.keywords)) != ast.dump(ast.List(new.keywords)):
+        return False
+    kept = iter(ast.dump(argument) for argument in old.args)
+    return all(
+        isinstance(argument, ast.Constant) or ast.dump(argument) in kept  # `in` on an iterator: in order
+        for argument in new.args
+    )
 
 
 def _only_message_text(diff: list[str]) -> bool:
