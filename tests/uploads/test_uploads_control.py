@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 
 import imagegen
 import pytest
@@ -187,18 +188,43 @@ def test_discard_refuses_an_upload_in_flight_and_one_already_stored(
 
 
 def test_failed_uploads_are_kept_for_exactly_their_retention(
-    clocked_store: UploadRecords, cf_client: ImagesClient, clock: Clock
+    clocked_store: UploadRecords, cf_client: ImagesClient, clock: Clock, caplog: pytest.LogCaptureFixture
 ) -> None:
     queue = UploadQueue(MemoryHuey("uploads", immediate=False), clocked_store, lambda: cf_client, failed_retention=3600)
     failed = queue.submit(PHOTOS[0], filename="refused.jpg").id
     blocked = queue.submit(PHOTOS[1], filename="waiting.jpg").id
     clocked_store.mark_failed(failed, "Cloudflare refused the image")
     clocked_store.mark_blocked(blocked, "Cloudflare refused the credentials")
+    clocked_store.block("Cloudflare refused the credentials", probe_at=clock.now + 86400)
     clock.advance(3600)
     assert queue.reconcile().expired == ()  # an hour to the second: still kept
     clock.advance(0.001)
-    assert queue.reconcile().expired == (failed,)
+    with caplog.at_level(logging.WARNING, logger="cfvariants.uploads"):
+        assert queue.reconcile().expired == (failed,)
+    assert caplog.messages == [
+        f"upload {failed} (refused.jpg) discarded with its file: failed 60 min ago (retention 60 min): "
+        "Cloudflare refused the image"
+    ]
     assert clocked_store.find(failed) is None and clocked_store.staged_ids() == [blocked]  # blocked: never by time
+    assert clocked_store.get(blocked).state is UploadState.BLOCKED
+
+
+def test_the_sweep_removes_staged_files_that_never_got_a_record_and_says_so(
+    sqlite_store: UploadStore, cf_client: ImagesClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    queue = UploadQueue(MemoryHuey("uploads", immediate=False), sqlite_store, lambda: cf_client, orphan_age=3600)
+    kept = queue.submit(PHOTOS[0], filename="a.jpg").id
+    crashed = sqlite_store.staged_path("f" * 32)  # written, then the process died before recording it
+    crashed.write_bytes(PHOTOS[1])
+    recent = sqlite_store.staged_path("e" * 32)  # an upload being staged right now
+    recent.write_bytes(PHOTOS[2])
+    two_hours_ago = time.time() - 7200
+    os.utime(crashed, (two_hours_ago, two_hours_ago))
+    with caplog.at_level(logging.INFO, logger="cfvariants.uploads"):
+        report = queue.reconcile()
+    assert (report.requeued, report.orphans_removed) == ((), 1)
+    assert caplog.messages == ["reconcile: re-enqueued 0 upload(s), removed 1 orphaned staged file(s)"]
+    assert not crashed.exists() and recent.exists() and sqlite_store.staged_ids() == sorted([kept, "e" * 32])
 
 
 @pytest.mark.parametrize(

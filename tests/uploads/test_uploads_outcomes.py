@@ -223,7 +223,7 @@ def test_after_a_transient_failure_the_upload_waits_pending_with_the_reason_and_
     wire.down = answer is None
     outcome = queue.run_once(upload_id)
     record = clocked_store.get(upload_id)
-    assert outcome.status == "retry" and record.state is UploadState.PENDING
+    assert (outcome.status, outcome.upload_id) == ("retry", upload_id) and record.state is UploadState.PENDING
     assert (record.error or "").startswith(words) and outcome.reason == record.error
     assert outcome.retry_after == (45.0 if answer is not None and answer.status_code == 429 else None)
     assert record.lease_until is None or record.lease_until <= clock.now  # released: claimable at once
@@ -264,6 +264,72 @@ def test_a_probe_that_cannot_tell_keeps_the_uploads_blocked_with_the_cause_that_
     assert [clocked_store.get(upload_id).error for upload_id in ids] == [cause] * len(ids)
     assert queue.stats().block is not None
     assert [_staged(clocked_store, upload_id) for upload_id in ids] == PHOTOS
+
+
+def test_the_probe_tries_the_oldest_blocked_upload_once_per_interval_and_reports_a_rate_limit(
+    clocked_store: UploadRecords, cf_emulator: Emulator, wire: Wire, clock: Clock
+) -> None:
+    queue = _queue(clocked_store, cf_emulator, wire, token="wrong-token-value", probe_interval=60)
+    refused = queue.submit(PHOTOS[0], filename="older-but-failed.jpg").id
+    clocked_store.mark_failed(refused, "Cloudflare refused the image")  # older, but not blocked: never probed
+    blocked = []
+    for i, photo in enumerate(PHOTOS[1:]):
+        clock.advance(1)
+        blocked.append(queue.submit(photo, filename=f"p{i}.jpg").id)
+    assert [queue.run_once(upload_id).status for upload_id in blocked] == ["blocked"] * len(blocked)
+    clock.advance(60)
+    wire.refuse_all = _envelope(429, 971, "Please wait", **{"retry-after": "30"})  # the lookup, then the upload
+    requests = wire.requests
+    probe = queue.reconcile().probe
+    assert probe is not None and (probe.status, probe.upload_id, probe.retry_after) == ("blocked", blocked[0], 30.0)
+    assert wire.requests == requests + 1
+    assert queue.reconcile().probe is None and wire.requests == requests + 1  # the next sweep: not due yet
+    clock.advance(59)
+    assert queue.reconcile().probe is None
+    clock.advance(1)
+    assert queue.reconcile().probe is not None and wire.requests == requests + 2
+    assert clocked_store.get(refused).state is UploadState.FAILED
+
+
+def test_the_block_is_announced_once_as_an_error_even_when_two_workers_meet_it_at_once(
+    clocked_store: UploadRecords, cf_emulator: Emulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    second: list[str] = []
+
+    def refused(request: httpx.Request) -> httpx.Response:
+        if second:  # a second worker started its upload before the first one's answer came back
+            process(clocked_store, client, second.pop(), probe_interval=60)
+        return _envelope(401, 10000, "Authentication error")
+
+    client = ImagesClient(cf_emulator.config.account_id, "wrong-token-value", base_url="http://cfimages.test/client/v4",
+                          transport=httpx.MockTransport(refused), retry=RetryPolicy.none())  # fmt: skip
+    first, other = (clocked_store.stage(photo, filename=f"p{i}.jpg", content_type="image/jpeg").id
+                    for i, photo in enumerate(PHOTOS[:2]))  # fmt: skip
+    second.append(other)
+    caplog.set_level(logging.INFO, logger="cfvariants.uploads")
+    assert process(clocked_store, client, first, probe_interval=60).status == "blocked"
+    assert [clocked_store.get(i).state for i in (first, other)] == [UploadState.BLOCKED] * 2
+    errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    infos = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
+    assert len(errors) == 1 and errors[0].startswith("uploads blocked: Cloudflare refused the credentials")
+    assert errors[0].endswith("; they wait with their files kept, one is tried every 60s until it works")
+    assert len(infos) == 1 and infos[0].startswith("uploads stay blocked: Cloudflare refused the credentials")
+    assert infos[0].endswith(" (next probe in 60s)")
+
+
+def test_uploads_left_blocked_without_a_block_are_resumed_by_the_sweep(
+    clocked_store: UploadRecords, cf_emulator: Emulator, wire: Wire, caplog: pytest.LogCaptureFixture
+) -> None:
+    queue = _queue(clocked_store, cf_emulator, wire)
+    upload_id = queue.submit(PHOTO, filename="beach.jpg").id
+    # a worker saw the block just before a person lifted it, and parked the upload after the lift
+    clocked_store.mark_blocked(upload_id, "Cloudflare refused the credentials")
+    with caplog.at_level(logging.WARNING, logger="cfvariants.uploads"):
+        report = queue.reconcile()
+    assert report.probe is None and wire.requests == 0
+    assert caplog.messages == ["uploads are no longer blocked: resuming 1 blocked upload(s)"]
+    assert clocked_store.get(upload_id).state is UploadState.PENDING
+    assert queue.run_once(upload_id).status == "ready"
 
 
 # -- an earlier attempt's image ---------------------------------------------------------------------------------
