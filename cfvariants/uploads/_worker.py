@@ -17,7 +17,6 @@ queue waits and one upload probes now and then) or ``failed`` (Cloudflare refuse
 from __future__ import annotations
 
 import logging
-import mimetypes
 import re
 import time
 from dataclasses import dataclass
@@ -143,7 +142,6 @@ def process(
 
 def _upload(store: UploadRecords, client: ImagesClient, record: UploadRecord) -> Image:
     metadata = {**record.metadata, MARKER_KEY: record.id}
-    content_type = record.content_type or mimetypes.guess_type(record.filename)[0] or "application/octet-stream"
     with store.open_staged(record.id) as staged:
         metadata = with_placeholder_metadata(metadata, staged)  # size + ThumbHash for layouts and placeholders
         try:
@@ -153,7 +151,7 @@ def _upload(store: UploadRecords, client: ImagesClient, record: UploadRecord) ->
                 metadata=metadata,
                 require_signed_urls=record.private or None,
                 filename=record.filename,
-                content_type=content_type,
+                content_type=record.content_type or None,  # none recorded: the client guesses from the name
             )
         except ConflictError:
             adopted = _existing(client, record)
