@@ -29,12 +29,14 @@ class Wire:
     def __init__(self, app: Any) -> None:
         self.inner = httpx.WSGITransport(app=app)
         self.requests = 0
+        self.sent: list[httpx.Request] = []
         self.down = False
         self.refuse_uploads: httpx.Response | None = None
         self.refuse_all: httpx.Response | None = None
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         self.requests += 1
+        self.sent.append(request)
         if self.down:
             raise httpx.ConnectError("connection refused", request=request)
         if self.refuse_all is not None:

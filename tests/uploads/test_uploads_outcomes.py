@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import imagegen
 import pytest
+from client_helpers import multipart
 from huey import MemoryHuey
 from upload_helpers import Clock, Wire
 
@@ -180,7 +181,7 @@ def test_after_a_401_the_upload_is_blocked_with_the_credentials_named_and_its_by
     upload_id = queue.submit(PHOTO, filename="beach.jpg").id
     outcome = queue.run_once(upload_id)
     record = clocked_store.get(upload_id)
-    assert outcome.status == "blocked" and record.state is UploadState.BLOCKED
+    assert (outcome.status, outcome.upload_id) == ("blocked", upload_id) and record.state is UploadState.BLOCKED
     assert (record.error or "").startswith("Cloudflare refused the credentials (check CF_ACCT_ID and CF_IMG_TOKEN): ")
     assert outcome.reason == record.error and "wrong-token-value" not in (record.error or "")
     block = queue.stats().block
@@ -239,7 +240,7 @@ def test_after_a_refusal_of_the_image_it_fails_with_the_reason_and_its_bytes(
     wire.refuse_uploads = _envelope(415, 5400, "Unsupported image format")
     outcome = queue.run_once(upload_id)
     record = clocked_store.get(upload_id)
-    assert outcome.status == "failed" and record.state is UploadState.FAILED
+    assert (outcome.status, outcome.upload_id) == ("failed", upload_id) and record.state is UploadState.FAILED
     assert record.error == "Cloudflare refused the image: POST /images/v1: HTTP 415: [5400] Unsupported image format"
     assert outcome.reason == record.error
     assert _staged(clocked_store, upload_id) == PHOTO
@@ -332,6 +333,37 @@ def test_uploads_left_blocked_without_a_block_are_resumed_by_the_sweep(
     assert queue.run_once(upload_id).status == "ready"
 
 
+def test_cloudflare_gets_the_users_file_name_and_the_type_found_in_the_bytes(
+    clocked_store: UploadRecords, cf_emulator: Emulator, wire: Wire
+) -> None:
+    queue = _queue(clocked_store, cf_emulator, wire)
+    png = imagegen.png(640, 480)
+    upload_id = queue.submit(png, filename="Holiday photo.jpg").id  # the name says JPEG, the bytes PNG
+    assert queue.run_once(upload_id).status == "ready"
+    (post,) = [request for request in wire.sent if request.method == "POST"]
+    file = multipart(post)["file"]
+    assert (file.filename, file.content_type, file.data) == ("Holiday photo.jpg", "image/png", png)
+    image = cf_emulator.get_image(clocked_store.get(upload_id).image_id or "")
+    assert image.filename == "Holiday photo.jpg"
+
+
+def test_a_file_staged_without_a_type_is_sent_with_the_type_its_name_says(
+    clocked_store: UploadRecords, cf_emulator: Emulator, wire: Wire
+) -> None:
+    client = ImagesClient(cf_emulator.config.account_id, cf_emulator.config.api_token,
+                          base_url="http://cfimages.test/client/v4", transport=httpx.MockTransport(wire.handle),
+                          retry=RetryPolicy.none())  # fmt: skip
+    named = clocked_store.stage(PHOTO, filename="beach.jpg", content_type="", custom_id="uploads/beach.jpg")
+    unnamed = clocked_store.stage(PHOTO, filename="beach", content_type="", custom_id="uploads/beach")
+    assert process(clocked_store, client, named.id).status == "ready"
+    assert process(clocked_store, client, unnamed.id).status == "ready"
+    sent = [multipart(request)["file"] for request in wire.sent if request.method == "POST"]
+    assert [(file.filename, file.content_type) for file in sent] == [
+        ("beach.jpg", "image/jpeg"),
+        ("beach", "application/octet-stream"),
+    ]
+
+
 # -- an earlier attempt's image ---------------------------------------------------------------------------------
 
 
@@ -346,6 +378,27 @@ def test_a_private_retry_that_finds_no_image_of_its_own_uploads_anew_and_never_a
     image = cf_client.get(outcome.image_id or "")
     assert image.meta[MARKER_KEY] == record.id and image.require_signed_urls
     assert len(list(cf_client.iter_images())) == 3
+
+
+def test_a_retry_whose_lookup_is_too_early_adopts_its_image_when_the_upload_says_the_id_exists(
+    clocked_store: UploadRecords, cf_client: ImagesClient, cf_app: Any
+) -> None:
+    record = clocked_store.stage(PHOTO, filename="b.jpg", content_type="image/jpeg", custom_id="uploads/2026/12/b.jpg")
+    assert clocked_store.claim(record.id, lease=-1) is not None  # the first attempt's worker died...
+    cf_client.upload(PHOTO, id="uploads/2026/12/b.jpg", metadata={MARKER_KEY: record.id})  # ...after it landed
+    inner, lookups = httpx.WSGITransport(app=cf_app), []
+
+    def early(request: httpx.Request) -> httpx.Response:
+        if request.method == "GET" and not lookups:  # not visible yet to the first lookup (eventual consistency)
+            lookups.append(request)
+            return _envelope(404, 5404, "Image not found")
+        return inner.handle_request(request)
+
+    client = ImagesClient(cf_client.account_id, cf_app.emulator.config.api_token, transport=httpx.MockTransport(early),
+                          base_url="http://cfimages.test/client/v4", retry=RetryPolicy.none())  # fmt: skip
+    outcome = process(clocked_store, client, record.id)
+    assert (outcome.status, outcome.image_id) == ("ready", "uploads/2026/12/b.jpg")
+    assert [image.id for image in cf_client.iter_images()] == ["uploads/2026/12/b.jpg"]
 
 
 def test_a_custom_id_taken_by_another_image_fails_the_upload_as_a_conflict(
