@@ -21,6 +21,11 @@ from cfvariants.client import UPLOAD_MARKER_KEY, APIError, ConflictError, RetryP
 PHOTO = imagegen.photo_jpeg(180_000, seed=20)  # a camera-like JPEG, 180 KB
 
 
+def _attempt_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """The debug lines the flows log per request sent (not the retry announcements)."""
+    return [message for message in caplog.messages if "(attempt" in message and "retrying" not in message]
+
+
 # -- what a final error says about having been applied ----------------------------------------------------------
 
 
@@ -119,8 +124,7 @@ async def test_the_debug_log_numbers_each_attempt_and_each_lookup(
     ]
     cf.get("/images/v2").respond(200, json=envelope({"images": [], "continuation_token": None}))
     await api.run(api.client.upload(PHOTO))
-    flow = [message for message in caplog.messages if "(attempt" in message and "retrying" not in message]
-    assert flow == [
+    assert _attempt_lines(caplog) == [
         "POST /images/v1 -> 502 (attempt 1)",
         "GET /images/v2 -> 200 (attempt 2)",  # the lookup before the repeat: nothing stored
         "POST /images/v1 -> 200 (attempt 2)",
@@ -137,8 +141,7 @@ async def test_the_debug_log_numbers_a_lookup_by_custom_id_and_a_dropped_connect
     cf.get(path).respond(404, json=fixture("error_not_found"))
     image = await api.run(api.client.upload(PHOTO, id=custom["id"]))
     assert image.id == custom["id"]
-    flow = [message for message in caplog.messages if "(attempt" in message and "retrying" not in message]
-    assert flow == [
+    assert _attempt_lines(caplog) == [
         "POST /images/v1: ReadError (attempt 1)",
         f"GET {path} -> 404 (attempt 2)",
         "POST /images/v1 -> 200 (attempt 2)",
@@ -219,8 +222,7 @@ async def test_a_custom_id_conflict_after_a_lost_answer_looks_again_and_numbers_
     cf.get(path).mock(side_effect=get)
     image = await api.run(api.client.upload(PHOTO, id=custom["id"]))
     assert image.id == custom["id"]
-    flow = [message for message in caplog.messages if "(attempt" in message and "retrying" not in message]
-    assert flow == [
+    assert _attempt_lines(caplog) == [
         "POST /images/v1: ReadTimeout (attempt 1)",
         f"GET {path} -> 404 (attempt 2)",
         "POST /images/v1 -> 409 (attempt 2)",
