@@ -71,6 +71,30 @@ async def test_a_write_that_failed_uncertainly_then_for_sure_says_an_earlier_att
     assert str(info.value).endswith("(gave up after 2 attempts; an earlier attempt may have been applied)")
 
 
+async def test_a_repeated_delete_that_finds_nothing_logs_that_the_first_attempt_did_it(
+    api: Side, cf: respx.MockRouter, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="cfvariants.client")
+    route = cf.delete(f"/images/v1/{UID}")
+    route.side_effect = [httpx.Response(502, text="Bad Gateway"), httpx.Response(404, json=fixture("error_not_found"))]
+    await api.run(api.client.delete(UID))
+    done = [message for message in caplog.messages if "done by an earlier attempt" in message]
+    assert done == [
+        f"DELETE /images/v1/{UID}: done by an earlier attempt (DELETE /images/v1/{UID}: HTTP 404: [5404] Image not "
+        "found (gave up after 2 attempts))"
+    ]
+
+
+def test_a_flow_driven_with_something_other_than_a_response_says_what_it_got() -> None:
+    from cfvariants.client._flow import Send, attempt
+    from cfvariants.client._requests import Context, Request
+
+    flow = attempt(Request("GET", f"/images/v1/{UID}"), Context(RetryPolicy.none(), None), 1)
+    assert isinstance(next(flow), Send)
+    with pytest.raises(TypeError, match=r"^a flow expected a response, got str$"):
+        flow.send("not a response")
+
+
 # -- uploads found after a lost answer ---------------------------------------------------------------------------
 
 
