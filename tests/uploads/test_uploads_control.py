@@ -296,3 +296,113 @@ def test_a_worker_whose_client_cannot_be_built_says_so_at_start(
     assert caplog.messages == [
         f"upload worker (pid {os.getpid()}) cannot start its Cloudflare client: CF_IMG_TOKEN is not set"
     ]
+
+
+# -- what submit records, and the documented defaults ----------------------------------------------------------
+
+
+def test_submit_keeps_the_metadata_context_and_a_clean_file_name_and_the_id_prefix_asked_for(
+    clocked_store: UploadRecords, cf_client: ImagesClient
+) -> None:
+    queue = UploadQueue(MemoryHuey("uploads", immediate=False), clocked_store, lambda: cf_client, check=None)
+    record = queue.submit(PHOTOS[0], filename="C:\\Users\\ana\\Pictures\\Beach day.JPG", metadata={"owner": 7},
+                          context={"row": 42}, id_prefix="avatars")  # fmt: skip
+    assert (record.filename, record.metadata, record.context) == ("Beach day.JPG", {"owner": 7}, {"row": 42})
+    assert record.custom_id is not None and record.custom_id.startswith("avatars/")
+    assert record.custom_id.endswith(f"/{record.id}.jpg") and record.content_type == "image/jpeg"  # from the name
+    other = queue.submit(PHOTOS[1], filename="uploads/2026/scan.tiffx")
+    assert other.custom_id is not None and other.custom_id.startswith("uploads/")  # the queue's default prefix
+    assert (other.filename, other.content_type) == ("scan.tiffx", "application/octet-stream")
+    assert queue.submit(PHOTOS[2], filename="x" * 300 + ".jpg").filename == "x" * 255
+    with pytest.raises(UploadsError, match=r"^the file has no name$"):
+        queue.submit(PHOTOS[2], filename="photos/\x00\n")
+    assert queue.run_once(record.id).status == "ready"
+    assert cf_client.get(record.custom_id).meta["owner"] == 7
+
+
+def test_the_documented_defaults(clocked_store: UploadRecords, cf_client: ImagesClient, clock: Clock,
+                                 monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    monkeypatch.setattr("random.uniform", lambda low, high: high)
+    queue = UploadQueue(MemoryHuey("uploads", immediate=False), clocked_store, lambda: cf_client)
+    assert (queue.retry_delay(1), queue.retry_delay(2), queue.retry_delay(50)) == (2.0, 4.0, 300.0)  # 2 s, up to 5 min
+    monkeypatch.setattr("random.uniform", lambda low, high: low)
+    slow = UploadQueue(MemoryHuey("u", immediate=False), clocked_store, lambda: cf_client, backoff=0.5)
+    assert slow.retry_delay(1) == 0.25  # no floor of its own: only Retry-After's
+    upload_id = queue.submit(PHOTOS[0], filename="a.jpg").id
+    queue.huey.flush()  # its message was lost
+    clock.advance(30)
+    assert queue.reconcile().requeued == ()
+    clock.advance(0.001)
+    assert queue.reconcile().requeued == (upload_id,)  # sent again 30 s after its message, once the queue is empty
+    clocked_store.mark_failed(upload_id, "Cloudflare refused the image")
+    clock.advance(7 * 86400)
+    assert queue.reconcile().expired == ()
+    clock.advance(1)
+    assert queue.reconcile().expired == (upload_id,)  # failed uploads are kept 7 days
+
+
+def test_a_waiting_message_is_not_duplicated_until_requeue_after(
+    clocked_store: UploadRecords, cf_client: ImagesClient, clock: Clock
+) -> None:
+    queue = UploadQueue(MemoryHuey("uploads", immediate=False), clocked_store, lambda: cf_client)
+    upload_id = queue.submit(PHOTOS[0], filename="a.jpg").id
+    clock.advance(300)  # the queue is busy: its message still waits there
+    assert queue.reconcile().requeued == () and len(queue.huey) == 1
+    clock.advance(0.001)
+    assert queue.reconcile().requeued == (upload_id,) and len(queue.huey) == 2  # a harmless duplicate, after 5 min
+
+
+def test_a_retry_the_queue_cannot_take_is_left_to_the_sweep_and_the_log_says_so(
+    clocked_store: UploadRecords, cf_client: ImagesClient, caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    from cfvariants.client import TransportError
+
+    queue = UploadQueue(MemoryHuey("uploads", immediate=False), clocked_store, lambda: cf_client)
+    upload_id = queue.submit(PHOTOS[0], filename="a.jpg").id
+    enqueued = clocked_store.get(upload_id).enqueued_at
+
+    def unreachable(*args: object, **kwargs: object) -> None:
+        raise TransportError("ConnectError", "connection refused")
+
+    def queue_down(*args: object, **kwargs: object) -> None:
+        raise ConnectionError("redis is down")
+
+    monkeypatch.setattr(cf_client, "upload", unreachable)
+    monkeypatch.setattr(queue.huey, "enqueue", queue_down)
+    with caplog.at_level(logging.WARNING, logger="cfvariants.uploads"):
+        assert queue.run_once(upload_id).status == "retry"
+    assert caplog.messages[-1].endswith("; the sweep will send it again")
+    assert clocked_store.get(upload_id).enqueued_at == enqueued  # not marked as sent
+
+
+def test_a_scheduled_retry_carries_its_upload(
+    clocked_store: UploadRecords, cf_client: ImagesClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cfvariants.client import TransportError
+
+    def unreachable(*args: object, **kwargs: object) -> None:
+        raise TransportError("ConnectError", "connection refused")
+
+    queue = UploadQueue(MemoryHuey("uploads", immediate=False), clocked_store, lambda: cf_client)
+    upload_id = queue.submit(PHOTOS[0], filename="a.jpg").id
+    queue.huey.flush()
+    monkeypatch.setattr(cf_client, "upload", unreachable)
+    assert queue.run_once(upload_id).status == "retry"
+    scheduled = queue.huey.dequeue()  # a delayed task travels with its time; the consumer holds it until then
+    assert scheduled is not None and scheduled.eta is not None
+    assert (scheduled.name, scheduled.args) == ("cfvariants.upload", (upload_id,))
+
+
+def test_the_registered_reconcile_task_runs_the_sweep(
+    clocked_store: UploadRecords, cf_client: ImagesClient, clock: Clock
+) -> None:
+    queue = UploadQueue(MemoryHuey("uploads", immediate=False), clocked_store, lambda: cf_client)
+    upload_id = queue.submit(PHOTOS[0], filename="a.jpg").id
+    queue.huey.flush()  # its message was lost
+    clock.advance(60)
+    queue.reconcile_task()  # what huey's scheduler sends every minute
+    task = queue.huey.dequeue()
+    assert task is not None and task.name == "cfvariants.reconcile"
+    queue.huey.execute(task)
+    assert [t.args for t in [queue.huey.dequeue()] if t is not None] == [(upload_id,)]

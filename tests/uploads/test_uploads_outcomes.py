@@ -270,7 +270,7 @@ def test_a_probe_that_cannot_tell_keeps_the_uploads_blocked_with_the_cause_that_
 def test_the_probe_tries_the_oldest_blocked_upload_once_per_interval_and_reports_a_rate_limit(
     clocked_store: UploadRecords, cf_emulator: Emulator, wire: Wire, clock: Clock
 ) -> None:
-    queue = _queue(clocked_store, cf_emulator, wire, token="wrong-token-value", probe_interval=60)
+    queue = _queue(clocked_store, cf_emulator, wire, token="wrong-token-value", probe_interval=90)
     refused = queue.submit(PHOTOS[0], filename="older-but-failed.jpg").id
     clocked_store.mark_failed(refused, "Cloudflare refused the image")  # older, but not blocked: never probed
     blocked = []
@@ -278,18 +278,38 @@ def test_the_probe_tries_the_oldest_blocked_upload_once_per_interval_and_reports
         clock.advance(1)
         blocked.append(queue.submit(photo, filename=f"p{i}.jpg").id)
     assert [queue.run_once(upload_id).status for upload_id in blocked] == ["blocked"] * len(blocked)
-    clock.advance(60)
+    clock.advance(90)
     wire.refuse_all = _envelope(429, 971, "Please wait", **{"retry-after": "30"})  # the lookup, then the upload
     requests = wire.requests
     probe = queue.reconcile().probe
     assert probe is not None and (probe.status, probe.upload_id, probe.retry_after) == ("blocked", blocked[0], 30.0)
     assert wire.requests == requests + 1
     assert queue.reconcile().probe is None and wire.requests == requests + 1  # the next sweep: not due yet
-    clock.advance(59)
+    clock.advance(89)
     assert queue.reconcile().probe is None
     clock.advance(1)
     assert queue.reconcile().probe is not None and wire.requests == requests + 2
     assert clocked_store.get(refused).state is UploadState.FAILED
+
+
+def test_a_probe_whose_image_is_refused_proves_the_credentials_and_resumes_the_others(
+    clocked_store: UploadRecords, cf_emulator: Emulator, wire: Wire, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    broken = _queue(clocked_store, cf_emulator, wire, token="expired-token")
+    ids = []
+    for i, photo in enumerate(PHOTOS):
+        ids.append(broken.submit(photo, filename=f"p{i}.jpg").id)
+        clock.advance(1)
+    assert [broken.run_once(upload_id).status for upload_id in ids] == ["blocked"] * len(ids)
+    fixed = _queue(clocked_store, cf_emulator, wire, probe_interval=60)  # the token is fixed, workers restarted
+    clock.advance(120)
+    wire.refuse_uploads = _envelope(415, 5400, "Unsupported image format")  # the oldest one is a bad image
+    with caplog.at_level(logging.WARNING, logger="cfvariants.uploads"):
+        probe = fixed.reconcile().probe
+    assert probe is not None and (probe.status, probe.upload_id) == ("failed", ids[0])
+    assert [clocked_store.get(i).state for i in ids[1:]] == [UploadState.PENDING] * (len(ids) - 1)
+    assert "the credentials work again (blocked since 2 min): resuming 2 blocked upload(s)" in caplog.messages
+    assert clocked_store.current_block() is None
 
 
 def test_the_block_is_announced_once_as_an_error_even_when_two_workers_meet_it_at_once(
