@@ -8,6 +8,7 @@ import logging
 import os
 import threading
 import time
+from typing import Any
 
 import imagegen
 import pytest
@@ -406,3 +407,40 @@ def test_the_registered_reconcile_task_runs_the_sweep(
     assert task is not None and task.name == "cfvariants.reconcile"
     queue.huey.execute(task)
     assert [t.args for t in [queue.huey.dequeue()] if t is not None] == [(upload_id,)]
+
+
+def test_retry_failed_and_the_retention_take_every_failed_upload_oldest_first(
+    sqlite_store: UploadStore, cf_client: ImagesClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = [1_800_000_000.0]
+    monkeypatch.setattr(sqlite_store, "clock", lambda: now[0])
+    queue = UploadQueue(MemoryHuey("uploads", immediate=False), sqlite_store, lambda: cf_client, failed_retention=60)
+    ids = []
+    for i in range(101):  # more than a page of the store's listings
+        ids.append(sqlite_store.stage(b"%d" % i, filename=f"{i}.jpg", content_type="image/jpeg").id)
+        sqlite_store.mark_failed(ids[-1], "Cloudflare refused the image")
+        now[0] += 1
+    assert queue.retry_failed() == ids  # all of them, in the order they were accepted
+    for upload_id in ids:
+        sqlite_store.mark_failed(upload_id, "Cloudflare refused the image")
+    now[0] += 61
+    assert queue.reconcile().expired == tuple(ids)  # one sweep, oldest first
+    assert sqlite_store.staged_ids() == []
+
+
+def test_a_retry_that_loses_a_race_says_what_the_upload_became(
+    sqlite_store: UploadStore, cf_client: ImagesClient
+) -> None:
+    queue, _ = _queue(sqlite_store, cf_client)
+    upload_id = queue.submit(PHOTOS[0], filename="a.jpg").id
+    sqlite_store.mark_failed(upload_id, "Cloudflare refused the image")
+    requeue = sqlite_store.requeue
+
+    def someone_else_first(upload_id: str, **kwargs: Any) -> bool:
+        requeue(upload_id)  # another person's retry lands between our read and our change
+        return requeue(upload_id, **kwargs)
+
+    queue.store.requeue = someone_else_first  # type: ignore[method-assign]
+    with pytest.raises(UploadsError) as info:
+        queue.retry(upload_id)
+    assert str(info.value) == f"upload {upload_id} changed meanwhile: it is pending"
