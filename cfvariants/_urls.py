@@ -253,8 +253,7 @@ def is_remote_source(text: str) -> bool:
         return not text.startswith(DOMAIN_PREFIX + "/")
     if text[:8].lower().startswith(("https://", "http://")):
         authority, slash, path = text.split("://", 1)[1].partition("/")
-        host = authority.rpartition("@")[2].lower()
-        host = host.partition("]")[0] + "]" if host.startswith("[") else host.partition(":")[0]
+        host = authority.rpartition("@")[2].lower().partition(":")[0]  # "[::1]:8080" gives "[": not ours either
         return host != DELIVERY_HOST and not (slash + path).startswith(DOMAIN_PREFIX + "/")
     return False
 

@@ -204,6 +204,8 @@ def test_paths_and_urls_outside_cloudflare_images_are_remote_sources(text: str) 
         f"https://images.example.com/cdn-cgi/imagedelivery/{HASH}/cat/public",  # a custom delivery domain
         f"https://images.example.com:8443/cdn-cgi/imagedelivery/{HASH}/cat/public",
         f"https://[::1]/cdn-cgi/imagedelivery/{HASH}/cat/public",
+        f"https://imagedelivery.net/{HASH}/cat/public?next=https://cdn.example.com/a.png",  # a URL in its query
+        f"HTTPS://imagedelivery.net/{HASH}/cat/public",
         "083eb7b2-5392-4565-b69e-aff66acddd00",  # image ids
         "users/7/avatar.png",
         "ftp://cdn.example.com/a.png",  # not an http(s) URL: not a source at all
@@ -244,6 +246,10 @@ def test_is_url_tells_delivery_urls_from_image_ids(text: str, expected: bool) ->
         ("https://example.com/me@home.png", "https://example.com/me@home.png"),  # an @ in the path is no password
         ("https://example.com?to=me@home", "https://example.com?to=me@home"),
         ("https://example.com#me@home", "https://example.com#me@home"),
+        ("https://example.com/a/me@home/b.png", "https://example.com/a/me@home/b.png"),  # nor after a second '/'
+        ("https://example.com/a?b=c@d/e", "https://example.com/a?b=c@d/e"),
+        ("https://ada:X9pw@example.com/a", "https://***@example.com/a"),  # any character of a password
+        ("https://ADA:PW@EXAMPLE.COM/a", "https://***@EXAMPLE.COM/a"),
         ("", ""),
     ],
 )
@@ -507,3 +513,10 @@ def test_a_long_input_is_shown_cut_to_80_characters_in_a_message() -> None:
     with pytest.raises(URLError) as refused:
         parse_url(url)
     assert str(refused.value).startswith(f"{url[:80] + '...'!r} is not a Cloudflare Images delivery URL")
+
+
+def test_a_long_name_in_a_transformation_url_is_shown_cut_to_40_characters() -> None:
+    name = "a" * 41
+    with pytest.raises(VariantError) as caught:
+        parse_url(f"/cdn-cgi/image/{name}/x.jpg")
+    assert f": {'a' * 40!r} is not a list of options" in str(caught.value)
