@@ -520,3 +520,10 @@ def test_a_long_name_in_a_transformation_url_is_shown_cut_to_40_characters() -> 
     with pytest.raises(VariantError) as caught:
         parse_url(f"/cdn-cgi/image/{name}/x.jpg")
     assert f": {'a' * 40!r} is not a list of options" in str(caught.value)
+
+
+def test_a_long_exp_is_shown_cut_to_30_characters() -> None:
+    url = f"https://imagedelivery.net/{HASH}/cat/public?exp={'9' * 50}"
+    with pytest.raises(URLError) as caught:
+        parse_url(url)
+    assert str(caught.value) == (f"exp={'9' * 30 + '...'!r} in {url[:80] + '...'!r} is not a unix timestamp in seconds")
