@@ -9,7 +9,7 @@ import time
 import pytest
 from pydantic import SecretStr
 
-from cfvariants import ArgumentError, Delivery, SigningError, SigningKey, verify
+from cfvariants import ArgumentError, Delivery, PrivateImage, SigningError, SigningKey, verify
 from cfvariants._signing import expiry
 from cfvariants._urls import MAX_EXP
 
@@ -107,3 +107,35 @@ def test_long_integer_lifetimes_sign_what_expiry_gives(monkeypatch: pytest.Monke
     url = Delivery(HASH, signing_key="k").signed_url(ID, "thumb", expires_in=lifetime)
     assert f"?exp={expiry(expires_in=lifetime, now=1_767_225_600.25)}&sig=" in url
     assert f"?exp={1_767_225_600 + lifetime}&sig=" in url
+
+
+class Markup(str):
+    """A str subclass, as template engines hand ids on (markupsafe's Markup, Django's SafeString)."""
+
+    __slots__ = ()
+
+
+@pytest.mark.parametrize(
+    ("image", "domain"),
+    [(PrivateImage(ID), None), (Markup(ID), None), (Markup("users/7/a b.png"), "img.example.com"),
+     (PrivateImage(f"https://imagedelivery.net/{HASH}/{ID}/public"), None), (Markup(ID), "/")],
+)  # fmt: skip
+def test_an_id_of_a_str_subclass_signs_like_the_plain_text(image: str, domain: str | None) -> None:
+    """A private image (PrivateImage, what the Django storage and the API client hand on) or an id a template
+    engine marked safe is a str subclass: its signed URL is the one of the same text."""
+    cf = Delivery(HASH, signing_key="k", domain=domain)
+    for _ in range(2):
+        expected = cf.signed_url(str(image), "thumb", expires_at=2_000_000_000)
+        assert cf.signed_url(image, "thumb", expires_at=2_000_000_000) == expected
+        assert verify(expected, "k", now=1_999_999_999)
+        assert cf.signed_url(image, expires_in=60) == cf.signed_url(str(image), expires_in=60)
+
+
+def test_signing_without_a_key_says_where_the_key_comes_from() -> None:
+    for image in (ID, Markup(ID)):
+        with pytest.raises(SigningError) as caught:
+            Delivery(HASH).signed_url(image, expires_in=60)
+        assert str(caught.value) == (
+            "no signing key: pass Delivery(..., signing_key=...) or set CF_IMG_SIGNING_KEY (the key is listed under "
+            "Images > Keys, or by the API's /images/v1/keys)"
+        )
