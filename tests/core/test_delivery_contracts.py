@@ -139,3 +139,13 @@ def test_signing_without_a_key_says_where_the_key_comes_from() -> None:
             "no signing key: pass Delivery(..., signing_key=...) or set CF_IMG_SIGNING_KEY (the key is listed under "
             "Images > Keys, or by the API's /images/v1/keys)"
         )
+
+
+@pytest.mark.parametrize("image", [ID, Markup(ID)])
+def test_flexible_options_are_refused_for_signing_saying_what_to_do_instead(image: str) -> None:
+    with pytest.raises(SigningError) as caught:
+        Delivery(HASH, signing_key="k").signed_url(image, "fit=cover,w=100", expires_in=60)
+    assert str(caught.value) == (
+        "flexible options 'w=100,fit=cover' cannot be signed: Cloudflare serves private images only through named "
+        "variants (define one, e.g. 'avatar', and sign that)"
+    )
