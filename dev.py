@@ -259,8 +259,9 @@ def mutate(args: list[str]) -> None:
     only), the others against one that has imported third-party libraries only, so that their mutants are in
     place when cfvariants is imported (each mutant imports it and collects the tests again).
 
-    ``--survivors``: only the mutants of those modules that survived (or met no test) when they last ran; the
-    others keep their verdicts, so the figures printed are of the last run of each mutant."""
+    ``--survivors``: only the mutants of those modules that are not killed: those that survived (or met no test)
+    when they last ran, and those that have not run since their function changed; the others keep their verdicts
+    (tests are only ever added), so the figures printed are of the last run of each mutant."""
     setup(("dev", "mutate"))
     os.nice(10)  # long and CPU-bound: other work on the machine goes first
     survivors = "--survivors" in args
@@ -269,14 +270,8 @@ def mutate(args: list[str]) -> None:
     at_collection = _run_in_venv("collection_calls", *files.values())
     passes: dict[str, list[str]] = {"collect": [], "import": []}
     for module, file in files.items():
-        if survivors:
-            statuses = _mutant_statuses(module)[0]
-            chosen = sorted(name for name, status in statuses.items() if status not in ("killed", "timeout"))
-        else:
-            chosen = [f"{module}.{name}__mutmut_*" for name in mutated_functions(ROOT / file)]
-        for mutant in chosen:
-            function = mutant.rpartition(".")[2].partition("__mutmut_")[0]
-            passes["import" if function in at_collection[file] else "collect"].append(mutant)
+        for name in mutated_functions(ROOT / file):
+            passes["import" if name in at_collection[file] else "collect"].append(f"{module}.{name}__mutmut_*")
     tests = json.dumps({module: mutation_tests(module) for module in modules})
     # mutmut learns which tests call each function once, and later adds only new tests: a function changed or
     # added since would keep a stale list (no tests at all for a new one). So every dev.py mutate learns afresh.
@@ -286,7 +281,8 @@ def mutate(args: list[str]) -> None:
         if patterns:
             say(f"mutmut: {len(patterns)} functions of {len(modules)} modules, fork server warm-up {warmup!r}")
             command = [str(PYTHON), "-c", "import dev; dev.mutmut_cli()", warmup, tests, "run", "--max-children", "2"]
-            subprocess.run([*command, *patterns], cwd=ROOT, check=False)
+            environment = {**os.environ, "CFVARIANTS_MUTATE_UNKILLED": "1"} if survivors else None
+            subprocess.run([*command, *patterns], cwd=ROOT, check=False, env=environment)
     say(f"mutmut took {time.monotonic() - started:.0f} s")
     say("kill rate per module (message text: mutants that only change the words of a message)")
     for module in modules:
@@ -410,6 +406,9 @@ def mutmut_cli() -> None:
     def run_chosen_clean_tests(runner: ForkServerRunner, tests: Iterable[str]) -> int:
         return run_clean_tests(runner, chosen(tests, every_file))
 
+    if os.environ.get("CFVARIANTS_MUTATE_UNKILLED") and not _only_unkilled_mutants():  # dev.py mutate --survivors
+        print("every mutant of these functions is killed already")
+        return
     ForkServerRunner.submit = submit_chosen  # type: ignore[method-assign]
     ForkServerRunner.run_clean_tests = run_chosen_clean_tests  # type: ignore[method-assign]
     sys.argv[0] = "mutmut"
@@ -418,6 +417,34 @@ def mutmut_cli() -> None:
 
 # mutmut's exit codes (mutmut.stats.status_by_exit_code); a mutant that loops forever is stopped by its CPU limit
 # (SIGXCPU: -24, 24, 152) and counts as a timeout, i.e. caught.
+def _only_unkilled_mutants() -> bool:
+    """(In .venv, for mutmut_cli.) Make mutmut's mutants (a function changed since its last run gets verdicts of
+    None), then narrow the patterns on the command line (after ``run --max-children N``) to the mutants they match
+    that are not killed or timed out; whether any is left."""
+    from mutmut.__main__ import create_mutants  # noqa: PLC0415
+    from mutmut.mutation.trampoline import set_mutant_under_test  # noqa: PLC0415
+    from mutmut.utils.file_utils import copy_also_copy_files, copy_src_dir  # noqa: PLC0415
+
+    set_mutant_under_test("mutant_generation")
+    (ROOT / "mutants").mkdir(exist_ok=True)
+    copy_src_dir()
+    copy_also_copy_files()
+    create_mutants(2)
+    set_mutant_under_test("")
+    patterns = sys.argv[4:]
+    verdicts: dict[str, int | None] = {}
+    for meta in (ROOT / "mutants").rglob("*.py.meta"):
+        verdicts.update(json.loads(meta.read_text())["exit_code_by_key"])
+    names = sorted(
+        name
+        for name, code in verdicts.items()
+        if (code is None or _STATUS.get(code, "other") not in ("killed", "timeout"))
+        and any(fnmatch.fnmatch(name.replace(".__init__.", "."), p) for p in patterns)
+    )
+    sys.argv[4:] = names
+    return bool(names)
+
+
 _STATUS = {1: "killed", 3: "killed", 37: "killed", 36: "timeout", -24: "timeout", 24: "timeout", 152: "timeout",
            255: "timeout", 0: "survived", 33: "no tests", 5: "no tests"}  # fmt: skip
 _STRING = re.compile(r"""[rbfu]{0,2}("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')""")
