@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from cfvariants import Delivery, Transformations, VariantError
+from cfvariants import ArgumentError, Delivery, Original, Transformations, VariantError
 
 HASH = "ZWd9g1K7eljCn_KDTu_MWA"
 ID = "083eb7b2-5392-4565-b69e-aff66acddd00"
@@ -123,3 +123,33 @@ def test_a_layouts_width_and_height_are_its_css_size_not_options() -> None:
         assert srcset("fit=cover", width=300, height=200) == plain, name  # the layout dropped again
         fixed = srcset("fit=cover", layout="fixed", width=300, height=200, quality=50)
         assert fixed.endswith(" 2x") and all(",q=50" in part for part in fixed.split(", ")), name
+
+
+@pytest.mark.parametrize(
+    "original",
+    [(500, 400), Original(500, 400), {"cfv_width": 500, "cfv_height": 400}],
+    ids=["pair", "Original", "meta"],
+)
+def test_the_original_caps_a_layouts_widths_and_gives_its_aspect_ratio(original: object) -> None:
+    """No candidate is wider than the uploaded original, and its size gives the box's shape; the same request
+    without the original is another request (here refused: a constrained layout needs an aspect ratio)."""
+    for name, srcset in builders():
+        for _ in range(2):
+            capped = srcset("fit=cover", layout="constrained", width=800, original=original)
+            assert capped.endswith("/w=500,h=400,fit=cover 500w") or "w=500,h=400,fit=cover/a.jpg 500w" in capped, name
+            widths = [int(part.rsplit(" ", 1)[1][:-1]) for part in capped.split(", ")]
+            assert max(widths) == 500, (name, capped)
+            with pytest.raises(ArgumentError, match="needs the image's aspect ratio"):
+                srcset("fit=cover", layout="constrained", width=800)
+        uncapped = srcset("fit=cover", layout="constrained", width=800, height=640)
+        assert max(int(part.rsplit(" ", 1)[1][:-1]) for part in uncapped.split(", ")) > 500, name
+
+
+@pytest.mark.parametrize(("name", "what"), [("widths", "srcset widths"), ("densities", "densities")])
+def test_a_generator_is_read_once_so_the_same_one_again_is_empty(name: str, what: str) -> None:
+    for label, srcset in builders():
+        values = iter((1, 2) if name == "densities" else (320, 640))
+        assert srcset("w=300", **{name: values}).count(", ") == 1, label
+        with pytest.raises(VariantError) as caught:
+            srcset("w=300", **{name: values})  # exhausted: what it holds now is nothing
+        assert str(caught.value) == f"{what} is empty", label
