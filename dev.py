@@ -260,8 +260,9 @@ def mutate(args: list[str]) -> None:
     place when cfvariants is imported (each mutant imports it and collects the tests again).
 
     ``--survivors``: only the mutants of those modules that are not killed: those that survived (or met no test)
-    when they last ran, and those that have not run since their function changed; the others keep their verdicts
-    (tests are only ever added), so the figures printed are of the last run of each mutant."""
+    when they last ran, unless they only change message text or are accepted as equivalent, and those that have
+    not run since their function changed; the others keep their verdicts (tests are only ever added), so the
+    figures printed are of the last run of each mutant."""
     setup(("dev", "mutate"))
     os.nice(10)  # long and CPU-bound: other work on the machine goes first
     survivors = "--survivors" in args
@@ -431,17 +432,24 @@ def _only_unkilled_mutants() -> bool:
     copy_also_copy_files()
     create_mutants(2)
     set_mutant_under_test("")
+    from mutmut.mutation.diff_apply import get_diff_for_mutant  # noqa: PLC0415
+
     patterns = sys.argv[4:]
-    verdicts: dict[str, int | None] = {}
+    accepted = _accepted_equivalents()
+    names = []
     for meta in (ROOT / "mutants").rglob("*.py.meta"):
-        verdicts.update(json.loads(meta.read_text())["exit_code_by_key"])
-    names = sorted(
-        name
-        for name, code in verdicts.items()
-        if (code is None or _STATUS.get(code, "other") not in ("killed", "timeout"))
-        and any(fnmatch.fnmatch(name.replace(".__init__.", "."), p) for p in patterns)
-    )
-    sys.argv[4:] = names
+        path = str(meta.relative_to(ROOT / "mutants")).removesuffix(".meta")
+        for name, code in json.loads(meta.read_text())["exit_code_by_key"].items():
+            if not any(fnmatch.fnmatch(name.replace(".__init__.", "."), pattern) for pattern in patterns):
+                continue
+            if code is not None:  # it ran: again only if it survived and is neither message text nor accepted
+                if _STATUS.get(code, "other") in ("killed", "timeout"):
+                    continue
+                diff = get_diff_for_mutant(name, path=path).splitlines()
+                if _only_message_text(diff) or _is_accepted(name, diff, accepted):
+                    continue
+            names.append(name)
+    sys.argv[4:] = sorted(names)
     return bool(names)
 
 
