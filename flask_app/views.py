@@ -8,8 +8,10 @@ from typing import Any
 from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from werkzeug.datastructures import FileStorage
 
+from cfvariants import Original
 from cfvariants.client import CloudflareImagesError
 from cfvariants.flask import get_state
+from cfvariants.imaging import with_placeholder_metadata
 from cfvariants.uploads import (
     StorageFull,
     UploadQueue,
@@ -98,7 +100,10 @@ def upload() -> Any:
         return render_template("upload.html", error="An avatar is shown to everyone, so it cannot be private.",
                                **form), 400  # fmt: skip
     try:
-        record = _queue().submit(file.stream, filename=file.filename, private=private, context={"title": title})
+        metadata = with_placeholder_metadata(None, file.stream)  # size + ThumbHash: pages lay it out from the record
+        record = _queue().submit(
+            file.stream, filename=file.filename, private=private, metadata=metadata, context={"title": title}
+        )
     except UploadRejected as exc:
         return _refused(file.filename, str(exc), 400, form)
     except StorageFull as exc:  # the server's problem, not the uploader's: say so, log where (not shown)
@@ -124,7 +129,10 @@ def _refused(filename: str, message: str, status: int, form: dict[str, Any]) -> 
 @gallery.get("/images/<upload_id>")
 def image(upload_id: str) -> str:
     record = _record(upload_id)
-    return render_template("image.html", upload=record, title=_title(record))
+    # the main image, laid out from the size recorded at staging (an upload staged without one gets the blur-up)
+    original = Original.of(record.metadata)
+    hero = record.is_ready and not record.private and original is not None and original.size is not None
+    return render_template("image.html", upload=record, title=_title(record), hero=hero)
 
 
 @gallery.post("/images/<upload_id>/retry")

@@ -24,6 +24,7 @@ from reference_app_helpers import make_app, queue_of
 from test_reference_app_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
 from werkzeug.serving import make_server
 
+from cfvariants.imaging import placeholder_metadata
 from cfvariants.local import LocalCloudflare
 from cfvariants.uploads import UploadQueue
 
@@ -51,8 +52,12 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     ids: dict[str, str] = {}
 
     def submit(name: str, seed: int, **kwargs: Any) -> str:
-        record = queue.submit(io.BytesIO(imagegen.photo_jpeg(300_000, seed=seed)), filename=f"{name}.jpg",
-                              context={"title": name.replace("-", " ").title()}, **kwargs)  # fmt: skip
+        data = imagegen.photo_jpeg(300_000, seed=seed)
+        title = name.replace("-", " ").title()
+        metadata = placeholder_metadata(data)  # as the upload view records it
+        record = queue.submit(
+            io.BytesIO(data), filename=f"{name}.jpg", context={"title": title}, metadata=metadata, **kwargs
+        )
         ids[name] = record.id
         return record.id
 
@@ -236,5 +241,59 @@ def test_deleting_from_the_gallery_asks_then_removes_the_tile(browser: Any, site
         assert page.query_selector("a[aria-label='Delete Delete me']") is None
         assert site.app.extensions["uploads"].store.find(victim.id) is None
         assert errors == []
+    finally:
+        context.close()
+
+
+# (device scale, viewport): a desktop, a retina laptop, a phone
+SCREENS = [(1, "desktop"), (2, "desktop"), (3, "phone")]
+CHOSEN = """() => [...document.querySelectorAll(SELECTOR)].map(i => {
+    const r = i.getBoundingClientRect();
+    const first = i.closest('.tile') !== null && i.closest('.tile') === document.querySelector('.tile');
+    return [i.currentSrc, r.width, r.height, getComputedStyle(i).backgroundImage, i.loading, i.fetchPriority, first];
+})"""
+
+
+def _sharp_boxes(page: Any, selector: str, dpr: int, most: int) -> list[list[Any]]:
+    """Each image of ``selector``, loaded: the candidate the browser chose is at least as wide as the image is
+    shown times the device scale, up to ``most``, the widest the original gives at the box's aspect ratio."""
+    page.evaluate(f"() => document.querySelectorAll({selector!r}).forEach(i => {{ i.loading = 'eager'; }})")
+    page.wait_for_function(f"() => [...document.querySelectorAll({selector!r})].every(i => i.complete)")
+    shown = page.evaluate(CHOSEN.replace("SELECTOR", repr(selector)))
+    assert shown
+    for source, width, *_ in shown:
+        candidate = int(source.split("/w=")[1].split(",")[0])
+        assert candidate >= min(width * dpr, most), f"{source} for {width} CSS px at {dpr}x"
+    return shown
+
+
+@pytest.mark.parametrize(("dpr", "viewport"), SCREENS, ids=[f"{d}x-{v}" for d, v in SCREENS])
+def test_gallery_tiles_and_the_main_image_are_sharp_and_laid_out_before_they_load(
+    browser: Any, site: Site, dpr: int, viewport: str
+) -> None:
+    queue = site.app.extensions["uploads"]
+    original = queue.store.get(site.ids["harbour"]).metadata
+    context = browser.new_context(viewport=VIEWPORTS[viewport], device_scale_factor=dpr)
+    try:
+        page = context.new_page()
+        page.goto(site.base + "/", wait_until="domcontentloaded")
+        tiles = "main .tile img[srcset]"
+        boxes = page.evaluate(CHOSEN.replace("SELECTOR", repr(tiles)))  # before any tile image has arrived
+        assert len(boxes) == 2 and all(round(w) == round(h) > 100 for _, w, h, *_ in boxes)  # square from the start
+        assert all(box[3].startswith('url("data:image/png;base64,') for box in boxes)  # ThumbHash, inline
+        # the grid's first tile (the likely LCP) loads first; here that one is a pending upload's preview
+        assert [(box[4], box[5]) for box in boxes] == [("lazy", "auto")] * 2 and not any(box[6] for box in boxes)
+        square = min(original["cfv_width"], original["cfv_height"])  # a square crop of a landscape photo
+        after = _sharp_boxes(page, tiles, dpr, square)
+        assert [(round(w), round(h)) for _, w, h, *_ in after] == [(round(w), round(h)) for _, w, h, *_ in boxes]
+
+        page.goto(site.base + f"/images/{site.ids['harbour']}", wait_until="domcontentloaded")
+        hero = page.evaluate(CHOSEN.replace("SELECTOR", "'#responsive'"))[0]
+        ratio = original["cfv_height"] / original["cfv_width"]
+        assert abs(hero[2] - hero[1] * ratio) <= 1  # its box has the photo's aspect ratio before it loads
+        assert (hero[4], hero[5]) == ("eager", "high")  # priority=True
+        preload = page.eval_on_selector("link[rel=preload][as=image]", "l => l.imageSrcset")
+        assert preload == page.eval_on_selector("#responsive", "i => i.srcset")
+        _sharp_boxes(page, "#responsive", dpr, original["cfv_width"])
     finally:
         context.close()

@@ -67,11 +67,19 @@ def test_the_whole_flow_with_a_real_worker(app: Flask) -> None:
     responsive = re.search(r'<img\b[^>]*id="responsive"[^>]*>', ready)
     assert responsive is not None
     tag = responsive.group(0)
-    assert 'sizes="(max-width: 1040px) 100vw, 1000px"' in tag and "w=320 320w" in tag and "background-image:url(" in tag
-    for candidate in re.search(r'srcset="([^"]+)"', tag).group(1).split(", "):  # type: ignore[union-attr]
+    # The main image: laid out from the size recorded at staging, loaded first, preloaded, ThumbHash behind it.
+    assert 'sizes="(min-width: 1000px) 1000px, 100vw" width="1000" height="750"' in tag
+    assert 'loading="eager" fetchpriority="high"' in tag and "background-image:url(data:image/png;base64," in tag
+    srcset = re.search(r'srcset="([^"]+)"', tag).group(1)  # type: ignore[union-attr]
+    widths = []
+    for candidate in srcset.split(", "):
         url, descriptor = candidate.rsplit(" ", 1)
-        assert fetch_image(client, url).size[0] == min(int(descriptor[:-1]), 1200)
-    assert fetch_image(client, sources["responsive"]).size[0] == 960
+        widths.append(int(descriptor[:-1]))
+        assert fetch_image(client, url).size[0] == int(descriptor[:-1])
+    assert widths[0] == 640 and widths[-1] == 1200  # up to 2x the box, but never past the 1200 px original
+    preload = re.search(r'<link rel="preload" as="image" imagesrcset="([^"]+)" imagesizes="([^"]+)"', ready)
+    assert preload is not None and preload.groups() == (srcset, "(min-width: 1000px) 1000px, 100vw")
+    assert fetch_image(client, sources["responsive"]).size[0] == 1080  # src: the first candidate as wide as the box
 
     home = client.get("/").text
     avatar = re.search(r'<img class="avatar" src="([^"]+)"', home)

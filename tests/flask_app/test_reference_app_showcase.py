@@ -5,11 +5,13 @@ status endpoint that tells the pages when no worker is running."""
 from __future__ import annotations
 
 import io
+import json
 import re
 from pathlib import Path
 
 import imagegen
 import pytest
+from cli_helpers import invoke
 from flask import Flask
 from flask.testing import FlaskClient
 from PIL import Image
@@ -165,3 +167,13 @@ def test_in_production_samples_are_drawn_on_first_request_not_at_start(
     response = app.test_client().get(SAMPLES[2].url)  # what Image Transformations on the zone fetch
     assert response.status_code == 200 and Image.open(io.BytesIO(response.data)).size == SIZE
     assert sorted(p.name for p in samples.iterdir()) == [SAMPLES[2].name]  # no temporary file left
+
+
+def test_the_reference_templates_pass_cfvariants_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every variant, layout, placeholder and priority the reference app's templates use is one the checker
+    accepts, against the app's own variants.toml, strict mode included."""
+    monkeypatch.chdir(Path(__file__).parent.parent.parent)
+    result = invoke(["check", "templates", "--variants", "flask_app/variants.toml", "--strict", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["ok"] and report["findings"] == [] and report["uses"] >= 16
