@@ -406,11 +406,11 @@ def _blur_style(builder: MarkupBuilder, image: str, options: Options | None) -> 
     return f'background-image:url("{url}");background-size:cover;background-position:center;background-repeat:no-repeat'
 
 
-@functools.lru_cache(maxsize=4096)
-def _thumbhash_style(text: str, placeholder: str) -> str:
-    """The placeholder painted from the ThumbHash recorded at upload: no request; cached per hash (decoding one
-    takes about a millisecond). Nothing for an image with transparency: it would show through once loaded. The
-    data URI goes unquoted into ``url()`` (base64 has no character CSS would need quoted, nor one HTML escapes)."""
+def _painted_style(text: str, placeholder: str) -> str:
+    """The placeholder painted from the ThumbHash recorded at upload: no request (the PNG is decoded once per
+    hash per process, by ``thumbhash.data_uri``). Nothing for an image with transparency: it would show through
+    once loaded. The data URI goes unquoted into ``url()`` (base64 has no character CSS would need quoted, nor
+    one HTML escapes), so the style never needs escaping. Layout tags call this once per tag they remember."""
     if placeholder == "dominant-color":
         raw = thumbhash.parse(text)
         return "" if thumbhash.has_alpha(raw) else "background-color:#" + thumbhash.average_hex(raw)
@@ -418,6 +418,9 @@ def _thumbhash_style(text: str, placeholder: str) -> str:
     if thumbhash.has_alpha(binascii.a2b_base64(text[:4])):
         return ""
     return f"background-image:url({uri});background-size:cover;background-position:center;background-repeat:no-repeat"
+
+
+_thumbhash_style = functools.lru_cache(maxsize=4096)(_painted_style)  # for tags that are not remembered whole
 
 
 def _sized(
@@ -555,7 +558,7 @@ def img_tag(
     return Markup(f"<img{render_attrs(values)}>")  # noqa: S704 - every value went through escape()
 
 
-_LAYOUT_TAGS: dict[Any, tuple[str, str, str, str, MarkupBuilder]] = {}  # the builder kept: its id stays its
+_LAYOUT_TAGS: dict[Any, tuple[str, str, str | None, str, MarkupBuilder]] = {}  # the builder kept: its id stays its
 _LAYOUT_TAGS_LIMIT = 8192
 _OWN_ATTRS = frozenset({"src", "srcset", "sizes", "width", "height", "alt", "loading", "fetchpriority", "decoding"})
 
@@ -596,13 +599,25 @@ def _layout_img(
     if parts is None or parts[4] is not builder:
         _check_img_arguments(alt, priority, placeholder)
         head, plan = _layout_head(builder, image, variant, sizing, lazy=not priority)
-        style = _style(builder, image, None, plan, sizing.original, placeholder, None)
-        parts = (head, _LOADING[priority], style, _style_attr(style) if style else "", builder)
+        original = sizing.original
+        if placeholder == "blur":
+            style = _style(builder, image, None, plan, original, placeholder, None)
+            styled = _style_attr(style) if style else ""
+        else:  # the layout's CSS and a ThumbHash style: text with nothing to escape, joined once
+            known = original.thumbhash if placeholder and original is not None else None
+            painted = _painted_style(known, placeholder) if known and placeholder else ""
+            styled = f' style="{plan.style};{painted}"' if plan.style and painted else ""
+            if not styled and (plan.style or painted):
+                styled = f' style="{plan.style or painted}"'
+            style = None  # the same text as in styled: read back from it when a caller's style is added
+        parts = (head, _LOADING[priority], style, styled, builder)
         remember(_LAYOUT_TAGS, _LAYOUT_TAGS_LIMIT, key, parts)
     head, loading, style, styled, _builder = parts
     if extra:
         user_style = extra.pop("style", None)
         if user_style:
+            if style is None:
+                style = styled[len(' style="') : -1]  # unescaped text: nothing in it needed escaping
             styled = render_attrs({"style": f"{style};{user_style}" if style else user_style})
         return Markup(f'<img{head} alt="{escape(alt)}"{loading}{styled}{render_attrs(extra)}>')  # noqa: S704
     return Markup(f'<img{head} alt="{escape(alt)}"{loading}{styled}>')  # noqa: S704 - escaped parts only

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 from jinja2 import Environment
@@ -381,3 +382,18 @@ def test_layout_urls_with_characters_html_escapes_are_escaped() -> None:
     url = "https://imagedelivery.net/ZWd9g1K7eljCn_KDTu_MWA/a'b/public"  # a quote in a delivery URL's id
     hosted = str(Delivery(HASH).img(url, alt="", layout="fixed", width=100, height=100))
     assert "'" not in hosted.replace("alt=''", "")
+
+
+@pytest.mark.parametrize("placeholder", ["thumbhash", "dominant-color", "blur", None])
+def test_the_users_style_comes_after_the_layouts_and_the_placeholders(cf: Delivery, placeholder: str | None) -> None:
+    kwargs: dict[str, Any] = {
+        "alt": "",
+        "layout": "constrained",
+        "width": 800,
+        "original": PHOTO,
+        "placeholder": placeholder,
+    }
+    alone = img(cf.img("abc", **kwargs))["style"]
+    assert alone and alone.startswith("width:100%;max-width:800px;")
+    for _ in range(2):  # the tag's first render, then the one remembered
+        assert img(cf.img("abc", **kwargs, style="border:0"))["style"] == f"{alone};border:0"
