@@ -52,33 +52,36 @@ def main(argv: list[str] | None = None) -> int:
         os.environ[EMULATOR_API_PUBLIC] = "1"
     app = create_app(settings)
     server = make_server(args.host, args.port, app, threaded=True)
-    worker = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-        [sys.executable, "-m", "cfvariants.uploads.consumer", "flask_app.tasks.huey", "-w", str(args.workers),
-         "--grace", str(GRACE), "--exit-with-parent"],
-        cwd=ROOT,
-        start_new_session=True,  # Ctrl-C reaches this process only; it then stops the worker gracefully
-        env={**os.environ, "ENV_NAME": str(settings.env_name),
-             "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))},
-    )  # fmt: skip
-    print(f"\n  cfvariants reference app ({settings.env_name})\n  open http://{args.host}:{server.port}/", flush=True)
-    if settings.is_dev:
-        print(f"  {settings.dev_banner()}", flush=True)
-        if not is_loopback(args.host) and not args.expose_emulator_api:
-            print("  Listening beyond this machine: the emulator's API (/client/v4/) answers only this machine "
-                  "(--expose-emulator-api to serve it to others; its token is public)", flush=True)  # fmt: skip
-    print(flush=True)
-    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGTERM, _stop)  # before the worker exists: a SIGTERM from here on stops both
+    worker: subprocess.Popen[bytes] | None = None
     try:
+        worker = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            [sys.executable, "-m", "cfvariants.uploads.consumer", "flask_app.tasks.huey", "-w", str(args.workers),
+             "--grace", str(GRACE), "--exit-with-parent", str(os.getpid())],  # it stops if this process dies
+            cwd=ROOT,
+            start_new_session=True,  # Ctrl-C reaches this process only; it then stops the worker gracefully
+            env={**os.environ, "ENV_NAME": str(settings.env_name),
+                 "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))},
+        )  # fmt: skip
+        where = f"http://{args.host}:{server.port}/"
+        print(f"\n  cfvariants reference app ({settings.env_name})\n  open {where}", flush=True)
+        if settings.is_dev:
+            print(f"  {settings.dev_banner()}", flush=True)
+            if not is_loopback(args.host) and not args.expose_emulator_api:
+                print("  Listening beyond this machine: the emulator's API (/client/v4/) answers only this machine "
+                      "(--expose-emulator-api to serve it to others; its token is public)", flush=True)  # fmt: skip
+        print(flush=True)
         server.serve_forever()
     except (KeyboardInterrupt, _Stopped):
         pass
     finally:
         server.server_close()
-        worker.send_signal(signal.SIGTERM)  # graceful: finish or hand back what it holds
-        try:
-            worker.wait(timeout=GRACE + 10)
-        except subprocess.TimeoutExpired:
-            worker.kill()
+        if worker is not None:
+            worker.send_signal(signal.SIGTERM)  # graceful: finish or hand back what it holds
+            try:
+                worker.wait(timeout=GRACE + 10)
+            except subprocess.TimeoutExpired:
+                worker.kill()
     return 0
 
 

@@ -68,12 +68,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-w", "--workers", type=int, default=4, help="worker threads (default 4)")
     parser.add_argument("--grace", type=float, default=DEFAULT_GRACE,
                         help=f"seconds SIGTERM waits for uploads in progress (default {DEFAULT_GRACE:g})")  # fmt: skip
-    parser.add_argument("--exit-with-parent", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--exit-with-parent", type=int, metavar="PID", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO").upper(), format=LOG_FORMAT)
     httpx = logging.getLogger("httpx")
     if httpx.level == logging.NOTSET:  # a line per API call: the upload log says what matters (this is a program)
         httpx.setLevel(logging.WARNING)
+    if args.exit_with_parent is not None:
+        _exit_with_parent(args.exit_with_parent)  # first: the parent may go while the app is still importing
     try:
         huey = load_huey(args.huey)
     except CFVariantsError as exc:  # the app's settings are wrong: one line that says which, no traceback
@@ -86,15 +88,14 @@ def main(argv: list[str] | None = None) -> int:
         graceful_signal="TERM",
         shutdown_timeout=args.grace,
     )
-    if args.exit_with_parent:
-        _exit_with_parent()
     consumer.run()
     return 0
 
 
-def _exit_with_parent() -> None:
-    """Stop gracefully if the process that started this one goes away (``python -m flask_app`` killed)."""
-    parent = os.getppid()
+def _exit_with_parent(parent: int) -> None:
+    """Stop gracefully once ``parent`` (the pid of ``python -m flask_app``, which started this worker) is gone,
+    also when it went before this process got here: read now, ``os.getppid()`` would already be init's, and the
+    worker would outlive it."""
 
     def watch() -> None:
         while os.getppid() == parent:

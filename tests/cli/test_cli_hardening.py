@@ -128,10 +128,16 @@ def test_an_interrupted_upload_says_so_once(cli: CLI) -> None:
     for index in range(3):
         (cli.cwd / f"p{index}.jpg").write_bytes(imagegen.jpeg(64 + index, 48, "noise"))
 
-    def interrupted(request: httpx.Request) -> httpx.Response:
-        raise KeyboardInterrupt
+    pressed = threading.Event()
 
-    result = cli("upload", ".", "-j", "1", runtime=cli.with_transport(httpx.MockTransport(interrupted)))
+    def ctrl_c(request: httpx.Request) -> httpx.Response:  # a real SIGINT, as a terminal sends it
+        if not pressed.is_set():
+            pressed.set()
+            signal.raise_signal(signal.SIGINT)
+        return httpx.Response(503, json={"success": False, "errors": [], "messages": [], "result": None})
+
+    result = cli("upload", ".", "-j", "1", runtime=cli.with_transport(httpx.MockTransport(ctrl_c)))
+    assert pressed.is_set()
     assert result.exit_code == 130
     assert result.output.lower().count("interrupted") == 1
 

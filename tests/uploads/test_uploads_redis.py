@@ -47,6 +47,7 @@ def test_two_workers_one_killed_every_upload_ready_exactly_once(
     web = importlib.import_module("uploads_worker_app")  # the web side: submits to the same queue
 
     workers: list[subprocess.Popen[bytes]] = []
+    logs = [(tmp_path / f"worker{index}.log").open("wb") for index in range(2)]
     try:
         records = [
             web.queue.submit(imagegen.jpeg(24 + i % 7, 16), filename=f"photo{i}.jpg", private=i % 10 == 0)
@@ -74,15 +75,19 @@ def test_two_workers_one_killed_every_upload_ready_exactly_once(
                         "CFV_UPLOADS_DIR": str(tmp_path / f"worker{len(workers)}"),
                     },
                     stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
+                    stderr=logs[len(workers)],  # its "stored as image" lines
                 )
             )
         store = web.store
         deadline = time.time() + 120
-        while store.counts()[UploadState.READY] < 60:
-            assert time.time() < deadline, store.counts()
+        first_log = tmp_path / "worker0.log"
+        # Mid-way, with uploads in flight in the worker to be killed: it must be uploading by then. (Under load
+        # the other one could do the first 60 alone while this one was still starting, and a worker killed before
+        # its first claim holds nothing to take over: the test then proved nothing, and failed.)
+        while store.counts()[UploadState.READY] < 60 or first_log.read_text().count("stored as image") < 5:
+            assert time.time() < deadline, (store.counts(), first_log.read_text()[-2000:])
             time.sleep(0.05)
-        workers[0].send_signal(signal.SIGKILL)  # mid-way, with uploads in flight
+        workers[0].send_signal(signal.SIGKILL)
         workers[0].wait(timeout=10)
 
         while store.counts()[UploadState.READY] < len(records):
@@ -114,5 +119,7 @@ def test_two_workers_one_killed_every_upload_ready_exactly_once(
                 worker.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 worker.kill()
+        for log in logs:
+            log.close()
         server.stop()
         app.emulator.close()

@@ -153,7 +153,9 @@ def test_python_m_flask_app_stops_its_worker(tmp_path: Path, how: signal.Signals
     env = {**os.environ, "ENV_NAME": "dev", "DATA_DIR": str(tmp_path / "var"), "PYTHONPATH": str(ROOT)}
     app = start([sys.executable, "-m", "flask_app", "--port", str(free_port())], env, tmp_path / "app.log")
     try:
-        wait_for(lambda: "upload worker" in (tmp_path / "app.log").read_text(), timeout=60)
+        # As soon as the worker exists, while it is still starting (importing the app, not yet watching its
+        # parent): a worker that read its parent's pid only once started outlived a parent killed before then.
+        wait_for(lambda: len(children_of(app.pid)) == 1, timeout=60)
         (worker,) = children_of(app.pid)
         app.send_signal(how)
         app.wait(30)
