@@ -73,18 +73,40 @@ class _Loop(Generic[T]):
         self._task = asyncio.current_task()
         self._ready.set()
         async with self._make_client() as client:
+            stopped: list[Exception] = []  # the error that stops the run (an unreachable API, a refused token)
+            idle: set[asyncio.Task[object] | None] = set()  # workers waiting for an item
 
             async def worker() -> None:
                 assert self._jobs is not None
-                while not isinstance(item := await self._jobs.get(), _End):
-                    self.results.put(_Done(item, await self._work(client, item)))
+                me = asyncio.current_task()
+                while not stopped:
+                    idle.add(me)
+                    try:
+                        item = await self._jobs.get()
+                    finally:
+                        idle.discard(me)
+                    if isinstance(item, _End) or stopped:
+                        return  # no more work, or the run stopped: this item was never started
+                    try:
+                        result = await self._work(client, item)
+                    except Exception as exc:
+                        # Stop taking items, but let the uploads in flight in the other workers finish and be
+                        # recorded (cancelling them lost results whose images were stored: a row not rewritten).
+                        stopped.append(exc)
+                        for waiting in idle:
+                            if waiting is not None:
+                                waiting.cancel()
+                        return
+                    self.results.put(_Done(item, result))
 
             try:
-                async with asyncio.TaskGroup() as group:
+                async with asyncio.TaskGroup() as group:  # a worker cancelled while idle does not stop the group
                     for _ in range(self._concurrency):
                         group.create_task(worker())
             except BaseExceptionGroup as group_error:
                 raise first_error(group_error) from None
+            if stopped:
+                raise stopped[0]
 
     def submit(self, item: T | _End) -> concurrent.futures.Future[None]:
         assert self._loop is not None and self._jobs is not None

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import threading
+import time
 from pathlib import Path
 
 import httpx
@@ -14,6 +16,7 @@ from cli_helpers import CLI, AsyncBridge, DyingTransport
 
 from cfvariants import Settings
 from cfvariants.cli._progress import FileResult, Reporter, Tally, render_bar
+from cfvariants.cli._uploader import UNREACHABLE_LIMIT
 from cfvariants.client import RateLimit, RateLimitedTransport
 from cfvariants.client._ratelimit import TokenBucket
 from cfvariants.emulator import Emulator, EmulatorConfig, create_app
@@ -80,6 +83,48 @@ def test_resumes_after_an_interrupted_run_without_duplicates(cli: CLI, cf_emulat
     assert sorted(str(meta["cfv_sha256"]) for meta in held.values()) == sorted(
         hashlib.sha256(data).hexdigest() for data in images.values()
     )
+
+
+class LateAnswer(httpx.BaseTransport):
+    """The third upload is stored, then the network goes (every later request fails to connect), and that upload's
+    answer comes back only after enough files have failed for the run to stop: it is in flight when it stops."""
+
+    def __init__(self, inner: httpx.BaseTransport) -> None:
+        self._inner = inner
+        self._lock = threading.Lock()
+        self._uploads = self._failed = 0
+        self._dead = False
+        self._stopping = threading.Event()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        with self._lock:
+            if self._dead:
+                self._failed += 1
+                if self._failed >= UNREACHABLE_LIMIT:
+                    self._stopping.set()
+                raise httpx.ConnectError("network unreachable", request=request)
+            late = request.method == "POST" and request.url.path.endswith("/images/v1")
+            self._uploads += late
+            late = late and self._uploads == 3
+            self._dead = late
+        response = self._inner.handle_request(request)
+        if late:
+            assert self._stopping.wait(timeout=60)
+            time.sleep(0.3)  # room for the stop to reach the other workers first, as it did when this answer was lost
+        return response
+
+
+def test_an_upload_in_flight_when_the_run_stops_is_still_recorded(cli: CLI, cf_emulator: Emulator) -> None:
+    media_tree(cli.cwd / "media", count=8)
+    late = cli.with_transport(LateAnswer(httpx.WSGITransport(app=cli.app)))
+
+    first = cli("migrate", "media", "-j", "4", "--retries", "0", runtime=late)
+
+    assert first.exit_code == 2 and "the Cloudflare API cannot be reached" in first.stderr
+    assert len(stored(cf_emulator)) == 3
+    assert "3 migrated, 0 skipped" in first.stdout  # the late answer too: the run waited for it
+    second = cli("migrate", "media", "-j", "4")
+    assert "5 migrated, 3 skipped, 0 failed" in second.stdout
 
 
 def test_delete_source_removes_only_files_whose_image_is_checked(cli: CLI, cf_emulator: Emulator) -> None:
