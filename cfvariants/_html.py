@@ -355,7 +355,9 @@ class ImageMarkup:
     ) -> Markup:
         """``<link rel="preload" as="image" imagesrcset=... imagesizes=... fetchpriority="high">`` for the
         ``<head>``: the same candidates and ``sizes`` as ``img`` with the same arguments, so the browser starts
-        the download before it has seen the ``<img>``. (No ``href`` with a srcset: Safari would fetch both.)"""
+        the download before it has seen the ``<img>``. (No ``href`` with a srcset: Safari would fetch both.)
+        What only the ``<img>`` uses (``alt``, ``priority``, ``placeholder``, ``loading``, ``decoding``) is checked
+        as ``img`` checks it and left off the link."""
         return preload_tag(
             self, image, variant, sizing=Responsive.of(layout, width, height, original, widths, densities, sizes),
             attrs=attrs,
@@ -682,6 +684,11 @@ def forget_rendered() -> None:
     layouts.forget()
 
 
+_IMG_ONLY = ("alt", "priority", "placeholder", "loading", "decoding")
+"""Arguments of ``img`` that a preload link takes so that both can be given the same ones, and leaves out:
+the link only starts the download (``fetchpriority="high"`` always)."""
+
+
 def preload_tag(
     builder: MarkupBuilder,
     image: str,
@@ -691,7 +698,10 @@ def preload_tag(
     attrs: Mapping[str, Any] | None = None,
 ) -> Markup:
     """See ``ImageMarkup.preload_link``."""
-    extra = {attr_name(name): value for name, value in (attrs or {}).items()}
+    attrs = dict(attrs or {})
+    given = {name: attrs.pop(name) for name in _IMG_ONLY if name in attrs}  # the img's, nothing on a link
+    _check_img_arguments(given.get("alt", ""), given.get("priority", False), given.get("placeholder"))
+    extra = {attr_name(name): value for name, value in attrs.items()}
     sized, _options, _plan = _sized(builder, image, variant, sizing, lazy=False)
     values: dict[str, Any] = {"rel": "preload", "as": "image"}
     if "srcset" in sized:

@@ -38,7 +38,7 @@ _URL_EXTRAS = ("signed", "expires_in", "expires_at")
 _SRCSET_EXTRAS = ("widths", "densities", "min_width", "max_width", "tolerance", "layout", "original")
 _SIZING = ("layout", "width", "height", "original")
 _IMG_EXTRAS = ("alt", "widths", "densities", "sizes", "placeholder", "formats", "sources", "priority", *_SIZING)
-_PRELOAD_EXTRAS = ("widths", "densities", "sizes", *_SIZING)
+_PRELOAD_EXTRAS = ("widths", "densities", "sizes", "alt", "priority", "placeholder", *_SIZING)
 _STAND_INS: dict[str, Any] = {"width": 800, "height": 600, "original": Original(4000, 3000)}
 """Values for sizing arguments only known at render time, so the rest of the call is still checked."""
 

@@ -11,6 +11,7 @@ from test_html import tags
 
 from cfvariants import (
     WIDTH_LADDER,
+    ArgumentError,
     CFVariantsError,
     Delivery,
     Options,
@@ -196,6 +197,20 @@ def test_priority_loads_eagerly_and_preload_matches_the_img(cf: Delivery) -> Non
     assert "href" not in link  # Safari would download href as well as the srcset candidate
     plain = tags(cf.preload_link("abc", "w=200"))[0][1]
     assert plain["href"] == f"{BASE}/abc/w=200" and "imagesrcset" not in plain
+
+
+def test_preload_takes_the_img_arguments_and_leaves_the_img_only_ones_off_the_link(cf: Delivery) -> None:
+    sizing: dict[str, Any] = {"layout": "constrained", "width": 800, "height": 600, "original": (2400, 1800)}
+    img_only: dict[str, Any] = {"alt": "A cat", "priority": True, "placeholder": "thumbhash", "loading": "eager"}
+    assert cf.preload_link("abc", **sizing, **img_only, decoding="sync") == cf.preload_link("abc", **sizing)
+    ((_, link),) = tags(cf.preload_link("abc", **sizing, **img_only, crossorigin="anonymous"))
+    assert link["crossorigin"] == "anonymous" and not {"alt", "placeholder", "priority"} & set(link)
+    with pytest.raises(ArgumentError, match="placeholder must be one of"):
+        cf.preload_link("abc", **sizing, placeholder="thumbnail")
+    with pytest.raises(ArgumentError, match="priority must be True or False"):
+        cf.preload_link("abc", **sizing, priority="yes")
+    _, findings = check_source("{{ p | cf_preload(layout='fixed', width=80, height=80, placeholder='blurry') }}", "x")
+    assert [f.message for f in findings if "placeholder must be one of" in f.message], findings
 
 
 def test_layout_mistakes_name_the_problem(cf: Delivery) -> None:
