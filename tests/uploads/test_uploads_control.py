@@ -444,3 +444,33 @@ def test_a_retry_that_loses_a_race_says_what_the_upload_became(
     with pytest.raises(UploadsError) as info:
         queue.retry(upload_id)
     assert str(info.value) == f"upload {upload_id} changed meanwhile: it is pending"
+
+
+# -- what a record stands for, and what a refusal carries -------------------------------------------------------
+
+
+def test_a_stored_private_upload_stands_for_a_private_image_so_templates_sign_it(
+    sqlite_store: UploadStore, cf_client: ImagesClient
+) -> None:
+    from cfvariants import PrivateImage, image_ref
+
+    queue, _ = _queue(sqlite_store, cf_client)
+    private, public = queue.submit(PHOTOS[0], filename="a.jpg", private=True), queue.submit(PHOTOS[1], filename="b.jpg")
+    waiting = image_ref(sqlite_store.get(private.id))
+    assert waiting is None or not isinstance(waiting, PrivateImage)  # no image yet: nothing to sign
+    assert [queue.run_once(r.id).status for r in (private, public)] == ["ready", "ready"]
+    stored_private, stored_public = sqlite_store.get(private.id), sqlite_store.get(public.id)
+    ref = image_ref(stored_private)
+    assert isinstance(ref, PrivateImage) and ref == stored_private.image_id
+    assert image_ref(stored_public) == stored_public.image_id
+    assert not isinstance(image_ref(stored_public), PrivateImage)
+
+
+def test_a_file_over_the_limit_is_refused_naming_the_limit(sqlite_store: UploadStore, cf_client: ImagesClient) -> None:
+    from cfvariants.uploads import UploadTooLarge
+
+    queue = UploadQueue(MemoryHuey("uploads", immediate=False), sqlite_store, lambda: cf_client, max_bytes=100_000)
+    with pytest.raises(UploadTooLarge) as info:
+        queue.submit(PHOTOS[0], filename="big.jpg")
+    assert info.value.limit == 100_000 and str(info.value) == "the file is larger than 100,000 bytes"
+    assert sqlite_store.staged_ids() == [] and sqlite_store.recent() == []
