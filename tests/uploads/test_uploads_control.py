@@ -474,3 +474,29 @@ def test_a_file_over_the_limit_is_refused_naming_the_limit(sqlite_store: UploadS
         queue.submit(PHOTOS[0], filename="big.jpg")
     assert info.value.limit == 100_000 and str(info.value) == "the file is larger than 100,000 bytes"
     assert sqlite_store.staged_ids() == [] and sqlite_store.recent() == []
+
+
+def test_a_hand_back_the_store_refuses_for_one_upload_still_hands_back_the_others(
+    sqlite_store: UploadStore, cf_client: ImagesClient, caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    queue, huey = _queue(sqlite_store, cf_client)
+    first, second = (queue.submit(photo, filename=f"p{i}.jpg") for i, photo in enumerate(PHOTOS[:2]))
+    huey.flush()
+    claims = [sqlite_store.claim(r.id, lease=queue.lease) for r in (first, second)]
+    renew = sqlite_store.renew
+
+    def flaky_renew(upload_id: str, **kwargs: Any) -> bool:
+        if upload_id == first.id:
+            raise ConnectionError("the store is unreachable")
+        return renew(upload_id, **kwargs)
+
+    monkeypatch.setattr(sqlite_store, "renew", flaky_renew)
+    caplog.set_level(logging.INFO, logger="cfvariants.uploads")
+    with queue.leases.holding(claims[0]), queue.leases.holding(claims[1]):  # type: ignore[arg-type]
+        assert queue.hand_back() == [second.id]  # the first one's lease simply runs out instead
+    assert (
+        f"could not hand back upload {first.id} (the store is unreachable); it is taken over when its lease ends"
+        in caplog.messages
+    )
+    assert f"handed back upload {second.id}: this worker is stopping; another takes it over in 5s" in caplog.messages
