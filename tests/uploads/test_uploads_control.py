@@ -500,3 +500,32 @@ def test_a_hand_back_the_store_refuses_for_one_upload_still_hands_back_the_other
         in caplog.messages
     )
     assert f"handed back upload {second.id}: this worker is stopping; another takes it over in 5s" in caplog.messages
+
+
+def test_a_heartbeat_round_goes_on_past_a_store_failure_and_says_which_claims_were_lost(
+    sqlite_store: UploadStore, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cfvariants.uploads._leases import Leases
+
+    ids = [
+        sqlite_store.stage(photo, filename=f"p{i}.jpg", content_type="image/jpeg").id for i, photo in enumerate(PHOTOS)
+    ]
+    claims = [sqlite_store.claim(upload_id, lease=30) for upload_id in ids]
+    leases = Leases(sqlite_store, lease=30, interval=3600)  # its own heartbeat would come in an hour
+    renew = sqlite_store.renew
+    answers = {ids[0]: ConnectionError("the store is unreachable"), ids[1]: False}
+
+    def renew_or_not(upload_id: str, **kwargs: Any) -> bool:
+        answer = answers.get(upload_id, True)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer and renew(upload_id, **kwargs)
+
+    monkeypatch.setattr(sqlite_store, "renew", renew_or_not)
+    caplog.set_level(logging.WARNING, logger="cfvariants.uploads")
+    with leases.holding(claims[0]), leases.holding(claims[1]), leases.holding(claims[2]):  # type: ignore[arg-type]
+        leases._renew({r.id: r for r in claims if r is not None})  # one round of the heartbeat
+    assert caplog.messages == [
+        f"could not renew the lease on upload {ids[0]} (the store is unreachable)",
+        f"upload {ids[1]} is no longer held by this worker (its lease ran out and another took it)",
+    ]

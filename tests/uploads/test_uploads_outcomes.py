@@ -28,7 +28,16 @@ from cfvariants.client import (
     ValidationError,
 )
 from cfvariants.emulator import Emulator
-from cfvariants.uploads import MARKER_KEY, UploadQueue, UploadRecord, UploadRecords, UploadState, classify, process
+from cfvariants.uploads import (
+    MARKER_KEY,
+    UploadQueue,
+    UploadRecord,
+    UploadRecords,
+    UploadState,
+    UploadStore,
+    classify,
+    process,
+)
 
 PHOTO = imagegen.photo_jpeg(160_000, seed=30)  # camera-like, 160 KB
 PHOTOS = [imagegen.photo_jpeg(140_000 + 30_000 * i, seed=31 + i) for i in range(3)]
@@ -493,3 +502,55 @@ def test_an_upload_fails_for_age_once_max_age_has_passed_and_not_a_second_sooner
     assert record.state is UploadState.FAILED and record.error == outcome.reason
     assert f"upload {upload_id} failed: {outcome.reason}; its file is kept (retry or discard it)" in caplog.messages
     assert _staged(clocked_store, upload_id) == PHOTO
+
+
+# -- one attempt, called directly -------------------------------------------------------------------------------
+
+
+def test_an_upload_whose_staged_file_is_gone_fails_asking_for_it_again(
+    sqlite_store: UploadStore, cf_client: ImagesClient
+) -> None:
+    record = sqlite_store.stage(PHOTO, filename="a.jpg", content_type="image/jpeg", custom_id="uploads/a.jpg")
+    sqlite_store.staged_path(record.id).unlink()  # removed by hand, or lost with a disk
+    outcome = process(sqlite_store, cf_client, record.id)
+    assert (outcome.status, outcome.upload_id, outcome.reason) == ("failed", record.id, "the staged file is gone")
+    after = sqlite_store.get(record.id)
+    assert after.state is UploadState.FAILED and after.error == "the staged file is gone (discarded); upload it again"
+    assert list(cf_client.iter_images()) == []
+
+
+def test_an_attempt_holds_its_upload_for_the_lease_it_was_given_and_blocks_for_a_minute_by_default(
+    clocked_store: UploadRecords, cf_emulator: Emulator, clock: Clock
+) -> None:
+    record = clocked_store.stage(PHOTO, filename="a.jpg", content_type="image/jpeg", custom_id="uploads/a.jpg")
+    other = clocked_store.stage(PHOTO, filename="b.jpg", content_type="image/jpeg", custom_id="uploads/b.jpg")
+    seen: list[float | None] = []
+
+    def refused(request: httpx.Request) -> httpx.Response:
+        seen.append(clocked_store.get(record.id).lease_until)  # while the attempt is on the wire
+        return _envelope(401, 10000, "Authentication error")
+
+    client = ImagesClient(cf_emulator.config.account_id, "wrong-token-value", base_url="http://cfimages.test/client/v4",
+                          transport=httpx.MockTransport(refused), retry=RetryPolicy.none())  # fmt: skip
+    outcome = process(clocked_store, client, record.id, lease=5)
+    assert seen == [clock.now + 5]
+    assert (outcome.status, outcome.upload_id) == ("blocked", record.id)
+    block = clocked_store.current_block()
+    assert block is not None and block.probe_at == clock.now + 60  # the default probe interval
+    waiting = process(clocked_store, client, other.id)  # blocked already: it waits without calling Cloudflare
+    assert (waiting.status, waiting.upload_id, waiting.reason) == ("blocked", other.id, block.cause)
+    assert len(seen) == 1
+    done = process(clocked_store, client, record.id)  # blocked uploads are not claimed outside the probe
+    assert (done.status, done.upload_id, done.reason) == ("skipped", record.id, "blocked")
+
+
+@pytest.mark.parametrize(
+    ("filename", "extension"),
+    [("Photo.Final.JPEG", ".jpeg"), ("archive.tar.gz", ".gz"), ("scan.tiff", ".tiff"), ("x.abcdef", ""),
+     ("x.j+g", ""), ("noextension", "")],
+)  # fmt: skip
+def test_a_custom_id_keeps_a_short_plain_extension_of_the_last_part_of_the_name(filename: str, extension: str) -> None:
+    from cfvariants.uploads import custom_id_for
+
+    upload_id = "0123456789abcdef0123456789abcdef"
+    assert custom_id_for(upload_id, filename, now=1_764_633_600) == f"uploads/2025/12/{upload_id}{extension}"
