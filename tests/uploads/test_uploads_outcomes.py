@@ -199,6 +199,17 @@ def test_after_a_401_the_upload_is_blocked_with_the_credentials_named_and_its_by
     assert record.enqueued_at is not None and record.enqueued_at <= clock.now  # not scheduled: the probe tries it
 
 
+def test_the_first_refusal_of_the_credentials_is_logged_as_an_error(
+    clocked_store: UploadRecords, cf_emulator: Emulator, wire: Wire, caplog: pytest.LogCaptureFixture
+) -> None:
+    queue = _queue(clocked_store, cf_emulator, wire, token="wrong-token-value")
+    upload_id = queue.submit(PHOTO, filename="beach.jpg").id
+    with caplog.at_level(logging.INFO, logger="cfvariants.uploads"):
+        assert queue.run_once(upload_id).status == "blocked"
+    (error,) = [record for record in caplog.records if record.levelno >= logging.WARNING]
+    assert error.levelno == logging.ERROR and error.getMessage().startswith("uploads blocked: Cloudflare refused")
+
+
 def test_after_an_account_refusal_the_upload_is_blocked_naming_the_account(
     clocked_store: UploadRecords, cf_emulator: Emulator, wire: Wire
 ) -> None:
