@@ -529,3 +529,11 @@ def test_a_heartbeat_round_goes_on_past_a_store_failure_and_says_which_claims_we
         f"could not renew the lease on upload {ids[0]} (the store is unreachable)",
         f"upload {ids[1]} is no longer held by this worker (its lease ran out and another took it)",
     ]
+
+
+def test_a_heartbeat_renews_every_third_of_the_lease_unless_told_otherwise(sqlite_store: UploadStore) -> None:
+    from cfvariants.uploads._leases import Leases
+
+    assert Leases(sqlite_store).interval == 10.0  # the default 30 s lease, renewed every 10 s
+    assert Leases(sqlite_store, lease=6).interval == 2.0
+    assert Leases(sqlite_store, lease=6, interval=0.5).interval == 0.5
