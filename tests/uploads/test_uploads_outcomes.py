@@ -557,8 +557,8 @@ def test_an_attempt_holds_its_upload_for_the_lease_it_was_given_and_blocks_for_a
 
 @pytest.mark.parametrize(
     ("filename", "extension"),
-    [("Photo.Final.JPEG", ".jpeg"), ("archive.tar.gz", ".gz"), ("scan.tiff", ".tiff"), ("x.abcdef", ""),
-     ("x.j+g", ""), ("noextension", "")],
+    [("Photo.Final.JPEG", ".jpeg"), ("archive.tar.gz", ".gz"), ("scan.tiff", ".tiff"), ("clip.mpeg4", ".mpeg4"),
+     ("x.abcdef", ""), ("x.j+g", ""), ("noextension", "")],
 )  # fmt: skip
 def test_a_custom_id_keeps_a_short_plain_extension_of_the_last_part_of_the_name(filename: str, extension: str) -> None:
     from cfvariants.uploads import custom_id_for
