@@ -19,15 +19,18 @@ Srcset = Callable[..., str]
 
 
 def builders() -> list[tuple[str, Srcset]]:
-    """``(name, srcset of one image)`` for each builder, remembering (cache_size default) or not (0)."""
-    out: list[tuple[str, Srcset]] = []
-    for size in (None, 0):
-        extra: dict[str, Any] = {} if size is None else {"cache_size": size}
-        delivery = Delivery(HASH, **extra)
-        transformations = Transformations("www.example.com", **extra)
-        out.append((f"delivery-{size}", lambda *a, d=delivery, **k: d.srcset(ID, *a, **k)))
-        out.append((f"transformations-{size}", lambda *a, t=transformations, **k: t.srcset("/a.jpg", *a, **k)))
-    return out
+    """``(name, srcset of one image)`` for each builder: one that remembers (``-None``, the default cache size),
+    and a new one for every call (``-0``, with cache_size=0), which has seen no request before."""
+    delivery, transformations = Delivery(HASH), Transformations("www.example.com")
+    return [
+        ("delivery-None", lambda *a, **k: delivery.srcset(ID, *a, **k)),
+        ("transformations-None", lambda *a, **k: transformations.srcset("/a.jpg", *a, **k)),
+        ("delivery-0", lambda *a, **k: Delivery(HASH, cache_size=0).srcset(ID, *a, **k)),
+        (
+            "transformations-0",
+            lambda *a, **k: Transformations("www.example.com", cache_size=0).srcset("/a.jpg", *a, **k),
+        ),
+    ]
 
 
 def generated(values: Iterable[float]) -> Iterator[float]:
@@ -153,3 +156,30 @@ def test_a_generator_is_read_once_so_the_same_one_again_is_empty(name: str, what
         with pytest.raises(VariantError) as caught:
             srcset("w=300", **{name: values})  # exhausted: what it holds now is nothing
         assert str(caught.value) == f"{what} is empty", label
+
+
+EXTRAS: list[dict[str, Any]] = [
+    {}, {"min_width": 500}, {"max_width": 800}, {"tolerance": 0.2}, {"min_width": 500, "max_width": 800},
+    {"layout": "fixed", "width": 300, "height": 200}, {"min_width": True}, {"max_width": 800.0}, {"tolerance": True},
+    {"min_width": 500.0}, {"layout": "constrained", "width": 300, "original": (600, 400)},
+]  # fmt: skip
+
+
+def answer(srcset: Srcset, extras: dict[str, Any]) -> tuple[str, str]:
+    try:
+        return "srcset", srcset("fit=cover", **extras)
+    except Exception as exc:  # an error is an answer too: its type and message
+        return type(exc).__name__, str(exc)
+
+
+def test_each_fluid_or_layout_argument_makes_another_request() -> None:
+    """One argument added, changed or swapped for an equal value of another type (500 and 500.0, 1 and True)
+    between two calls: a builder that remembers answers each call as one that remembers nothing."""
+    fresh = dict(builders())
+    for name, srcset in builders():
+        if name.endswith("-0"):
+            continue
+        reference = fresh[name.replace("None", "0")]
+        for extras in EXTRAS + EXTRAS[::-1]:
+            assert answer(srcset, extras) == answer(reference, extras), (name, extras)
+    assert answer(fresh["delivery-0"], {"min_width": 500}) != answer(fresh["delivery-0"], {})
