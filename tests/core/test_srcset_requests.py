@@ -162,6 +162,8 @@ EXTRAS: list[dict[str, Any]] = [
     {}, {"min_width": 500}, {"max_width": 800}, {"tolerance": 0.2}, {"min_width": 500, "max_width": 800},
     {"layout": "fixed", "width": 300, "height": 200}, {"min_width": True}, {"max_width": 800.0}, {"tolerance": True},
     {"min_width": 500.0}, {"layout": "constrained", "width": 300, "original": (600, 400)},
+    {"layout": "constrained", "width": 300, "height": 200}, {"tolerance": 1}, {"tolerance": True},
+    {"densities": (1, 2)}, {"densities": (1, 3)},
 ]  # fmt: skip
 
 
