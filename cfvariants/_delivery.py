@@ -238,12 +238,10 @@ class Delivery(ImageMarkup):
         # The first sight of this image: an id of ASCII letters, digits, - and _ goes into the URL as it is
         # (PLAIN_ID_BYTES maps every other byte, UTF-8 ones included, to one that isalnum refuses).
         try:
-            if len(image) <= MAX_ID_LENGTH and image.encode().translate(PLAIN_ID_BYTES).isalnum():
-                url = f"{self._prefix}{image}{row.tail}"
-                return row.keep(image, url) if row.limit else url
-        except (TypeError, AttributeError, UnicodeEncodeError):  # not a text, or a lone surrogate
-            pass  # encode_image_id explains it (keep cannot raise these: it runs again below, outside the try)
-        url = f"{_image_base(self._prefix, image)}{row.segment.text}"
+            plain = len(image) <= MAX_ID_LENGTH and image.encode().translate(PLAIN_ID_BYTES).isalnum()
+        except (TypeError, AttributeError, UnicodeEncodeError):  # not a text, or a lone surrogate:
+            plain = False  # _image_base's encode_image_id explains it
+        url = f"{self._prefix}{image}{row.tail}" if plain else f"{_image_base(self._prefix, image)}{row.segment.text}"
         return row.keep(image, url) if row.limit else url
 
     def _row(self, variant: VariantLike) -> _Row[Any]:
