@@ -20,6 +20,7 @@ from ._errors import (
 from ._html import Source
 from ._layouts import WIDTH_LADDER, Original
 from ._logsetup import LOG_FORMAT, configure_logging
+from ._memo import CacheInfo
 from ._options import Options
 from ._public import name_public_module as _name_public_module
 from ._refs import LocalImage, PrivateImage, RemoteImage, image_ref
@@ -42,6 +43,7 @@ __all__ = [
     "WIDTH_LADDER",
     "ArgumentError",
     "CFVariantsError",
+    "CacheInfo",
     "Delivery",
     "EmulatorError",
     "ImageIdError",

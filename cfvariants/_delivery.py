@@ -21,7 +21,7 @@ from pydantic import SecretStr
 from ._errors import ArgumentError, SigningError, VariantError
 from ._html import ImageMarkup, srcset_value
 from ._layouts import Original
-from ._memo import Memo, remember
+from ._memo import CacheInfo, Memo, Misses, cache_info, remember
 from ._options import Options
 from ._segments import KeywordKey, Segment, VariantLike, exact, keyword_key, keyword_options, resolve_variant
 from ._settings import Settings
@@ -47,7 +47,7 @@ _V = TypeVar("_V")
 _MAX_ROWS = 1024  # distinct variants / keyword sets / srcset requests remembered per Delivery
 
 
-class _Row(Memo[str, _V]):
+class _Row(Memo[object, _V]):
     """What one ``Delivery`` made for one variant (or keyword set), by image id, with the resolved segment that
     every value of the row ends with."""
 
@@ -89,6 +89,7 @@ class Delivery(ImageMarkup):
         "_hmac_outer",
         "_key",
         "_keyword_urls",
+        "_misses",
         "_origin",
         "_path_prefix",
         "_prefix",
@@ -106,10 +107,11 @@ class Delivery(ImageMarkup):
     _path_prefix: str
     _prefix: str
     _cache_size: int
+    _misses: Misses  # calls that computed their result (cache_info)
     # At most _MAX_ROWS rows each (plain dicts: a hit is two dict lookups), each row a Memo of cache_size images.
     _urls: dict[VariantLike, _Row[str]]  # variant argument -> image -> URL
     _keyword_urls: dict[KeywordKey, _Row[str]]  # keyword_key -> image -> URL
-    _signing: dict[VariantLike, _Row[_Signable]]  # named variant -> image -> where it points, what a signature covers
+    _signing: dict[VariantLike, _Row[_Signable]]  # named variant -> image (or its type and text) -> what is signed
     _srcsets: dict[tuple[object, ...], SrcsetRow]  # srcset request -> image -> srcset
 
     def __init__(
@@ -139,6 +141,7 @@ class Delivery(ImageMarkup):
             "_hmac_inner": None if key is None else key.states()[0],
             "_hmac_outer": None if key is None else key.states()[1],
             "_cache_size": cache_size,
+            "_misses": Misses(),
             "_urls": {},
             "_keyword_urls": {},
             "_signing": {},
@@ -242,6 +245,7 @@ class Delivery(ImageMarkup):
         except (TypeError, AttributeError, UnicodeEncodeError):  # not a text, or a lone surrogate:
             plain = False  # _image_base's encode_image_id explains it
         url = f"{self._prefix}{image}{row.tail}" if plain else f"{_image_base(self._prefix, image)}{row.segment.text}"
+        self._misses.count += 1  # counted once the URL is made: a refused call is no miss
         return row.keep(image, url) if row.limit else url
 
     def _row(self, variant: VariantLike) -> _Row[Any]:
@@ -254,7 +258,9 @@ class Delivery(ImageMarkup):
     def _uncached_url(self, image: str, variant: VariantLike, options: dict[str, Any]) -> str:
         """The URL computed without any memo; raises the error that explains an unusable argument."""
         segment = resolve_variant(keyword_options(variant, options) if options else variant)
-        return f"{_image_base(self._prefix, image)}{segment.text}"
+        url = f"{_image_base(self._prefix, image)}{segment.text}"
+        self._misses.count += 1
+        return url
 
     def path(self, image: str, variant: VariantLike = None) -> str:
         """The URL path (what Cloudflare signs): ``/<hash>/<id>/<variant>`` or with the custom-domain prefix."""
@@ -285,15 +291,18 @@ class Delivery(ImageMarkup):
             exp = expires_at
         else:
             exp = expiry(expires_in=expires_in, expires_at=expires_at)
-        if type(image) is not str:  # not a text (or a str subclass): computed without a memo, which explains it
-            return self._uncached_signed_url(image, variant, exp)
+        key: object = image
+        if type(image) is not str:  # a str subclass (PrivateImage): the key carries its type (cfvariants._memo)
+            if not isinstance(key, str):  # not a text: computed without a memo, which explains it
+                return self._uncached_signed_url(image, variant, exp)
+            key = (type(image), image)
         try:
             row = self._signing.get(variant)
         except TypeError:  # an unhashable variant: resolve_variant explains it
             return self._uncached_signed_url(image, variant, exp)
         if row is None:  # this Delivery's first signature through this variant
             row = remember(self._signing, _MAX_ROWS, variant, self._signing_row(variant))
-        start = row.entries.get(image) if row.limit else None
+        start = row.entries.get(key) if row.limit else None
         if start is None:  # the first signature for this image: where it points, what the signature covers
             try:  # as in url(): an id of ASCII letters, digits, - and _ goes into the path as it is
                 plain = len(image) <= MAX_ID_LENGTH and image.encode().translate(PLAIN_ID_BYTES).isalnum()
@@ -304,12 +313,13 @@ class Delivery(ImageMarkup):
             else:
                 origin, path = self._origin_and_path(image, row.segment)
             if row.limit:
-                start = row.keep(image, _Signable(origin, path))
+                start = row.keep(key, _Signable(origin, path))
         else:
             last_exp, last_url = start.last
             if last_exp == exp:
                 return last_url
             origin, path = start.origin, start.path
+        self._misses.count += 1
         # HMAC-SHA256 of the message, from the key's prekeyed inner and outer states (what hmac.new would compute
         # after hashing the padded key twice), inline because this is the hot path of a page of private images.
         message = f"{path}?exp={exp}"
@@ -326,6 +336,7 @@ class Delivery(ImageMarkup):
         """The signed URL computed without any memo; raises the error that explains an unusable argument."""
         row = self._signing_row(variant)
         origin, path = self._origin_and_path(image, row.segment)
+        self._misses.count += 1
         message = f"{path}?exp={exp}"
         return f"{origin}{message}&sig={self._key.hexdigest(message)}"  # type: ignore[union-attr]
 
@@ -377,7 +388,7 @@ class Delivery(ImageMarkup):
         except TypeError:  # an unhashable argument: validated without a memo, which explains it
             request = (widths, densities, min_width, max_width, tolerance, layout, original)
             row = self._srcset_row(variant, request, options)
-            return srcset_value(row.candidates, _image_base(self._prefix, image))
+            return self._uncached_srcset(row, image)
         if row is None or not (
             (row.widths is widths and row.densities is densities) or row.made_from(widths, densities)
         ):
@@ -387,9 +398,15 @@ class Delivery(ImageMarkup):
         try:
             value = row.entries.get(image)
         except TypeError:  # an unhashable image: encode_image_id explains it
-            return srcset_value(row.candidates, _image_base(self._prefix, image))
+            return self._uncached_srcset(row, image)
         if value is None:
-            value = row.keep(image, srcset_value(row.candidates, _image_base(self._prefix, image)))
+            value = row.keep(image, self._uncached_srcset(row, image))
+        return value
+
+    def _uncached_srcset(self, row: SrcsetRow, image: str) -> str:
+        """The srcset of ``image`` from a request's candidates, computed (a miss)."""
+        value = srcset_value(row.candidates, _image_base(self._prefix, image))
+        self._misses.count += 1
         return value
 
     def _srcset_row(self, variant: VariantLike, request: tuple[Any, ...], options: dict[str, Any]) -> SrcsetRow:
@@ -411,6 +428,19 @@ class Delivery(ImageMarkup):
     def srcset_affixes(self, image: str) -> tuple[str, str]:
         """What comes before and after a candidate's options in ``image``'s srcset URLs (``srcset_value``)."""
         return _image_base(self._prefix, image), ""
+
+    def cache_info(self) -> CacheInfo:
+        """What this Delivery remembers (``misses``, ``entries``, ``cache_size``), to choose ``cache_size``: a
+        warm page that still adds misses needs a larger one.
+
+        >>> cf = Delivery("ZWd9g1K7eljCn_KDTu_MWA", cache_size=100)
+        >>> _ = cf.url("cat", "avatar"), cf.url("cat", "avatar"), cf.url("dog", "avatar")
+        >>> cf.cache_info()
+        CacheInfo(misses=2, entries=2, cache_size=100)
+        """
+        return cache_info(
+            self._misses, (self._urls, self._keyword_urls, self._signing, self._srcsets), self._cache_size
+        )
 
     def options_of(self, variant: VariantLike) -> Options | None:
         """The flexible options ``variant`` stands for; ``None`` for a named variant (``None`` is ``public``)."""

@@ -66,12 +66,12 @@ def fluid_widths(
         raise VariantError(
             f"max_width must be an integer from min_width ({min_width}) to {MAX_INT}, not {shown(max_width)}"
         )
-    if not isinstance(tolerance, int | float) or not 0.01 <= tolerance <= 1:
+    if isinstance(tolerance, bool) or not isinstance(tolerance, int | float) or not 0.01 <= tolerance <= 1:
         raise VariantError(f"tolerance must be a number from 0.01 to 1, not {tolerance!r}")
     widths: list[int] = []
     width = float(min_width)
     while width < max_width:
-        even = 2 * round(width / 2)
+        even = 2 * int(width / 2 + 0.5)  # halves round up, as imgix's: never below min_width, never 0
         if not widths or even > widths[-1]:
             widths.append(even)
         width *= 1 + 2 * tolerance
@@ -102,13 +102,13 @@ def srcset_candidates(
     """``(segment, descriptor)`` pairs of a srcset for flexible ``options`` (no image, no prefix). Not cached
     here: ``Delivery.srcset`` remembers them per request, with a key that tells ``True`` from ``1``. With a
     ``layout`` the layout chooses the widths (``cfvariants._layouts``); ``width``/``height`` are then its CSS size."""
-    for name, value, kind in (
-        ("min_width", min_width, int),
-        ("max_width", max_width, int),
-        ("tolerance", tolerance, float),
+    for name, value, kind, what in (
+        ("min_width", min_width, int, "an integer"),
+        ("max_width", max_width, int, "an integer"),
+        ("tolerance", tolerance, float, "a number"),
     ):
         if value is not None and (isinstance(value, bool) or not isinstance(value, int | kind)):
-            raise VariantError(f"{name} must be a number, not {type(value).__name__}")
+            raise VariantError(f"{name} must be {what}, not {shown(value)}")
     widths = None if widths is None else tuple(_widths(_sequence(widths, "srcset widths")))
     densities = None if densities is None else tuple(_positive_numbers(_sequence(densities, "densities"), "densities"))
     if layout is not None:

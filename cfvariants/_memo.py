@@ -15,7 +15,8 @@ tuple's elements would need their types as well.
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+from collections.abc import Iterable, Mapping, Sized
+from typing import Any, Generic, NamedTuple, TypeVar
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -53,3 +54,32 @@ def remember(table: dict[K, V], limit: int, key: K, value: V) -> V:
             table.clear()
         table[key] = value
     return value
+
+
+class CacheInfo(NamedTuple):
+    """What a ``Delivery`` or ``Transformations`` remembers, to choose its ``cache_size`` (``cache_info()``).
+
+    ``misses``: calls that computed their result (the first sight of an image through a variant, a signed URL
+    of another second, or an argument no memo can hold; a refused call is not counted); a warm page that still
+    adds misses needs a larger ``cache_size``. ``entries``: results remembered now. ``cache_size``: the most
+    results remembered per variant, keyword set or srcset request (a full one forgets them and starts again); 0
+    remembers none. Hits are not counted, so a hit costs nothing more; misses of threads that miss at the same
+    instant may count once."""
+
+    misses: int
+    entries: int
+    cache_size: int
+
+
+class Misses:
+    """The misses of one ``Delivery`` or ``Transformations``: a counter incremented on the miss path only."""
+
+    __slots__ = ("count",)
+
+    def __init__(self) -> None:
+        self.count = 0
+
+
+def cache_info(misses: Misses, tables: Iterable[Mapping[Any, Sized]], cache_size: int) -> CacheInfo:
+    """``CacheInfo`` from an instance's misses and its tables of rows (each row a ``Memo`` of results)."""
+    return CacheInfo(misses.count, sum(len(row) for table in tables for row in table.values()), cache_size)

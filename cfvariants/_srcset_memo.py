@@ -115,8 +115,9 @@ def remember_row(
     table: dict[tuple[object, ...], SrcsetRow], key: tuple[object, ...], row: SrcsetRow, scalars: Iterable[object]
 ) -> SrcsetRow:
     """Keep ``row`` under ``key`` when the key is exact: every value whose type it carries (``scalars``) is a
-    scalar (a tuple value's elements would need types of their own)."""
-    if SCALAR_TYPES.issuperset(map(type, scalars)):
+    scalar (a tuple value's elements would need types of their own); never when the row keeps no srcset
+    (``cache_size=0``: nothing is remembered)."""
+    if row.limit and SCALAR_TYPES.issuperset(map(type, scalars)):
         remember(table, MAX_REQUESTS, key, row)
     return row
 

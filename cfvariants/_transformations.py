@@ -29,7 +29,7 @@ from urllib.parse import quote, urlsplit
 from ._errors import OptionsError, URLError, VariantError
 from ._html import ImageMarkup, srcset_value
 from ._layouts import Original
-from ._memo import Memo, remember
+from ._memo import CacheInfo, Memo, Misses, cache_info, remember
 from ._options import Options
 from ._segments import KeywordKey, exact, keyword_key
 from ._settings import Settings
@@ -123,9 +123,12 @@ class Transformations(ImageMarkup):
     'https://www.example.com/cdn-cgi/image/w=200/media/cat.jpg'
     """
 
-    __slots__ = ("_cache_size", "_defaults", "_keyword_urls", "_origin", "_prefix", "_srcsets", "_urls", "_zone")
+    __slots__ = (
+        "_cache_size", "_defaults", "_keyword_urls", "_misses", "_origin", "_prefix", "_srcsets", "_urls", "_zone",
+    )  # fmt: skip
 
     _cache_size: int
+    _misses: Misses  # calls that computed their result (cache_info)
     _defaults: Options | None
     _origin: str
     _prefix: str
@@ -148,6 +151,7 @@ class Transformations(ImageMarkup):
         setattr_(self, "_origin", origin)
         setattr_(self, "_prefix", origin + TRANSFORM_PREFIX)
         setattr_(self, "_cache_size", cache_size)
+        setattr_(self, "_misses", Misses())
         setattr_(self, "_defaults", None)
         for table in ("_urls", "_keyword_urls", "_srcsets"):
             setattr_(self, table, {})
@@ -224,11 +228,15 @@ class Transformations(ImageMarkup):
             return self._uncached_url(source, options, keywords)
         if row is None:  # this instance's first URL with these options
             row = self._keyword_row(key, options, keywords) if keywords else self._row(options)
-        return row.keep(source, f"{row.head}{encode_source(source)}")
+        url = f"{row.head}{encode_source(source)}"
+        self._misses.count += 1  # counted once the URL is made: a refused call is no miss
+        return row.keep(source, url)
 
     def _uncached_url(self, source: str, options: OptionsArg, keywords: Mapping[str, Any]) -> str:
         """The URL computed without any memo; raises the error that explains an unusable argument."""
-        return f"{self._prefix}{self._finish(_given(options), keywords)}{encode_source(source)}"
+        url = f"{self._prefix}{self._finish(_given(options), keywords)}{encode_source(source)}"
+        self._misses.count += 1
+        return url
 
     def _row(self, options: OptionsArg) -> _Row:
         merged = self._finish(_given(options), {})
@@ -298,22 +306,38 @@ class Transformations(ImageMarkup):
             row = self._srcsets.get(key)
         except TypeError:  # an unhashable argument: validated without a memo, which explains it
             row = self._srcset_row(options, request, keywords)
-            return srcset_value(row.candidates, self._prefix, encode_source(source))
+            return self._uncached_srcset(row, source)
         if row is None or not row.made_from(widths, densities):
             scalars = (min_width, max_width, tolerance, layout, *keywords.values())
             row = remember_row(self._srcsets, key, self._srcset_row(options, request, keywords), scalars)
         try:
             value = row.entries.get(source)
         except TypeError:  # an unhashable source: encode_source explains it
-            return srcset_value(row.candidates, self._prefix, encode_source(source))
+            return self._uncached_srcset(row, source)
         if value is None:
-            value = row.keep(source, srcset_value(row.candidates, self._prefix, encode_source(source)))
+            value = row.keep(source, self._uncached_srcset(row, source))
+        return value
+
+    def _uncached_srcset(self, row: SrcsetRow, source: str) -> str:
+        """The srcset of ``source`` from a request's candidates, computed (a miss)."""
+        value = srcset_value(row.candidates, self._prefix, encode_source(source))
+        self._misses.count += 1
         return value
 
     def _srcset_row(self, options: OptionsArg, request: tuple[Any, ...], keywords: dict[str, Any]) -> SrcsetRow:
         """The candidates of a srcset request (validating it), as a row of srcsets by source."""
         given = _given(options)
         return make_row(self._cache_size, request, keywords, lambda merged: self._finish(given, merged, empty=True))
+
+    def cache_info(self) -> CacheInfo:
+        """What this instance remembers (``misses``, ``entries``, ``cache_size``), as ``Delivery.cache_info``.
+
+        >>> tr = Transformations("www.example.com")
+        >>> _ = [tr.url(path, "w=200") for path in ("/a.jpg", "/a.jpg", "/b.jpg")]
+        >>> tr.cache_info()
+        CacheInfo(misses=2, entries=2, cache_size=8192)
+        """
+        return cache_info(self._misses, (self._urls, self._keyword_urls, self._srcsets), self._cache_size)
 
     def srcset_affixes(self, source: str) -> tuple[str, str]:
         """What comes before and after a candidate's options in ``source``'s srcset URLs (``srcset_value``)."""

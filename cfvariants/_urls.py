@@ -258,6 +258,15 @@ def is_remote_source(text: str) -> bool:
     return False
 
 
+def _netloc(host: str, port: int | None, url: str) -> str:
+    """``host[:port]`` of a parsed URL (an IPv6 host in brackets); port 0, which nothing can be fetched from, is
+    refused as ``Delivery(domain=...)`` refuses it."""
+    if port == 0:
+        raise URLError(f"{_show(url)} has port 0; a port is from 1 to 65535")
+    netloc = host if ":" not in host else f"[{host}]"
+    return netloc if port is None else f"{netloc}:{port}"
+
+
 def split_delivery_url(url: str) -> _Split:
     """Split a delivery URL into its parts without validating the variant (used to swap it)."""
     if not isinstance(url, str):
@@ -286,11 +295,8 @@ def split_delivery_url(url: str) -> _Split:
     segments = path[len(prefix) + 1 :].split("/")
     if len(segments) < 3 or "" in segments:
         raise URLError(f"{_show(url)} does not have the <account hash>/<image id>/<variant> path of a delivery URL")
-    netloc = host if ":" not in host else f"[{host}]"
-    if port is not None:
-        netloc += f":{port}"
     return _Split(
-        origin=f"{parts.scheme}://{netloc}",
+        origin=f"{parts.scheme}://{_netloc(host, port, url)}",
         prefix=prefix,
         account_hash=segments[0],
         encoded_id="/".join(segments[1:-1]),
@@ -474,7 +480,7 @@ def parse_transformation_url(url: str) -> TransformationURL:
         if not host:
             raise URLError(f"{_show(url)} has no host before /cdn-cgi/image/")
         host = check_host(host)  # as for delivery URLs: a zone that is no host name is never re-emitted
-        netloc = (host if ":" not in host else f"[{host}]") + (f":{port}" if port is not None else "")
+        netloc = _netloc(host, port, url)
         zone, scheme = (netloc if parts.scheme == "https" else f"{parts.scheme}://{netloc}"), parts.scheme
     else:
         zone, scheme = SAME_SITE, "https"

@@ -368,6 +368,28 @@ def test_ports_outside_1_to_65535_are_refused_naming_the_domain(domain: str) -> 
 
 
 @pytest.mark.parametrize(
+    "url",
+    [
+        f"https://img.example.com:0/cdn-cgi/imagedelivery/{HASH}/cat/public",
+        f"http://127.0.0.1:00/cdn-cgi/imagedelivery/{HASH}/cat/public",
+        f"https://imagedelivery.net:0/{HASH}/cat/public",
+        f"https://[::1]:0/cdn-cgi/imagedelivery/{HASH}/cat/public",
+        "https://example.com:0/cdn-cgi/image/w=1/a.jpg",
+    ],
+)
+def test_a_url_with_port_0_is_refused_as_a_domain_with_port_0_is(url: str) -> None:
+    """No request can reach port 0: a stored URL with it is refused, naming it, as Delivery(domain=...) refuses it,
+    rather than re-emitted into pages."""
+    for call in (parse_url, lambda u: Delivery(HASH).url(u, "avatar")):
+        if "/cdn-cgi/image/" in url and call is not parse_url:
+            continue
+        with pytest.raises(URLError) as caught:
+            call(url)
+        shown = url if len(url) <= 80 else url[:80] + "..."
+        assert str(caught.value) == f"{shown!r} has port 0; a port is from 1 to 65535"
+
+
+@pytest.mark.parametrize(
     ("url", "zone", "scheme", "source"),
     [
         ("https://[::1]:8080/cdn-cgi/image/w=1/a.jpg", "[::1]:8080", "https", "/a.jpg"),

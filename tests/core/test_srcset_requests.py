@@ -185,3 +185,47 @@ def test_each_fluid_or_layout_argument_makes_another_request() -> None:
         for extras in EXTRAS + EXTRAS[::-1]:
             assert answer(srcset, extras) == answer(reference, extras), (name, extras)
     assert answer(fresh["delivery-0"], {"min_width": 500}) != answer(fresh["delivery-0"], {})
+
+
+@pytest.mark.parametrize(
+    ("extras", "message"),
+    [
+        ({"max_width": 800.0}, "max_width must be an integer, not 800.0"),
+        ({"min_width": 320.5}, "min_width must be an integer, not 320.5"),
+        ({"min_width": "320"}, "min_width must be an integer, not '320'"),
+        ({"max_width": True}, "max_width must be an integer, not True"),
+        ({"tolerance": "0.1"}, "tolerance must be a number, not '0.1'"),
+        ({"tolerance": True}, "tolerance must be a number, not True"),
+        ({"min_width": 0}, "min_width must be a positive integer, not 0"),
+        ({"min_width": 900, "max_width": 800},
+         "max_width must be an integer from min_width (900) to 999999999, not 800"),
+        ({"tolerance": 2}, "tolerance must be a number from 0.01 to 1, not 2"),
+    ],
+)  # fmt: skip
+def test_a_bad_fluid_argument_is_named_with_its_value(extras: dict[str, Any], message: str) -> None:
+    for label, srcset in builders():
+        for _ in range(2):
+            with pytest.raises(VariantError) as caught:
+                srcset("fit=cover", **extras)
+            assert str(caught.value) == message, label
+
+
+@pytest.mark.parametrize(
+    ("min_width", "max_width", "tolerance"),
+    [(1, 3, 0.08), (1, 40, 0.5), (3, 50, 0.1), (321, 1000, 0.08), (99, 101, 0.01), (101, 4096, 0.08), (7, 7, 1)],
+)
+def test_every_fluid_width_is_from_min_width_to_max_width(min_width: int, max_width: int, tolerance: float) -> None:
+    """Widths are even (halves round up, as imgix's fluid srcset does) and never below min_width: min_width=1 is a
+    valid range, not a 0 width."""
+    for label, srcset in builders():
+        value = srcset("fit=cover", min_width=min_width, max_width=max_width, tolerance=tolerance)
+        widths = [int(candidate.rsplit(" ", 1)[1].removesuffix("w")) for candidate in value.split(", ")]
+        assert widths == sorted(set(widths)) and widths[-1] == max_width, label
+        assert all(min_width <= width <= max_width for width in widths), (label, widths)
+        assert all(width % 2 == 0 for width in widths[:-1]), (label, widths)
+    assert Delivery(HASH).srcset(ID, "fit=cover", min_width=1, max_width=3).endswith("/w=3,fit=cover 3w")
+    assert (
+        Delivery(HASH)
+        .srcset(ID, "fit=cover", min_width=321, max_width=400)
+        .startswith(f"https://imagedelivery.net/{HASH}/{ID}/w=322,fit=cover 322w, ")
+    )

@@ -28,6 +28,7 @@ EXPORTS: dict[str, set[str]] = {
     "cfvariants": {
         "ArgumentError",
         "CFVariantsError",
+        "CacheInfo",  # what Delivery.cache_info() and Transformations.cache_info() return
         "DEFAULT_VARIANT",
         "Delivery",
         "ENV_NAMES",
