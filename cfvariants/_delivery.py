@@ -231,6 +231,8 @@ class Delivery(ImageMarkup):
                 url = row.entries.get(image)
                 if url is not None:
                     return url
+            else:  # the first URL through a new row, which will keep image: it must hash (a str subclass may not)
+                hash(image)
         except TypeError:  # computed without a memo, where the bad argument is explained
             return self._uncached_url(image, variant, options)
         if row is None:  # this Delivery's first URL through this variant or keyword set
@@ -252,7 +254,7 @@ class Delivery(ImageMarkup):
         return _Row(self._cache_size, resolve_variant(variant))
 
     def _keyword_row(self, key: KeywordKey, variant: VariantLike, options: dict[str, Any]) -> _Row[str]:
-        row = self._row(keyword_options(variant, options, key))
+        row = self._row(keyword_options(variant, options))
         return remember(self._keyword_urls, _MAX_ROWS, key, row) if exact(options) else row
 
     def _uncached_url(self, image: str, variant: VariantLike, options: dict[str, Any]) -> str:
@@ -298,11 +300,15 @@ class Delivery(ImageMarkup):
             key = (type(image), image)
         try:
             row = self._signing.get(variant)
-        except TypeError:  # an unhashable variant: resolve_variant explains it
-            return self._uncached_signed_url(image, variant, exp)
+        except TypeError:  # an unhashable variant, which _signing_row refuses (resolve_variant explains it)
+            self._signing_row(variant)
+            raise
         if row is None:  # this Delivery's first signature through this variant
             row = remember(self._signing, _MAX_ROWS, variant, self._signing_row(variant))
-        start = row.entries.get(key) if row.limit else None
+        try:
+            start = row.entries.get(key) if row.limit else None
+        except TypeError:  # a str subclass without a hash: signed without a memo
+            return self._uncached_signed_url(image, variant, exp)
         if start is None:  # the first signature for this image: where it points, what the signature covers
             try:  # as in url(): an id of ASCII letters, digits, - and _ goes into the path as it is
                 plain = len(image) <= MAX_ID_LENGTH and image.encode().translate(PLAIN_ID_BYTES).isalnum()

@@ -104,11 +104,10 @@ def exact(options: Mapping[str, Any]) -> bool:
 _keyword_options: Memo[KeywordKey, Options] = Memo(4096)
 
 
-def keyword_options(variant: VariantLike, options: Mapping[str, Any], key: KeywordKey | None = None) -> Options:
-    """``merge_options`` for keyword calls, remembered per ``keyword_key`` (pass it when it is already made), so
-    that a new image with keywords seen before costs a lookup, not a validation."""
-    if key is None:
-        key = keyword_key(variant, options)
+def keyword_options(variant: VariantLike, options: Mapping[str, Any]) -> Options:
+    """``merge_options`` for keyword calls, remembered per ``keyword_key``, so that a keyword set seen before
+    costs a lookup, not a validation."""
+    key = keyword_key(variant, options)
     try:
         merged = _keyword_options.entries.get(key)
     except TypeError:  # an unhashable value (a list for trim): validated every time

@@ -122,5 +122,5 @@ def remember_row(
     return row
 
 
-def _kinds(values: tuple[Any, ...] | None) -> tuple[type, ...] | None:
-    return None if values is None else tuple(map(type, values))
+def _kinds(values: tuple[Any, ...] | None) -> tuple[type, ...]:
+    return tuple(map(type, values or ()))

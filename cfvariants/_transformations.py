@@ -50,6 +50,8 @@ def encode_source(source: str) -> str:
     (validated, and remembered per distinct source: an absolute URL costs a parse)."""
     if not isinstance(source, str):
         raise URLError(f"the source image must be a path or a URL (str), not {type(source).__name__}")
+    if type(source) is not str:  # a str subclass (Markup): its text, the exact key the memo needs
+        source = str.__str__(source)
     encoded = _sources.entries.get(source)
     return encoded if encoded is not None else _sources.keep(source, _encode_source(source))
 
@@ -224,6 +226,8 @@ class Transformations(ImageMarkup):
                 url = row.entries.get(source)
                 if url is not None:
                     return url
+            else:  # the first URL through a new row, which will keep source: it must hash (a str subclass may not)
+                hash(source)
         except TypeError:  # computed without a memo, where the bad argument is explained
             return self._uncached_url(source, options, keywords)
         if row is None:  # this instance's first URL with these options

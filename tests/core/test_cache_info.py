@@ -4,7 +4,9 @@ equal argument of another type, is computed (one miss), and gives what a builder
 
 from __future__ import annotations
 
+import gc
 import pickle
+import tracemalloc
 from collections.abc import Callable
 from typing import Any
 
@@ -135,27 +137,70 @@ def test_cache_size_0_remembers_nothing_anywhere() -> None:
     assert cf.cache_info().entries == 0 and tr.cache_info().entries == 0
 
 
+class Unhashable(str):
+    """A str subclass without a hash: no memo can hold it, and it is still an id or a source."""
+
+    __slots__ = ()
+    __hash__ = None  # type: ignore[assignment]
+
+
+def test_cache_size_0_holds_no_memory_however_many_srcset_requests() -> None:
+    """What cache_size=0 is for: a builder that keeps nothing. 400 distinct srcset requests used to stay behind
+    (about 130 KB)."""
+    for builder, source in ((Delivery(HASH, cache_size=0), ID), (Transformations("example.com", cache_size=0), "/a")):
+        builder.srcset(source, "fit=cover", min_width=99)
+        gc.collect()
+        tracemalloc.start()
+        try:
+            before = tracemalloc.get_traced_memory()[0]
+            for width in range(100, 500):
+                builder.srcset(source, "fit=cover", min_width=width)
+            gc.collect()
+            held = tracemalloc.get_traced_memory()[0] - before
+        finally:
+            tracemalloc.stop()
+        assert held < 20_000, (type(builder).__name__, held)
+
+
 def test_unhashable_arguments_are_computed_every_time() -> None:
     cf = Delivery(HASH, signing_key="k")
     tr = Transformations("example.com")
-    calls: list[tuple[Callable[..., object], tuple[Any, ...], dict[str, Any]]] = [
-        (cf.url, (ID,), {"width": [200]}),
-        (cf.url, (ID, ["w=200"]), {}),
-        (cf.url, ([ID], "avatar"), {}),
-        (cf.signed_url, (ID, ["thumb"]), {"expires_at": EXP}),
-        (cf.signed_url, ([ID], "thumb"), {"expires_at": EXP}),
-        (cf.srcset, (ID,), {"widths": (320, 640), "fit": ["cover"]}),
-        (cf.srcset, ([ID],), {"widths": (320, 640)}),
-        (tr.url, ("/a.jpg", {"width": 200}), {}),
-        (tr.url, (["/a.jpg"], "w=200"), {}),
-        (tr.srcset, ("/a.jpg", {"fit": "cover"}), {"widths": (320, 640)}),
-        (tr.srcset, (["/a.jpg"], "fit=cover"), {"widths": (320, 640)}),
-    ]
-    for call, args, kwargs in calls:
-        first = misses(call, *args, **kwargs)
-        assert first[0] == (0 if isinstance(first[1], tuple) else 1)  # a refused call is no miss
-        assert misses(call, *args, **kwargs) == first
-    assert misses(tr.url, "/a.jpg", {"width": 200}) == (1, "https://example.com/cdn-cgi/image/w=200/a.jpg")
+    fresh = Delivery(HASH, signing_key="k", cache_size=0)
+    not_list = "must be a name, an option string or Options, not list"
+    calls: list[tuple[Callable[..., object], tuple[Any, ...], dict[str, Any], object]] = [
+        (cf.url, (ID,), {"width": [200]},
+         ("OptionsError", "\"width=[200]\": width must be a positive integer or 'auto'")),
+        (cf.url, (ID, ["w=200"]), {}, ("VariantError", f"variant {not_list}")),
+        (cf.url, ([ID], "avatar"), {}, ("ImageIdError", "image id must be a string, not list")),
+        (cf.url, (Unhashable("a b"), "avatar"), {}, f"https://imagedelivery.net/{HASH}/a%20b/avatar"),
+        (cf.url, (Unhashable(ID),), {"width": 200}, f"https://imagedelivery.net/{HASH}/{ID}/w=200"),
+        (cf.signed_url, (ID, ["thumb"]), {"expires_at": EXP}, ("VariantError", f"variant {not_list}")),
+        (cf.signed_url, ([ID], "thumb"), {"expires_at": EXP}, ("ImageIdError", "image id must be a string, not list")),
+        (cf.signed_url, (Unhashable(ID), "thumb"), {"expires_at": EXP}, fresh.signed_url(ID, "thumb", expires_at=EXP)),
+        (cf.srcset, (ID,), {"widths": (320, 640), "fit": ["cover"]},
+         ("OptionsError", "\"fit=['cover']\": fit must be one of scale-down, contain, cover, crop, pad, squeeze, "
+                          "aspect-crop, scale-up")),
+        (cf.srcset, ([ID],), {"widths": (320, 640)}, ("ImageIdError", "image id must be a string, not list")),
+        (cf.srcset, (Unhashable("a b"),), {"widths": (320, 640)}, fresh.srcset("a b", widths=(320, 640))),
+        (cf.srcset, (ID,), {"widths": [[320], 640]},
+         ("VariantError", "srcset widths must be positive integers, not [320]")),
+        (tr.url, ("/a.jpg", {"width": 200}), {}, "https://example.com/cdn-cgi/image/w=200/a.jpg"),
+        (tr.url, (["/a.jpg"], "w=200"), {}, ("URLError", "the source image must be a path or a URL (str), not list")),
+        (tr.url, (Unhashable("/a b.jpg"), "w=200"), {}, "https://example.com/cdn-cgi/image/w=200/a%20b.jpg"),
+        (tr.srcset, ("/a.jpg", {"fit": "cover"}), {"widths": (320,)},
+         "https://example.com/cdn-cgi/image/w=320,fit=cover/a.jpg 320w"),
+        (tr.srcset, (["/a.jpg"], "fit=cover"), {"widths": (320, 640)},
+         ("URLError", "the source image must be a path or a URL (str), not list")),
+        (tr.srcset, (Unhashable("/a.jpg"), "fit=cover"), {"widths": (320,)},
+         "https://example.com/cdn-cgi/image/w=320,fit=cover/a.jpg 320w"),
+    ]  # fmt: skip
+    for call, args, kwargs, expected in calls:
+        for _ in range(2):  # a refused call is no miss
+            assert misses(call, *args, **kwargs) == (0 if isinstance(expected, tuple) else 1, expected), (args, kwargs)
+    assert cf.cache_info().entries == tr.cache_info().entries == 0
+    keyless = Delivery(HASH)
+    assert answer(keyless.signed_url, ID, ["thumb"], expires_in=60) == answer(keyless.signed_url, ID, expires_in=60)
+    assert answer(keyless.signed_url, ID, expires_in=60)[0] == "SigningError"  # type: ignore[index]
 
 
 # -- Delivery.signed_url ------------------------------------------------------------------------------------------
