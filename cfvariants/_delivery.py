@@ -405,8 +405,9 @@ class Delivery(ImageMarkup):
             value = row.entries.get(image)
         except TypeError:  # an unhashable image: encode_image_id explains it
             return self._uncached_srcset(row, image)
-        if value is None:
-            value = row.keep(image, self._uncached_srcset(row, image))
+        if value is None:  # the first srcset of this image for this request (inline: no call on this path)
+            value = row.keep(image, srcset_value(row.candidates, _image_base(self._prefix, image)))
+            self._misses.count += 1
         return value
 
     def _uncached_srcset(self, row: SrcsetRow, image: str) -> str:

@@ -318,8 +318,9 @@ class Transformations(ImageMarkup):
             value = row.entries.get(source)
         except TypeError:  # an unhashable source: encode_source explains it
             return self._uncached_srcset(row, source)
-        if value is None:
-            value = row.keep(source, self._uncached_srcset(row, source))
+        if value is None:  # the first srcset of this source for this request (inline: no call on this path)
+            value = row.keep(source, srcset_value(row.candidates, self._prefix, encode_source(source)))
+            self._misses.count += 1
         return value
 
     def _uncached_srcset(self, row: SrcsetRow, source: str) -> str:
