@@ -15,12 +15,13 @@ or a cluster with hash tags in the prefix, e.g. ``{cfv}:uploads``.)
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
 
@@ -113,6 +114,14 @@ for i = 1, #blocked, 2 do ids[#ids + 1] = blocked[i] end
 return ids
 """
 
+# Note when an upload's task was sent, if it is still recorded (a discard meanwhile must not leave a husk of a
+# record holding only this field). ARGV: prefix, id, enqueued_at.
+_ENQUEUED = """
+local record = ARGV[1] .. ':r:' .. ARGV[2]
+if redis.call('EXISTS', record) == 0 then return 0 end
+redis.call('HSET', record, 'enqueued_at', ARGV[3])
+return 1
+"""
 
 # Extend the lease of one claim (the worker's heartbeat). ARGV: prefix, id, attempt, lease_until.
 _RENEW = """
@@ -148,6 +157,7 @@ class RedisUploadStore:
         self._claim_probe = self.redis.register_script(_CLAIM_PROBE)
         self._unblock = self.redis.register_script(_UNBLOCK)
         self._renew_script = self.redis.register_script(_RENEW)
+        self._enqueued = self.redis.register_script(_ENQUEUED)
 
     def __repr__(self) -> str:
         kwargs = self.redis.connection_pool.connection_kwargs
@@ -193,22 +203,32 @@ class RedisUploadStore:
             "context": json.dumps(dict(context or {})), "image_id": None, "error": None, "attempts": 0,
             "lease_until": None, "enqueued_at": None, "created_at": now, "updated_at": now,
         }  # fmt: skip
+        # One transaction, refused whole when Redis is out of memory. NX: bytes another process staged under this
+        # id since the check above stay its own.
+        with self._out_of_memory(), self.redis.pipeline(transaction=True) as pipe:
+            pipe.set(self._key("d", upload_id), data, nx=True)
+            pipe.zadd(self._key("staging"), {upload_id: now})
+            written = pipe.execute()[0]
+        if not written:
+            raise UploadsError(f"upload {upload_id!r} already exists")
         try:
-            with self.redis.pipeline(transaction=True) as pipe:
-                pipe.set(self._key("d", upload_id), data)
-                pipe.zadd(self._key("staging"), {upload_id: now})
-                pipe.execute()
-            if not self._record_script(args=[self.prefix, upload_id, repr(now), *_pairs(values)]):
-                raise UploadsError(f"upload {upload_id!r} already exists")
-        except OutOfMemoryError as exc:
-            self._forget_bytes(upload_id)
-            raise StorageFull(
-                f"Redis is out of memory ({self!r}); the upload was not kept (raise maxmemory or let the queue drain)"
-            ) from exc
+            with self._out_of_memory():
+                if not self._record_script(args=[self.prefix, upload_id, repr(now), *_pairs(values)]):
+                    raise UploadsError(f"upload {upload_id!r} already exists")
         except BaseException:
             self._forget_bytes(upload_id)
             raise
         return self.get(upload_id)
+
+    @contextlib.contextmanager
+    def _out_of_memory(self) -> Iterator[None]:
+        """Redis out of memory as ``StorageFull`` naming the server, for the operator: the upload was not kept."""
+        try:
+            yield
+        except OutOfMemoryError as exc:
+            raise StorageFull(
+                f"Redis is out of memory ({self!r}); the upload was not kept (raise maxmemory or let the queue drain)"
+            ) from exc
 
     def _forget_bytes(self, upload_id: str) -> None:
         """Drop staged bytes that have no record. Not a MULTI: Redis refuses transactions when out of memory,
@@ -318,8 +338,7 @@ class RedisUploadStore:
         return bool(self._transition(args=args))
 
     def mark_enqueued(self, upload_id: str, *, at: float | None = None) -> None:
-        if self.redis.exists(self._key("r", upload_id)):
-            self.redis.hset(self._key("r", upload_id), "enqueued_at", repr(self.clock() if at is None else at))
+        self._enqueued(args=[self.prefix, upload_id, repr(self.clock() if at is None else at)])
 
     def claim(self, upload_id: str, *, lease: float, blocked: bool = False) -> UploadRecord | None:
         """Take the upload for one attempt (pending, blocked for the probe, or uploading with a lease that ran
@@ -337,30 +356,30 @@ class RedisUploadStore:
         return bool(self._renew_script(args=[self.prefix, upload_id, str(attempt), until]))
 
     def release(self, upload_id: str, error: str) -> None:
-        self._move(upload_id, UploadState.PENDING, (UploadState.UPLOADING,), lease_until="", error=error)
+        self._move(upload_id, UploadState.PENDING, (UploadState.UPLOADING,), lease_until=None, error=error)
 
     def mark_ready(self, upload_id: str, image_id: str) -> bool:
         return self._move(
             upload_id, UploadState.READY, (UploadState.PENDING, UploadState.UPLOADING, UploadState.BLOCKED),
-            drop_bytes=True, image_id=image_id, error="", lease_until="",
+            drop_bytes=True, image_id=image_id, error=None, lease_until=None,
         )  # fmt: skip
 
     def mark_failed(self, upload_id: str, reason: str) -> None:
         """Refused for good: the reason is kept, and so are the bytes (for a retry, a discard or the retention)."""
         self._move(
             upload_id, UploadState.FAILED, (UploadState.PENDING, UploadState.UPLOADING, UploadState.BLOCKED),
-            error=reason, lease_until="",
+            error=reason, lease_until=None,
         )  # fmt: skip
 
     def mark_blocked(self, upload_id: str, reason: str) -> bool:
         return self._move(
-            upload_id, UploadState.BLOCKED, (UploadState.PENDING, UploadState.UPLOADING), error=reason, lease_until=""
+            upload_id, UploadState.BLOCKED, (UploadState.PENDING, UploadState.UPLOADING), error=reason, lease_until=None
         )
 
     def requeue(
         self, upload_id: str, *, states: tuple[UploadState, ...] = (UploadState.FAILED, UploadState.BLOCKED)
     ) -> bool:
-        return self._move(upload_id, UploadState.PENDING, states, enqueued_at="", lease_until="")
+        return self._move(upload_id, UploadState.PENDING, states, enqueued_at=None, lease_until=None)
 
     def delete(self, upload_id: str) -> None:
         with self.redis.pipeline(transaction=True) as pipe:
@@ -407,9 +426,11 @@ class RedisUploadStore:
         for record in self._records(pending + expired):
             if record is None:
                 continue
-            if (record.state is UploadState.PENDING and (record.enqueued_at or 0) < enqueued_before) or (
-                record.state is UploadState.UPLOADING and (record.lease_until or 0) < now
-            ):
+            # Read again from the record: the sets were read a moment before, and a worker may have moved it since.
+            if record.state is UploadState.PENDING:
+                if record.enqueued_at is None or record.enqueued_at < enqueued_before:
+                    found.append(record)
+            elif record.state is UploadState.UPLOADING and record.lease_until is not None and record.lease_until < now:
                 found.append(record)
         return sorted(found, key=lambda r: r.created_at)
 
