@@ -113,6 +113,15 @@ local ids = {}
 for i = 1, #blocked, 2 do ids[#ids + 1] = blocked[i] end
 return ids
 """
+# Forget an upload: its record, bytes, state, lease and staging mark. ARGV: prefix, id, then every state's name.
+_DELETE = """
+local prefix, id = ARGV[1], ARGV[2]
+redis.call('DEL', prefix .. ':r:' .. id, prefix .. ':d:' .. id)
+for i = 3, #ARGV do redis.call('ZREM', prefix .. ':s:' .. ARGV[i], id) end
+redis.call('ZREM', prefix .. ':leases', id)
+redis.call('ZREM', prefix .. ':staging', id)
+return 1
+"""
 
 # Note when an upload's task was sent, if it is still recorded (a discard meanwhile must not leave a husk of a
 # record holding only this field). ARGV: prefix, id, enqueued_at.
@@ -158,6 +167,7 @@ class RedisUploadStore:
         self._unblock = self.redis.register_script(_UNBLOCK)
         self._renew_script = self.redis.register_script(_RENEW)
         self._enqueued = self.redis.register_script(_ENQUEUED)
+        self._delete = self.redis.register_script(_DELETE)
 
     def __repr__(self) -> str:
         kwargs = self.redis.connection_pool.connection_kwargs
@@ -308,7 +318,7 @@ class RedisUploadStore:
         for key in keys:
             members: Any = self.redis.zrange(key, 0, limit - 1, desc=newest_first, withscores=True)
             scored += [(float(score), _text(member)) for member, score in members]
-        scored.sort(key=lambda item: (item[0], item[1]), reverse=newest_first)
+        scored.sort(reverse=newest_first)  # by creation time, then id, as the SQLite store orders them
         return [r for r in self._records([i for _, i in scored[:limit]]) if r is not None]
 
     def counts(self) -> dict[UploadState, int]:
@@ -382,13 +392,9 @@ class RedisUploadStore:
         return self._move(upload_id, UploadState.PENDING, states, enqueued_at=None, lease_until=None)
 
     def delete(self, upload_id: str) -> None:
-        with self.redis.pipeline(transaction=True) as pipe:
-            pipe.delete(self._key("r", upload_id), self._key("d", upload_id))
-            for state in UploadState:
-                pipe.zrem(self._key("s", state.value), upload_id)
-            pipe.zrem(self._key("leases"), upload_id)
-            pipe.zrem(self._key("staging"), upload_id)
-            pipe.execute()
+        """Forget an upload and its bytes (a person's discard), also when Redis is out of memory: that is when
+        room is needed, and a script of DEL and ZREM only runs then, where a MULTI would be refused."""
+        self._delete(args=[self.prefix, upload_id, *(state.value for state in UploadState)])
 
     # -- the block ---------------------------------------------------------------------------------------------------
 
@@ -398,9 +404,9 @@ class RedisUploadStore:
             pipe.hsetnx(key, "since", repr(self.clock()))
             pipe.hsetnx(key, "probe_at", repr(probe_at))
             pipe.hset(key, "cause", cause)
-            pipe.hmget(key, "cause", "since", "probe_at")
-            values = pipe.execute()[-1]
-        return Block(cause, float(values[1]), float(values[2]))
+            pipe.hmget(key, "since", "probe_at")
+            since, probe_at = pipe.execute()[-1]
+        return Block(cause, float(since), float(probe_at))
 
     def current_block(self) -> Block | None:
         values: Any = self.redis.hmget(self._key("block"), "cause", "since", "probe_at")

@@ -115,6 +115,18 @@ def test_recent_orders_by_creation_then_id_across_states(clocked_store: UploadRe
     }  # fmt: skip
 
 
+def test_recent_lists_the_newest_hundred_unless_asked_for_more_or_fewer(
+    clocked_store: UploadRecords, clock: Clock
+) -> None:
+    ids = stage_apart(clocked_store, clock, 101)
+    clocked_store.mark_failed(ids[-1], "Cloudflare refused the image")
+    assert [r.id for r in clocked_store.recent()] == ids[::-1][:100]
+    assert [r.id for r in clocked_store.recent(limit=101)] == ids[::-1]
+    assert [r.id for r in clocked_store.recent(state=UploadState.PENDING, limit=2)] == [ids[-2], ids[-3]]
+    assert [r.id for r in clocked_store.recent(state=UploadState.PENDING, limit=2, newest_first=False)] == ids[:2]
+    assert [r.id for r in clocked_store.recent(newest_first=False)] == ids[:100]
+
+
 def test_an_empty_store_counts_zero_of_every_state(clocked_store: UploadRecords) -> None:
     assert clocked_store.counts() == dict.fromkeys(UploadState, 0)
     assert clocked_store.recent() == [] and clocked_store.staged_ids() == []
@@ -287,6 +299,8 @@ def test_a_discard_forgets_the_upload_everywhere(clocked_store: UploadRecords, c
         assert clocked_store.find(upload_id) is None
         with pytest.raises(FileNotFoundError):
             clocked_store.open_staged(upload_id)
+    with pytest.raises(FileNotFoundError, match=waiting):  # the error names the upload
+        clocked_store.open_staged(waiting)
     clocked_store.delete("e" * 32)  # nothing to forget: no error
     clock.advance(3600)
     assert [r.id for r in clocked_store.needing_work(enqueued_before=clock.now)] == [kept]

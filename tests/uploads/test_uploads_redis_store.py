@@ -213,3 +213,30 @@ def test_redis_out_of_memory_at_either_step_keeps_nothing_of_the_upload(store: R
     finally:
         admin.config_set("maxmemory", "0")
     assert keys(admin) == before and store.staged_ids() == [kept.id]
+
+
+def test_a_full_redis_still_shows_finishes_and_discards_uploads(
+    store: RedisUploadStore, admin: Redis, clock: Clock
+) -> None:
+    # Out of memory, the queue must drain and a person must be able to look and make room: reads, a worker's
+    # outcomes and a discard all still work; only new uploads are refused.
+    flying, waiting, discarded = (store.stage(PHOTO, filename=f"{n}.jpg", content_type="image/jpeg").id for n in "abc")
+    assert store.claim(flying, lease=30) is not None
+    admin.config_set("maxmemory-policy", "noeviction")
+    admin.config_set("maxmemory", "1")
+    try:
+        with pytest.raises(StorageFull):
+            store.stage(OTHER, filename="new.jpg", content_type="image/jpeg")
+        assert store.counts()[UploadState.PENDING] == 2 and len(store.recent()) == 3
+        assert store.get(waiting).state is UploadState.PENDING and staged_bytes(store, waiting) == PHOTO
+        assert [r.id for r in store.needing_work(enqueued_before=clock.now + 1)] == sorted([waiting, discarded])
+        store.delete(discarded)
+        assert store.mark_ready(flying, "img-1") is True
+        assert store.staged_ids() == [waiting]
+    finally:
+        admin.config_set("maxmemory", "0")
+    assert store.find(discarded) is None and store.get(flying).image_id == "img-1"
+    assert keys(admin) == sorted([
+        f"cfv:uploads:default:r:{flying}", f"cfv:uploads:default:r:{waiting}", f"cfv:uploads:default:d:{waiting}",
+        "cfv:uploads:default:s:pending", "cfv:uploads:default:s:ready",
+    ])  # fmt: skip
