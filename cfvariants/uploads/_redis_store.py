@@ -45,6 +45,7 @@ _FIELDS = (
 )  # fmt: skip
 _INTS = frozenset({"size", "private", "attempts"})
 _FLOATS = frozenset({"lease_until", "enqueued_at", "created_at", "updated_at"})
+_OPTIONAL_TEXTS = frozenset({"custom_id", "image_id", "error"})
 
 # Move a record from one of the allowed states to another, atomically. ARGV: prefix, id, now, to_state,
 # allowed states (comma-separated), "1" if an uploading record must have an expired lease, "1" to count an
@@ -295,18 +296,17 @@ class RedisUploadStore:
         return [self._record(row) if row else None for row in rows]
 
     def _record(self, row: Mapping[bytes, bytes]) -> UploadRecord:
+        """A record from its hash, which has every field (staging writes them all; "" stands for ``None``)."""
         raw = {key.decode(): value.decode() for key, value in row.items()}
         values: dict[str, Any] = {}
         for name in _FIELDS:
-            text = raw.get(name, "")
+            text = raw[name]
             if name in _INTS:
-                values[name] = int(text or 0)
+                values[name] = int(text)
             elif name in _FLOATS:
                 values[name] = float(text) if text else None
             else:
-                values[name] = text if text or name in ("filename", "content_type") else None
-        values["created_at"] = values["created_at"] or 0.0
-        values["updated_at"] = values["updated_at"] or 0.0
+                values[name] = text or None if name in _OPTIONAL_TEXTS else text
         return record_from_values(values, self.preview_url)
 
     def recent(

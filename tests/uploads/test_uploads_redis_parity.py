@@ -4,6 +4,9 @@ are what workers on many machines agree on, so a difference between the stores i
 
 from __future__ import annotations
 
+import io
+from pathlib import Path
+
 import imagegen
 import pytest
 from upload_helpers import Clock
@@ -79,6 +82,25 @@ def test_what_is_not_an_upload_id_is_found_nowhere(clocked_store: UploadRecords)
         with pytest.raises(UploadsError, match="no upload"):
             clocked_store.get(text)
     assert clocked_store.find("b" * 32) is None  # an upload id, but nobody staged it
+    for text in ("../" + "a" * 29, "A" * 32):  # never a file name or a key of its own making
+        with pytest.raises(UploadsError, match=r"is not an upload id"):
+            clocked_store.stage(PHOTO, filename="a.jpg", content_type="image/jpeg", upload_id=text)
+    assert len(clocked_store.recent()) == 1 and len(clocked_store.staged_ids()) == 1
+
+
+def test_an_id_in_use_is_refused_before_the_file_is_read_or_checked(clocked_store: UploadRecords) -> None:
+    waiting, stored = (stage(clocked_store).id for _ in range(2))
+    clocked_store.mark_ready(stored, "img-1")  # its bytes are gone, its record stays
+    checked: list[Path] = []
+    for upload_id in (waiting, stored):
+        source = io.BytesIO(OTHER)
+        with pytest.raises(UploadsError, match=f"upload '{upload_id}' already exists"):
+            clocked_store.stage(
+                source, filename="b.jpg", content_type="image/jpeg", upload_id=upload_id, check=checked.append
+            )
+        assert source.tell() == 0  # not a byte read
+    assert checked == []
+    assert staged_bytes(clocked_store, waiting) == PHOTO and clocked_store.get(stored).image_id == "img-1"
 
 
 def test_staged_ids_are_sorted_and_only_those_with_bytes(clocked_store: UploadRecords) -> None:

@@ -138,6 +138,17 @@ def test_the_sweep_never_takes_the_bytes_of_an_upload_recorded_meanwhile(
     assert admin.exists("cfv:uploads:default:staging") == 0  # the mark is done with: no sweep looks at it again
 
 
+def test_an_id_whose_bytes_are_there_without_a_record_is_refused_before_the_file_is_read(
+    store: RedisUploadStore, admin: Redis
+) -> None:
+    upload_id = "abcdef0123456789" * 2
+    admin.set(f"cfv:uploads:default:d:{upload_id}", OTHER)  # a writer stored the bytes and is recording them
+    checked: list[Path] = []
+    with pytest.raises(UploadsError, match="already exists"):
+        store.stage(PHOTO, filename="b.jpg", content_type="image/jpeg", upload_id=upload_id, check=checked.append)
+    assert checked == [] and staged_bytes(store, upload_id) == OTHER
+
+
 def test_a_staging_of_an_id_another_process_stages_meanwhile_is_refused_and_takes_nothing(
     store: RedisUploadStore, redis_url: str
 ) -> None:
