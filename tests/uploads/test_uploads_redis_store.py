@@ -138,6 +138,22 @@ def test_the_sweep_never_takes_the_bytes_of_an_upload_recorded_meanwhile(
     assert admin.exists("cfv:uploads:default:staging") == 0  # the mark is done with: no sweep looks at it again
 
 
+def test_the_file_is_checked_on_local_disk_in_a_directory_of_its_own_that_is_gone_after(
+    store: RedisUploadStore,
+) -> None:
+    seen: list[tuple[Path, bytes]] = []
+
+    def check(path: Path) -> str:
+        seen.append((path, path.read_bytes()))
+        return "image/jpeg"
+
+    record = store.stage(PHOTO, filename="a.jpg", content_type="application/octet-stream", check=check)
+    [(path, data)] = seen
+    assert data == PHOTO and path.name == record.id and path.parent.name.startswith("cfv-upload-")
+    assert not path.parent.exists()  # nothing of the upload stays on the web server's disk
+    assert record.content_type == "image/jpeg"  # the type the check found in the bytes
+
+
 def test_an_id_whose_bytes_are_there_without_a_record_is_refused_before_the_file_is_read(
     store: RedisUploadStore, admin: Redis
 ) -> None:
