@@ -146,7 +146,8 @@ return 1
 
 
 class RedisUploadStore:
-    """Upload records and staged bytes in Redis (``url``: ``redis://host:6379/0``, or a ``Redis`` client).
+    """Upload records and staged bytes in Redis (``url``: ``redis://host:6379/0``, or a ``Redis`` client that
+    answers bytes, not one made with ``decode_responses=True``).
     ``clock``: the current Unix time (tests pass a controllable one)."""
 
     def __init__(
@@ -159,6 +160,11 @@ class RedisUploadStore:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.redis: Redis = Redis.from_url(url) if isinstance(url, str) else url
+        if self.redis.connection_pool.connection_kwargs.get("decode_responses"):
+            raise ValueError(
+                "RedisUploadStore needs a Redis client that answers bytes (decode_responses=False): it keeps the "
+                "uploaded files themselves in Redis"
+            )
         self.prefix = prefix or f"cfv:uploads:{name}"
         self.preview_url = preview_url
         self.clock = clock
@@ -441,20 +447,22 @@ class RedisUploadStore:
         return sorted(found, key=lambda r: r.created_at)
 
 
-def _text(value: object) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
+def _text(value: bytes) -> str:
+    return value.decode()
 
 
 def _pairs(values: Mapping[str, Any]) -> list[str]:
-    """Field/value pairs for a hash: ``None`` is stored as "" and numbers as their exact text."""
+    """Field/value pairs for a hash: ``None`` is stored as "" and numbers as their exact text (``str`` of a float
+    is the shortest text that reads back as the same float)."""
     out: list[str] = []
     for name, value in values.items():
-        out += [name, "" if value is None else (repr(value) if isinstance(value, float) else str(value))]
+        out += [name, "" if value is None else str(value)]
     return out
 
 
 def _block(values: list[Any]) -> Block | None:
+    """The block from its hash's cause, since and probe_at: all three or none (``block`` writes them together)."""
     cause, since, probe_at = values
     if cause is None:
         return None
-    return Block(_text(cause), float(since or 0), float(probe_at or 0))
+    return Block(_text(cause), float(since), float(probe_at))

@@ -90,6 +90,16 @@ def test_the_repr_names_the_server_and_queue_but_never_the_password(redis_url: s
     store.close()
 
 
+def test_a_client_that_decodes_answers_is_refused_at_once(redis_url: str) -> None:
+    # It would fail only later, on the first staged photo (not text) or the first record read.
+    client = Redis.from_url(redis_url, decode_responses=True)
+    with pytest.raises(ValueError, match=r"needs a Redis client that answers bytes \(decode_responses=False\)"):
+        RedisUploadStore(client)
+    client.close()
+    with pytest.raises(ValueError, match="decode_responses=False"):
+        RedisUploadStore(f"{redis_url}?decode_responses=True")
+
+
 def test_nothing_is_left_in_redis_once_uploads_are_done_or_discarded(
     store: RedisUploadStore, admin: Redis, clock: Clock
 ) -> None:
