@@ -309,8 +309,10 @@ def test_a_retry_requeues_failed_and_blocked_uploads_as_not_yet_enqueued(
         assert clocked_store.requeue(upload_id) is False
     assert clocked_store.get(pending).enqueued_at == clock.now - 4
     assert clocked_store.get(flying).state is UploadState.UPLOADING
+    assert clocked_store.requeue(flying, states=(UploadState.UPLOADING,)) is True  # an operator's forced retry
+    assert (clocked_store.get(flying).state, clocked_store.get(flying).lease_until) == (UploadState.PENDING, None)
     found = clocked_store.needing_work(enqueued_before=clock.now - 4)  # pending was sent at that instant
-    assert [r.id for r in found] == [failed, blocked]  # the sweep sends them if nobody else does
+    assert [r.id for r in found] == [failed, blocked, flying]  # the sweep sends them if nobody else does
 
 
 def test_a_discard_forgets_the_upload_everywhere(clocked_store: UploadRecords, clock: Clock) -> None:
