@@ -254,6 +254,7 @@ SRCSET_CALLS: list[dict[str, Any]] = [
     {"widths": (320.0, 960)},
     {"densities": (1, 2)},
     {"densities": (1, 3)},
+    {"densities": [1.5, 3]},
     {},
     {"min_width": 300},
     {"min_width": 300, "max_width": 900},
