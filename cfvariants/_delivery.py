@@ -293,11 +293,9 @@ class Delivery(ImageMarkup):
             exp = expires_at
         else:
             exp = expiry(expires_in=expires_in, expires_at=expires_at)
-        key: object = image
-        if type(image) is not str:  # a str subclass (PrivateImage): the key carries its type (cfvariants._memo)
-            if not isinstance(key, str):  # not a text: computed without a memo, which explains it
-                return self._uncached_signed_url(image, variant, exp)
-            key = (type(image), image)
+        # An exact str is its own key; anything else (a str subclass such as PrivateImage, or no text at all,
+        # which _origin_and_path refuses) carries its type, so that no two equal ids of two types meet.
+        key = image if type(image) is str else (type(image), image)
         try:
             row = self._signing.get(variant)
         except TypeError:  # an unhashable variant, which _signing_row refuses (resolve_variant explains it)
@@ -306,14 +304,14 @@ class Delivery(ImageMarkup):
         if row is None:  # this Delivery's first signature through this variant
             row = remember(self._signing, _MAX_ROWS, variant, self._signing_row(variant))
         try:
-            start = row.entries.get(key) if row.limit else None
-        except TypeError:  # a str subclass without a hash: signed without a memo
+            start = row.entries.get(key)
+        except TypeError:  # an id without a hash (a list, a str subclass without one): signed without a memo
             return self._uncached_signed_url(image, variant, exp)
         if start is None:  # the first signature for this image: where it points, what the signature covers
             try:  # as in url(): an id of ASCII letters, digits, - and _ goes into the path as it is
                 plain = len(image) <= MAX_ID_LENGTH and image.encode().translate(PLAIN_ID_BYTES).isalnum()
-            except UnicodeEncodeError:  # a lone surrogate: encode_image_id explains it
-                plain = False
+            except (TypeError, AttributeError, UnicodeEncodeError):  # no text, or a lone surrogate:
+                plain = False  # _origin_and_path's encode_image_id explains it
             if plain:
                 origin, path = self._origin, f"{self._path_prefix}{image}{row.tail}"
             else:
@@ -399,7 +397,7 @@ class Delivery(ImageMarkup):
             (row.widths is widths and row.densities is densities) or row.made_from(widths, densities)
         ):
             request = (widths, densities, min_width, max_width, tolerance, layout, original)
-            scalars = (min_width, max_width, tolerance, layout, *options.values())
+            scalars = (min_width, max_width, tolerance, *options.values())
             row = remember_row(self._srcsets, key, self._srcset_row(variant, request, options), scalars)
         try:
             value = row.entries.get(image)

@@ -21,10 +21,9 @@ MAX_REQUESTS = 1024
 """Distinct srcset requests remembered per ``Delivery`` or ``Transformations``."""
 
 
-def as_tuple(values: Iterable[Any] | None, name: str) -> tuple[Any, ...] | None:
-    """``values`` as a tuple (a generator is read once, here, and the tuple used from then on)."""
-    if values is None or isinstance(values, tuple):
-        return values
+def as_tuple(values: Iterable[Any], name: str) -> tuple[Any, ...]:
+    """``values`` as a tuple (a generator is read once, here, and the tuple used from then on); callers keep
+    ``None`` and tuples as they are, without a call."""
     if isinstance(values, str | bytes) or not isinstance(values, Iterable):
         raise VariantError(f"{name} must be a list of numbers, not {type(values).__name__}")
     return tuple(values)
@@ -45,7 +44,9 @@ def request_key(
 
     Written out rather than unpacked (``*options``), which costs more than the rest of a remembered call; the
     usual request (widths or nothing, a few options) has a short key of its own, which no full key can equal
-    (its length is 2 more than a multiple of 3, a full key's is a multiple of 3)."""
+    (its third element, if any, is an option's name, a full key's is ``densities``: ``None`` or a tuple). The
+    types of the scalars that validation tells apart (``True`` is no width) are part of the key; a layout's is
+    not: only a text is a layout, and a ``str`` subclass is one as its text is."""
     if (
         densities is None
         and min_width is None
@@ -58,7 +59,7 @@ def request_key(
     else:
         key = (
             variant, widths, densities, min_width, max_width, tolerance, layout, original,
-            type(min_width), type(max_width), type(tolerance), type(layout),
+            type(min_width), type(max_width), type(tolerance),
         )  # fmt: skip
     for name, value in options.items():
         key += (name, value, type(value))

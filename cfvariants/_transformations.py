@@ -312,7 +312,7 @@ class Transformations(ImageMarkup):
             row = self._srcset_row(options, request, keywords)
             return self._uncached_srcset(row, source)
         if row is None or not row.made_from(widths, densities):
-            scalars = (min_width, max_width, tolerance, layout, *keywords.values())
+            scalars = (min_width, max_width, tolerance, *keywords.values())
             row = remember_row(self._srcsets, key, self._srcset_row(options, request, keywords), scalars)
         try:
             value = row.entries.get(source)

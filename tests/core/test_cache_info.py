@@ -328,3 +328,31 @@ def test_a_copy_starts_with_nothing_remembered() -> None:
     tr = Transformations("example.com", cache_size=10)
     tr.url("/a.jpg", "w=1")
     assert pickle.loads(pickle.dumps(tr)).cache_info() == (0, 0, 10)
+
+
+class LooksLikeText:
+    """Equal to a text and hashed like it, without being one: a memo keyed by value alone would take it for one
+    (url and srcset key an image by its value, one type test less on every remembered call: they would)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __eq__(self, other: object) -> bool:
+        return other == self.text
+
+    def __hash__(self) -> int:
+        return hash(self.text)
+
+
+@pytest.mark.parametrize("image", [5, None, b"cat", LooksLikeText(ID)])
+def test_an_image_that_is_no_text_is_refused_even_after_its_text_was_remembered(image: object) -> None:
+    cf = Delivery(HASH, signing_key="k")
+    for _ in range(2):
+        cf.url(ID, "thumb"), cf.signed_url(ID, "thumb", expires_at=EXP), cf.srcset(ID, widths=(320,))
+        calls = [(cf.url, ("thumb",)), (cf.signed_url, ("thumb",)), (cf.srcset, ())]
+        for call, args in calls[1:2] if isinstance(image, LooksLikeText) else calls:
+            kwargs: dict[str, Any] = {"expires_at": EXP} if call == cf.signed_url else {}
+            if call == cf.srcset:
+                kwargs["widths"] = (320,)
+            added, refused = misses(call, image, *args, **kwargs)
+            assert added == 0 and refused == ("ImageIdError", f"image id must be a string, not {type(image).__name__}")

@@ -229,3 +229,19 @@ def test_every_fluid_width_is_from_min_width_to_max_width(min_width: int, max_wi
         .srcset(ID, "fit=cover", min_width=321, max_width=400)
         .startswith(f"https://imagedelivery.net/{HASH}/{ID}/w=322,fit=cover 322w, ")
     )
+
+
+class Text(str):
+    """A str subclass, as a template engine hands a layout name on (markupsafe's Markup)."""
+
+    __slots__ = ()
+
+
+def test_a_layout_of_a_str_subclass_is_the_layout_of_its_text() -> None:
+    for label, srcset in builders():
+        for layout in ("fixed", "constrained", "full-width"):
+            expected = srcset("fit=cover", layout=layout, width=300, height=200)
+            assert srcset("fit=cover", layout=Text(layout), width=300, height=200) == expected, label
+        with pytest.raises(ArgumentError) as caught:
+            srcset("fit=cover", layout=Text("fluid"), width=300)
+        assert str(caught.value) == "layout must be one of 'fixed', 'constrained', 'full-width', not 'fluid'", label
