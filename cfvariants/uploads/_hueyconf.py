@@ -41,10 +41,11 @@ def _sqlite(name: str, path: Path) -> Huey:
 
 
 def _shown(url: str) -> str:
-    """The URL without its password, for error messages."""
+    """The URL without its password (wherever it appears again, as in a fallback URL in its query), for error
+    messages."""
     parts = urlsplit(url)
     if parts.password:
-        url = url.replace(f":{parts.password}@", ":***@", 1)
+        url = url.replace(f":{parts.password}@", ":***@")
     return repr(url)
 
 

@@ -86,10 +86,12 @@ def check_worker(huey: Huey, store: UploadRecords, client: ImagesClient) -> tupl
         )
     different = [name for name in ("store", "account") if web.get(name) != mine[name]]
     if different:
-        theirs = "; ".join(f"{name} {web.get(name)}" for name in different)
+        labels = {"store": "store", "account": "Cloudflare"}  # as in ``uses``: an account reads "account <id> at..."
+        theirs = "; ".join(f"{labels[name]} {web.get(name)}" for name in different)
         return False, (
             f"uses {uses}, but the web app on {web.get('host', '?')} uses {theirs}: this worker cannot send its "
             "uploads (give both the same HUEY_URL, DATA_DIR and Cloudflare settings)"
         )
     seen = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(float(web.get("at", 0))))
-    return True, f"uses {uses}; the same as the web app on {web.get('host', '?')} (started {seen})"
+    process = f"pid {web.get('pid', '?')}, started {seen}"
+    return True, f"uses {uses}; the same as the web app on {web.get('host', '?')} ({process})"

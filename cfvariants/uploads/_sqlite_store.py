@@ -328,12 +328,13 @@ class UploadStore:
         return None if row is None else Block(row["cause"], row["since"], row["probe_at"])
 
     def claim_probe(self, *, next_probe_at: float) -> Block | None:
-        """The block, if a probe is due now; the next one is then due at ``next_probe_at`` (one prober at a time)."""
+        """The block, if a probe is due now; the next one is then due at ``next_probe_at`` (one prober at a time),
+        as the block returned says (the same answer as ``RedisUploadStore``'s)."""
         with self._connect() as db:
-            row = db.execute("SELECT cause, since, probe_at FROM block WHERE probe_at <= ?", (self.clock(),)).fetchone()
+            row = db.execute("SELECT cause, since FROM block WHERE probe_at <= ?", (self.clock(),)).fetchone()
             if row is not None:
                 db.execute("UPDATE block SET probe_at = ?", (next_probe_at,))
-        return None if row is None else Block(row["cause"], row["since"], row["probe_at"])
+        return None if row is None else Block(row["cause"], row["since"], next_probe_at)
 
     def unblock(self) -> list[str]:
         """Lift the block and put every blocked upload back to pending; returns their ids, oldest first."""
@@ -375,8 +376,7 @@ class UploadStore:
         known = {row["id"] for row in rows}
         found = []
         for path in paths:
-            upload_id = path.name.removeprefix(".").removesuffix(".part")
-            if upload_id in known:
+            if path.name in known:  # a kept upload's bytes (a ``.part`` of its id is only a dead staging's leftover)
                 continue
             try:
                 if path.stat().st_mtime < cutoff:

@@ -1,0 +1,142 @@
+"""The upload store's own promises, as the queue and the pages read them back: the block and its probe, a record's
+lease after each transition, what a discard removes, the listing's default length, and the staged files the
+sweep removes (files and SQLite on one machine; where it applies, the Redis store is held to the same)."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import imagegen
+from upload_helpers import Clock
+
+from cfvariants.uploads import Block, UploadRecords, UploadState, UploadStore
+
+PHOTO = imagegen.photo_jpeg(150_000, seed=21)
+
+
+def _stage(store: UploadRecords, name: str = "a.jpg") -> str:
+    return store.stage(PHOTO, filename=name, content_type="image/jpeg").id
+
+
+def test_a_block_keeps_when_it_started_and_its_next_probe_and_names_the_newest_cause(
+    clocked_store: UploadRecords, clock: Clock
+) -> None:
+    start = clock.now
+    assert clocked_store.current_block() is None
+    first = clocked_store.block("Cloudflare refused the credentials", probe_at=start + 60)
+    assert first == Block("Cloudflare refused the credentials", start, start + 60)
+    clock.advance(10)
+    again = clocked_store.block("Cloudflare refused the account", probe_at=start + 999)
+    assert again == Block("Cloudflare refused the account", start, start + 60)
+    assert clocked_store.current_block() == again
+
+    assert clocked_store.claim_probe(next_probe_at=start + 120) is None  # not due until start + 60
+    clock.advance(50)
+    probe = clocked_store.claim_probe(next_probe_at=start + 120)
+    assert probe == Block("Cloudflare refused the account", start, start + 120)  # the next probe is due then
+    assert clocked_store.current_block() == probe
+    assert clocked_store.claim_probe(next_probe_at=start + 180) is None  # one prober at a time
+    clock.advance(60)
+    assert clocked_store.claim_probe(next_probe_at=start + 180) == Block(
+        "Cloudflare refused the account", start, start + 180
+    )
+
+    clocked_store.unblock()
+    assert clocked_store.current_block() is None
+    assert clocked_store.claim_probe(next_probe_at=start + 999) is None
+
+
+def test_a_record_holds_a_lease_only_while_a_worker_uploads_it(clocked_store: UploadRecords, clock: Clock) -> None:
+    failed, blocked, released = (_stage(clocked_store, f"{n}.jpg") for n in ("failed", "blocked", "released"))
+    for upload_id in (failed, blocked, released):
+        claimed = clocked_store.claim(upload_id, lease=30)
+        assert claimed is not None and claimed.lease_until == clock.now + 30
+    clocked_store.mark_failed(failed, "Cloudflare refused the image: bad dimensions")
+    clocked_store.mark_blocked(blocked, "Cloudflare refused the credentials")
+    clocked_store.release(released, "HTTP 503")
+    for upload_id, state in (
+        (failed, UploadState.FAILED),
+        (blocked, UploadState.BLOCKED),
+        (released, UploadState.PENDING),
+    ):
+        record = clocked_store.get(upload_id)
+        assert (record.state, record.lease_until) == (state, None), record
+
+    clocked_store.mark_enqueued(failed)
+    assert clocked_store.get(failed).enqueued_at == clock.now
+    assert clocked_store.requeue(failed) is True  # a person's retry
+    retried = clocked_store.get(failed)
+    assert (retried.state, retried.lease_until, retried.enqueued_at) == (UploadState.PENDING, None, None)
+    assert sorted(r.id for r in clocked_store.needing_work(enqueued_before=clock.now)) == sorted([failed, released])
+
+
+def test_a_claim_handed_back_and_then_requeued_holds_no_lease(clocked_store: UploadRecords, clock: Clock) -> None:
+    upload_id = _stage(clocked_store)
+    claimed = clocked_store.claim(upload_id, lease=30)
+    assert claimed is not None
+    clocked_store.mark_failed(upload_id, "refused")
+    assert clocked_store.requeue(upload_id, states=(UploadState.FAILED,)) is True
+    again = clocked_store.claim(upload_id, lease=30)
+    assert again is not None and again.attempts == 2
+    clocked_store.mark_blocked(upload_id, "Cloudflare refused the account")
+    assert clocked_store.requeue(upload_id) is True
+    assert clocked_store.get(upload_id).lease_until is None
+
+
+def test_discarding_an_upload_removes_its_record_and_its_file_whatever_its_state(
+    clocked_store: UploadRecords,
+) -> None:
+    stored, failed = _stage(clocked_store, "stored.jpg"), _stage(clocked_store, "failed.jpg")
+    assert clocked_store.mark_ready(stored, "cf-image-1") is True  # its file is gone with the upload
+    clocked_store.mark_failed(failed, "refused")
+    assert sorted(clocked_store.staged_ids()) == [failed]
+    for upload_id in (stored, failed):
+        clocked_store.delete(upload_id)
+        assert clocked_store.find(upload_id) is None
+    assert clocked_store.staged_ids() == []
+    clocked_store.delete(stored)  # twice: nothing left to remove, and no error
+
+
+def test_the_listing_shows_the_newest_hundred_unless_asked_for_more(sqlite_store: UploadStore) -> None:
+    clock = Clock()
+    store = UploadStore(sqlite_store.root, clock=clock)
+    ids = []
+    for i in range(101):
+        ids.append(store.stage(b"GIF89a" + bytes([i]), filename=f"{i}.gif", content_type="image/gif").id)
+        clock.advance(1)
+    listed = store.recent()
+    assert [r.id for r in listed] == ids[:0:-1]  # the newest 100, newest first: the first one is left out
+    assert [r.id for r in store.recent(limit=101, newest_first=False)] == ids
+    assert [r.id for r in store.recent(state=UploadState.PENDING, limit=2)] == ids[:-3:-1]
+    store.close()
+
+
+def _age(path: Path, seconds: float) -> None:
+    old = time.time() - seconds
+    os.utime(path, (old, old))
+
+
+def test_the_sweep_removes_old_staged_files_no_record_keeps(sqlite_store: UploadStore) -> None:
+    kept = _stage(sqlite_store, "kept.jpg")
+    failed = _stage(sqlite_store, "failed.jpg")
+    sqlite_store.mark_failed(failed, "refused")  # a failed upload keeps its bytes for a person's retry
+    staging = sqlite_store.staging
+    crashed = [staging / f"{i:032x}" for i in range(1, 9)]  # written, then the process died before the record
+    for path in crashed:
+        path.write_bytes(PHOTO[:1000])
+    leftover_part = staging / f".{kept}.part"  # a staging of the same id that died half-way
+    leftover_part.write_bytes(PHOTO[:1000])
+    fresh = staging / f"{9:032x}"  # being staged right now
+    fresh.write_bytes(PHOTO[:1000])
+    for i in range(3):  # files that vanish while the sweep looks at them
+        (staging / f"{100 + i:032x}").symlink_to(staging / "gone")
+    for path in [*crashed, leftover_part, staging / kept, staging / failed]:
+        _age(path, 7200)
+
+    assert sorted(sqlite_store.orphans(older_than=3600)) == sorted([*crashed, leftover_part])
+    assert sqlite_store.remove_orphans(older_than=3600) == len(crashed) + 1
+    assert sorted(p.name for p in staging.iterdir() if not p.is_symlink()) == sorted([kept, failed, fresh.name])
+    assert sqlite_store.open_staged(kept).read() == PHOTO
+    assert sqlite_store.remove_orphans(older_than=3600) == 0
