@@ -9,9 +9,10 @@ import time
 from pathlib import Path
 
 import imagegen
+import pytest
 from upload_helpers import Clock
 
-from cfvariants.uploads import Block, UploadRecords, UploadState, UploadStore
+from cfvariants.uploads import Block, UploadRecords, UploadsError, UploadState, UploadStore
 
 PHOTO = imagegen.photo_jpeg(150_000, seed=21)
 
@@ -140,3 +141,59 @@ def test_the_sweep_removes_old_staged_files_no_record_keeps(sqlite_store: Upload
     assert sorted(p.name for p in staging.iterdir() if not p.is_symlink()) == sorted([kept, failed, fresh.name])
     assert sqlite_store.open_staged(kept).read() == PHOTO
     assert sqlite_store.remove_orphans(older_than=3600) == 0
+
+
+def test_a_worker_never_takes_a_blocked_upload_only_the_probe_does(clocked_store: UploadRecords) -> None:
+    upload_id = _stage(clocked_store)
+    assert clocked_store.mark_blocked(upload_id, "Cloudflare refused the credentials") is True
+    assert clocked_store.claim(upload_id, lease=30) is None
+    assert clocked_store.get(upload_id).state is UploadState.BLOCKED
+    probe = clocked_store.claim(upload_id, lease=30, blocked=True)
+    assert probe is not None and probe.state is UploadState.UPLOADING and probe.attempts == 1
+
+
+def test_a_stored_upload_keeps_no_earlier_error_nor_lease_even_if_its_file_went_first(
+    clocked_store: UploadRecords,
+) -> None:
+    upload_id = _stage(clocked_store)
+    assert clocked_store.claim(upload_id, lease=30) is not None
+    clocked_store.release(upload_id, "HTTP 503: try again later")
+    assert clocked_store.get(upload_id).error == "HTTP 503: try again later"
+    assert clocked_store.claim(upload_id, lease=30) is not None
+    if isinstance(clocked_store, UploadStore):
+        clocked_store.staged_path(upload_id).unlink()  # a person cleaned the staging directory by hand
+    assert clocked_store.mark_ready(upload_id, "cf-image-7") is True
+    stored = clocked_store.get(upload_id)
+    assert (stored.state, stored.image_id, stored.error, stored.lease_until) == (
+        UploadState.READY,
+        "cf-image-7",
+        None,
+        None,
+    )
+    assert clocked_store.mark_ready(upload_id, "cf-image-8") is False  # ready exactly once
+    assert clocked_store.get(upload_id).image_id == "cf-image-7"
+
+
+def test_the_sweep_finds_a_lease_that_runs_out_by_the_time_it_is_asked_about(
+    clocked_store: UploadRecords, clock: Clock
+) -> None:
+    upload_id = _stage(clocked_store)
+    clocked_store.mark_enqueued(upload_id)
+    assert clocked_store.claim(upload_id, lease=30) is not None
+    later = clock.now + 31
+    assert clocked_store.needing_work(enqueued_before=clock.now) == []
+    assert [r.id for r in clocked_store.needing_work(enqueued_before=clock.now, now=later)] == [upload_id]
+    assert clocked_store.needing_work(enqueued_before=clock.now, now=clock.now + 29) == []
+
+
+def test_an_upload_id_that_is_taken_cannot_be_staged_again(sqlite_store: UploadStore) -> None:
+    stored = _stage(sqlite_store)
+    sqlite_store.mark_ready(stored, "cf-image-1")  # its record stays, its file is gone
+    with pytest.raises(UploadsError, match=f"^upload '{stored}' already exists$"):
+        sqlite_store.stage(PHOTO, filename="b.jpg", content_type="image/jpeg", upload_id=stored)
+    stray = f"{7:032x}"
+    sqlite_store.staged_path(stray).write_bytes(b"left by a crash")  # a file, no record
+    with pytest.raises(UploadsError, match=f"^upload '{stray}' already exists$"):
+        sqlite_store.stage(PHOTO, filename="c.jpg", content_type="image/jpeg", upload_id=stray)
+    assert sqlite_store.staged_path(stray).read_bytes() == b"left by a crash"
+    assert sqlite_store.get(stored).filename == "a.jpg"
