@@ -20,7 +20,7 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from ._records import UploadRecord, UploadRecords
 
@@ -36,10 +36,23 @@ log = logging.getLogger("cfvariants.uploads")
 class Leases:
     """The uploads this process holds, kept alive by one heartbeat thread (running only while any are held)."""
 
-    def __init__(self, store: UploadRecords, *, lease: float = LEASE, interval: float | None = None) -> None:
+    def __init__(
+        self,
+        store: UploadRecords,
+        *,
+        lease: float = LEASE,
+        interval: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        wait: Callable[[threading.Condition, float], object] = threading.Condition.wait,
+    ) -> None:
+        """``clock`` and ``wait`` are the heartbeat's time: how it reads the time, and how it waits until the next
+        beat (``wait(condition, seconds)``, woken early when nothing is held any more). Tests pass time that moves
+        only when told."""
         self.store = store
         self.lease = lease
         self.interval = lease / 3 if interval is None else interval
+        self._clock = clock
+        self._wait = wait
         self._held: dict[str, UploadRecord] = {}  # upload id -> the record as claimed (its attempt number)
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
@@ -97,11 +110,11 @@ class Leases:
 
     def _beat(self) -> None:
         with self._lock:
-            due = time.monotonic() + self.interval
+            due = self._clock() + self.interval
             while self._held:
-                remaining = due - time.monotonic()
+                remaining = due - self._clock()
                 if remaining > 0:
-                    self._changed.wait(remaining)  # woken early only to notice that nothing is held any more
+                    self._wait(self._changed, remaining)  # woken early only to notice that nothing is held any more
                     continue
                 held = dict(self._held)
                 self._lock.release()
@@ -109,7 +122,7 @@ class Leases:
                     self._renew(held)
                 finally:
                     self._lock.acquire()
-                due = time.monotonic() + self.interval
+                due = self._clock() + self.interval
             self._thread = None
 
     def _renew(self, held: dict[str, UploadRecord]) -> None:
