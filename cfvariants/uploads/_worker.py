@@ -167,10 +167,8 @@ def _existing(client: ImagesClient, record: UploadRecord) -> Image | None:
             image = client.get(record.custom_id)
         except NotFoundError:
             return None
-        if image.meta.get(MARKER_KEY) != record.id:
-            raise ConflictError(
-                409, reason=f"custom id {record.custom_id!r} is taken by another image, not this upload"
-            )
+        if image.meta.get(MARKER_KEY) != record.id:  # found, but not this upload's (no request failed here)
+            raise ConflictError(409, reason="the image with that id is not this upload's")
         return image
     for image in client.iter_images(meta={MARKER_KEY: record.id}):
         return image
@@ -181,7 +179,7 @@ def _failed_attempt(
     store: UploadRecords, record: UploadRecord, exc: CloudflareImagesError, *, probe: bool, probe_interval: float
 ) -> Outcome:
     """Record what the failure means. Logs only what is certain; the queue logs when the next attempt is due."""
-    reason = _reason(exc)
+    reason = _reason(exc, record)
     kind = classify(exc)
     if kind == "transient":
         retry_after = exc.retry_after if isinstance(exc, APIError) else None
@@ -206,8 +204,11 @@ def _failed_attempt(
     return Outcome("failed", record.id, reason=reason)
 
 
-def _reason(exc: CloudflareImagesError) -> str:
+def _reason(exc: CloudflareImagesError, record: UploadRecord) -> str:
     """Words for a person: what went wrong and what to do, never a token."""
+    if isinstance(exc, ConflictError) and record.custom_id is not None:
+        said = str(exc) if exc.method else exc.reason  # Cloudflare's answer, or what the lookup found
+        return f"the custom id {record.custom_id!r} is already taken by another image ({said})"
     if isinstance(exc, AuthenticationError):
         return f"Cloudflare refused the credentials (check CF_ACCT_ID and CF_IMG_TOKEN): {exc}"
     if classify(exc) == "blocked":

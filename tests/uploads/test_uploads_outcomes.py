@@ -452,9 +452,39 @@ def test_a_custom_id_taken_by_another_image_fails_the_upload_as_a_conflict(
     outcome = process(clocked_store, cf_client, record.id)
     assert outcome.status == "failed"
     assert clocked_store.get(record.id).error == (
-        "request: HTTP 409: custom id 'uploads/2026/12/taken.jpg' is taken by another image, not this upload"
+        "the custom id 'uploads/2026/12/taken.jpg' is already taken by another image (the image with that id is not "
+        "this upload's)"
     )
     assert _staged(clocked_store, record.id) == PHOTO
+
+
+def test_a_conflict_no_image_explains_fails_naming_the_id_and_cloudflares_answer(
+    clocked_store: UploadRecords, cf_emulator: Emulator, wire: Wire
+) -> None:
+    queue = _queue(clocked_store, cf_emulator, wire)
+    record = queue.submit(PHOTO, filename="beach.jpg")
+    wire.refuse_uploads = _envelope(409, 5409, "Resource already exists")  # yet no image has the id
+    outcome = queue.run_once(record.id)
+    assert outcome.status == "failed"
+    assert clocked_store.get(record.id).error == (
+        f"the custom id {record.custom_id!r} is already taken by another image (POST /images/v1: HTTP 409: [5409] "
+        "Resource already exists)"
+    )
+
+
+def test_a_first_attempt_whose_custom_id_is_taken_says_so_naming_the_id(
+    clocked_store: UploadRecords, cf_client: ImagesClient
+) -> None:
+    cf_client.upload(PHOTOS[0], id="uploads/2026/12/taken.jpg", metadata={"owner": "someone else"})
+    record = clocked_store.stage(
+        PHOTO, filename="b.jpg", content_type="image/jpeg", custom_id="uploads/2026/12/taken.jpg"
+    )
+    outcome = process(clocked_store, cf_client, record.id)
+    assert (outcome.status, outcome.reason) == ("failed", clocked_store.get(record.id).error)
+    assert outcome.reason is not None
+    assert outcome.reason.startswith("the custom id 'uploads/2026/12/taken.jpg' is already taken by another image (")
+    assert "request:" not in outcome.reason
+    assert [image.meta.get("owner") for image in cf_client.iter_images()] == ["someone else"]  # left alone
 
 
 # -- when the next attempt is due -------------------------------------------------------------------------------
