@@ -50,7 +50,7 @@ def __getattr__(name: str) -> object:
 
         _name_public_module({"__name__": __name__, name: RedisUploadStore}, [name])
         return RedisUploadStore
-    raise AttributeError(name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 _name_public_module(globals(), __all__)

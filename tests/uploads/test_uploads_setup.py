@@ -263,3 +263,14 @@ def test_a_worker_that_cannot_read_its_queue_says_why(
     assert line.startswith("WARNING upload worker")
     assert line.endswith(f"Cloudflare account {cf_client.account_id} at {cf_client.base_url}; cannot read the queue "
                          "(ConnectionError: redis is down)")  # fmt: skip
+
+
+def test_a_name_the_package_does_not_have_is_an_attribute_error_naming_it() -> None:
+    import cfvariants.uploads
+
+    with pytest.raises(AttributeError) as missing:
+        cfvariants.uploads.UploadStor  # type: ignore[attr-defined]  # noqa: B018
+    assert str(missing.value) == "module 'cfvariants.uploads' has no attribute 'UploadStor'"
+    assert not hasattr(cfvariants.uploads, "RedisStore")
+    assert cfvariants.uploads.RedisUploadStore is RedisUploadStore
+    assert RedisUploadStore.__module__ == "cfvariants.uploads"
