@@ -44,8 +44,14 @@ def test_the_production_recipe_survives_sigterm_and_sigkill_mid_run(deployment: 
             assert not posting.done(), posting.result()
             time.sleep(0.05)
         first, second = deployment.start_consumer(), deployment.start_consumer()
-        while deployment.store.counts()[UploadState.READY] < UPLOADS // 5:
-            time.sleep(0.02)
+        # Both at work before the signals: each has stored an upload itself. Under load one consumer can still be
+        # importing the app when the other has done a fifth of the run; a SIGTERM then kills it before huey's
+        # handler is installed (exit -15, not 0), and a SIGKILL finds nothing in flight to take over.
+        while deployment.store.counts()[UploadState.READY] < UPLOADS // 5 or not all(
+            "stored as image" in deployment.log(name) for name in ("consumer0", "consumer1")
+        ):
+            assert deployment.store.counts()[UploadState.READY] < UPLOADS, "one consumer did every upload alone"
+            time.sleep(0.05)
         in_flight = deployment.store.counts()[UploadState.UPLOADING]
         first.send_signal(signal.SIGTERM)  # a deploy: finish or hand back
         second.send_signal(signal.SIGKILL)  # a lost machine: nothing is handed back
