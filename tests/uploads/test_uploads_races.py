@@ -33,8 +33,13 @@ class Meanwhile:
         return rows
 
 
-def test_retrying_every_failed_upload_leaves_one_a_worker_blocked_meanwhile(clocked_store: UploadRecords) -> None:
-    ids = [clocked_store.stage(p, filename=f"{i}.jpg", content_type="image/jpeg").id for i, p in enumerate(PHOTOS)]
+def test_retrying_every_failed_upload_leaves_one_a_worker_blocked_meanwhile(
+    clocked_store: UploadRecords, clock: Clock
+) -> None:
+    ids = []
+    for i, photo in enumerate(PHOTOS):
+        ids.append(clocked_store.stage(photo, filename=f"{i}.jpg", content_type="image/jpeg").id)
+        clock.advance(1)
     for upload_id in ids:
         clocked_store.mark_failed(upload_id, "Cloudflare refused the image")
 
@@ -44,7 +49,7 @@ def test_retrying_every_failed_upload_leaves_one_a_worker_blocked_meanwhile(cloc
         assert clocked_store.mark_blocked(ids[1], "Cloudflare refused the account")
 
     retried = retry_failed(Meanwhile(clocked_store, another_person_retries_and_the_worker_is_refused_the_account))
-    assert retried == [ids[0], ids[2]]
+    assert retried == [ids[0], ids[2]]  # oldest first
     assert [clocked_store.get(i).state for i in ids] == [UploadState.PENDING, UploadState.BLOCKED, UploadState.PENDING]
     assert clocked_store.get(ids[1]).error == "Cloudflare refused the account"  # it waits with the others blocked
 
