@@ -4,6 +4,7 @@ by moment, how long the upload's claim still has, as another worker deciding whe
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Iterator
 
@@ -37,22 +38,28 @@ class HeartbeatTime:
         self.clock.advance(step)
 
 
-def _held(store: UploadRecords, clock: Clock, *, until: float, wakes: tuple[float, ...] = ()) -> HeartbeatTime:
+@contextlib.contextmanager
+def _heartbeat(
+    store: UploadRecords, clock: Clock, *, until: float, wakes: tuple[float, ...] = (), **options: float
+) -> Iterator[tuple[HeartbeatTime, float]]:
+    """A claimed upload held by ``Leases(store, **options)`` on heartbeat time, once the heartbeat has run until
+    ``until`` seconds from the claim; yields that time and the moment of the claim."""
     clock.now = float(int(clock.now))  # whole seconds: sums of the waits below are exact
     upload_id = store.stage(PHOTO, filename="a.jpg", content_type="image/jpeg").id
-    return HeartbeatTime(clock, store, upload_id, until=clock.now + until, wakes=iter(wakes))
+    time = HeartbeatTime(clock, store, upload_id, until=clock.now + until, wakes=iter(wakes))
+    leases = Leases(store, clock=clock, wait=time, **options)  # type: ignore[arg-type]
+    start = clock.now
+    record = store.claim(upload_id, lease=leases.lease)
+    assert record is not None
+    with leases.holding(record):
+        assert time.reached.wait(10), time.seen
+        yield time, start
 
 
 def test_the_heartbeat_renews_the_claim_every_interval_so_it_never_runs_out(
     clocked_store: UploadRecords, clock: Clock
 ) -> None:
-    time = _held(clocked_store, clock, until=60)
-    leases = Leases(clocked_store, lease=30, interval=10, clock=clock, wait=time)
-    start = clock.now
-    record = clocked_store.claim(time.upload_id, lease=leases.lease)
-    assert record is not None
-    with leases.holding(record):
-        assert time.reached.wait(10), time.seen
+    with _heartbeat(clocked_store, clock, until=60, lease=30, interval=10) as (time, start):
         # every 10 s the claim is renewed to 30 s from then: another worker never finds it run out
         assert time.seen == [(start + t, 10.0, start + t + 30) for t in range(0, 70, 10)]
         assert clocked_store.claim(time.upload_id, lease=30) is None
@@ -61,13 +68,7 @@ def test_the_heartbeat_renews_the_claim_every_interval_so_it_never_runs_out(
 
 
 def test_a_heartbeat_woken_early_still_renews_on_time(clocked_store: UploadRecords, clock: Clock) -> None:
-    time = _held(clocked_store, clock, until=20, wakes=(9.5, 0.5, 3, 7))
-    leases = Leases(clocked_store, lease=30, interval=10, clock=clock, wait=time)
-    start = clock.now
-    record = clocked_store.claim(time.upload_id, lease=leases.lease)
-    assert record is not None
-    with leases.holding(record):
-        assert time.reached.wait(10), time.seen
+    with _heartbeat(clocked_store, clock, until=20, wakes=(9.5, 0.5, 3, 7), lease=30, interval=10) as (time, start):
         assert time.seen == [
             (start, 10.0, start + 30),
             (start + 9.5, 0.5, start + 30),  # woken half a second before the beat: waits for it
@@ -81,12 +82,6 @@ def test_a_heartbeat_woken_early_still_renews_on_time(clocked_store: UploadRecor
 def test_the_default_heartbeat_beats_three_times_a_lease(
     clocked_store: UploadRecords, clock: Clock, lease: float
 ) -> None:
-    time = _held(clocked_store, clock, until=lease)
-    leases = Leases(clocked_store, lease=lease, clock=clock, wait=time)
-    start = clock.now
-    record = clocked_store.claim(time.upload_id, lease=lease)
-    assert record is not None
-    with leases.holding(record):
-        assert time.reached.wait(10), time.seen
+    with _heartbeat(clocked_store, clock, until=lease, lease=lease) as (time, start):
         beat = lease / 3
         assert time.seen == [(start + i * beat, beat, start + i * beat + lease) for i in range(4)]

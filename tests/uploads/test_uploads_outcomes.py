@@ -441,21 +441,28 @@ def test_a_retry_whose_lookup_is_too_early_adopts_its_image_when_the_upload_says
     assert [image.id for image in cf_client.iter_images()] == ["uploads/2026/12/b.jpg"]
 
 
-def test_a_custom_id_taken_by_another_image_fails_the_upload_as_a_conflict(
-    clocked_store: UploadRecords, cf_client: ImagesClient
+@pytest.mark.parametrize("retry", [False, True], ids=["first-attempt", "retry"])
+def test_a_custom_id_taken_by_another_image_fails_the_upload_naming_the_id(
+    clocked_store: UploadRecords, cf_client: ImagesClient, retry: bool
 ) -> None:
     cf_client.upload(PHOTOS[0], id="uploads/2026/12/taken.jpg", metadata={"owner": "someone else"})
     record = clocked_store.stage(
         PHOTO, filename="b.jpg", content_type="image/jpeg", custom_id="uploads/2026/12/taken.jpg"
     )
-    assert clocked_store.claim(record.id, lease=-1) is not None  # a retry: it looks the id up first
+    if retry:
+        assert clocked_store.claim(record.id, lease=-1) is not None  # a retry: it looks the id up first
     outcome = process(clocked_store, cf_client, record.id)
     assert outcome.status == "failed"
-    assert clocked_store.get(record.id).error == (
-        "the custom id 'uploads/2026/12/taken.jpg' is already taken by another image (the image with that id is not "
-        "this upload's)"
+    assert (
+        outcome.reason
+        == clocked_store.get(record.id).error
+        == (
+            "the custom id 'uploads/2026/12/taken.jpg' is already taken by another image (the image with that id is not "
+            "this upload's)"
+        )
     )
     assert _staged(clocked_store, record.id) == PHOTO
+    assert [image.meta.get("owner") for image in cf_client.iter_images()] == ["someone else"]  # left alone
 
 
 def test_a_conflict_no_image_explains_fails_naming_the_id_and_cloudflares_answer(
@@ -470,21 +477,6 @@ def test_a_conflict_no_image_explains_fails_naming_the_id_and_cloudflares_answer
         f"the custom id {record.custom_id!r} is already taken by another image (POST /images/v1: HTTP 409: [5409] "
         "Resource already exists)"
     )
-
-
-def test_a_first_attempt_whose_custom_id_is_taken_says_so_naming_the_id(
-    clocked_store: UploadRecords, cf_client: ImagesClient
-) -> None:
-    cf_client.upload(PHOTOS[0], id="uploads/2026/12/taken.jpg", metadata={"owner": "someone else"})
-    record = clocked_store.stage(
-        PHOTO, filename="b.jpg", content_type="image/jpeg", custom_id="uploads/2026/12/taken.jpg"
-    )
-    outcome = process(clocked_store, cf_client, record.id)
-    assert (outcome.status, outcome.reason) == ("failed", clocked_store.get(record.id).error)
-    assert outcome.reason is not None
-    assert outcome.reason.startswith("the custom id 'uploads/2026/12/taken.jpg' is already taken by another image (")
-    assert "request:" not in outcome.reason
-    assert [image.meta.get("owner") for image in cf_client.iter_images()] == ["someone else"]  # left alone
 
 
 # -- when the next attempt is due -------------------------------------------------------------------------------
