@@ -95,21 +95,28 @@ def _app() -> Any:
 def signals() -> Iterator[None]:
     """The consumer installs handlers for SIGTERM, SIGINT and SIGHUP: they are this process's again afterwards.
     A SIGTERM that arrives before the consumer has installed its own is sent again a moment later (as a supervisor
-    that is not answered sends it again); a consumer still running after a minute gets a SIGINT (it stops at once),
-    so a broken build fails instead of hanging."""
+    that is not answered sends it again). A consumer still running after 20 s is stopped by a SIGINT (at once),
+    and the test fails: it did not stop the way it should have."""
     saved = {signum: signal.getsignal(signum) for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
 
     def again(signum: int, frame: FrameType | None) -> None:
         threading.Timer(0.05, os.kill, (os.getpid(), signum)).start()
 
+    fired = threading.Event()
+
+    def interrupt() -> None:
+        fired.set()
+        os.kill(os.getpid(), signal.SIGINT)
+
     signal.signal(signal.SIGTERM, again)
-    failsafe = threading.Timer(60, os.kill, (os.getpid(), signal.SIGINT))
+    failsafe = threading.Timer(20, interrupt)
     failsafe.daemon = True
     failsafe.start()
     yield
     failsafe.cancel()
     for signum, handler in saved.items():
         signal.signal(signum, handler)
+    assert not fired.is_set(), "the worker did not stop by itself: the test stopped it with SIGINT after 20 s"
 
 
 _STDERR = io.StringIO()
