@@ -454,7 +454,8 @@ def test_a_custom_id_taken_by_another_image_fails_the_upload_naming_the_id(
     outcome = process(clocked_store, cf_client, record.id)
     assert outcome.status == "failed"
     taken = "the custom id 'uploads/2026/12/taken.jpg' is already taken by another image"
-    assert outcome.reason == clocked_store.get(record.id).error == f"{taken} (the image with that id is not this upload's)"
+    assert outcome.reason == clocked_store.get(record.id).error
+    assert outcome.reason == f"{taken} (the image with that id is not this upload's)"
     assert _staged(clocked_store, record.id) == PHOTO
     assert [image.meta.get("owner") for image in cf_client.iter_images()] == ["someone else"]  # left alone
 
