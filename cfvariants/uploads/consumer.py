@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-w", "--workers", type=int, default=4, help="worker threads (default 4)")
     parser.add_argument("--grace", type=float, default=DEFAULT_GRACE,
                         help=f"seconds SIGTERM waits for uploads in progress (default {DEFAULT_GRACE:g})")  # fmt: skip
-    parser.add_argument("--exit-with-parent", type=int, metavar="PID", help=argparse.SUPPRESS)
+    parser.add_argument("--exit-with-parent", type=int, help=argparse.SUPPRESS)  # a pid: python -m flask_app's
     args = parser.parse_args(argv)
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO").upper(), format=LOG_FORMAT)
     httpx = logging.getLogger("httpx")

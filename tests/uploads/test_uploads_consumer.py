@@ -176,6 +176,7 @@ def _lines(logs: Callable[[], list[str]]) -> list[tuple[str, str, str]]:
         ("cfvworkerapp.tasks", "worker-app"),  # a module alone: its huey
         ("cfvworkerapp.tasks.other", "other-queue"),
         ("cfvworkerapp.tasks:other", "other-queue"),
+        ("cfvworkerapp:tasks", "worker-app"),  # no such attribute: the module of that path, and its huey
         ("cfvsingle", "single"),
         ("cfvsingle:huey", "single"),
     ],
@@ -296,6 +297,7 @@ def test_help_names_every_option_and_its_default(capsys: pytest.CaptureFixture[s
     text = " ".join(capsys.readouterr().out.split())
     assert text.startswith("usage: cfvariants-worker [-h] [-w WORKERS] [--grace GRACE] huey ")
     assert "``cfvariants-worker``: huey's consumer, set up the way background uploads need it." in text
+    assert "SIGTERM (what systemd" not in text  # the module's first paragraph only
     assert "huey import path of the huey instance, e.g. flask_app.tasks.huey" in text
     assert "-w WORKERS, --workers WORKERS worker threads (default 4)" in text
     assert f"--grace GRACE seconds SIGTERM waits for uploads in progress (default {DEFAULT_GRACE:g})" in text
