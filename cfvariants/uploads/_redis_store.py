@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import re
 import tempfile
 import time
 import uuid
@@ -266,7 +267,8 @@ class RedisUploadStore:
     def staged_ids(self) -> list[str]:
         prefix = f"{self.prefix}:d:"
         found = []
-        for key in self.redis.scan_iter(match=f"{prefix}*", count=500):
+        pattern = re.sub(r"([\\*?\[\]])", r"\\\1", prefix) + "*"  # the prefix as it is: no glob of its own
+        for key in self.redis.scan_iter(match=pattern, count=500):
             found.append(_text(key).removeprefix(prefix))
         return sorted(found)
 

@@ -83,6 +83,16 @@ def test_queues_of_other_names_or_prefixes_share_a_redis_without_meeting(
             store.close()
 
 
+def test_a_prefix_with_glob_characters_lists_only_its_own_staged_files(redis_url: str) -> None:
+    stores = [RedisUploadStore(redis_url, prefix=prefix) for prefix in ("q[12]", "q?", "q*", "q\\", "q1")]
+    try:
+        ids = [store.stage(PHOTO, filename="a.jpg", content_type="image/jpeg").id for store in stores]
+        assert [store.staged_ids() for store in stores] == [[upload_id] for upload_id in ids]
+    finally:
+        for store in stores:
+            store.close()
+
+
 def test_the_repr_names_the_server_and_queue_but_never_the_password(redis_url: str) -> None:
     port = redis_url.rsplit(":", 1)[1].split("/", maxsplit=1)[0]
     store = RedisUploadStore(f"redis://:hunter2-secret@127.0.0.1:{port}/0", name="shop")
