@@ -91,15 +91,13 @@ redis.call('ZREM', prefix .. ':staging', id)
 return 1
 """
 
-# Claim the probe when it is due. ARGV: prefix, now, next probe time. Returns the block that was due (cause,
-# since, probe_at), as the SQLite store does.
+# Claim the probe when it is due. ARGV: prefix, now, next probe time. Returns the block (cause, since, probe_at).
 _CLAIM_PROBE = """
 local key = ARGV[1] .. ':block'
 local probe_at = tonumber(redis.call('HGET', key, 'probe_at'))
 if not probe_at or probe_at > tonumber(ARGV[2]) then return false end
-local due = redis.call('HMGET', key, 'cause', 'since', 'probe_at')
 redis.call('HSET', key, 'probe_at', ARGV[3])
-return due
+return redis.call('HMGET', key, 'cause', 'since', 'probe_at')
 """
 
 # Lift the block: every blocked record back to pending (not enqueued). ARGV: prefix, now. Returns the ids.

@@ -376,7 +376,7 @@ def test_one_probe_is_due_at_its_time_and_the_next_one_an_interval_later(
     assert clocked_store.current_block() == Block("Cloudflare refused the credentials", started, started + 60)
     clock.advance(0.5)  # due to the second
     due = clocked_store.claim_probe(next_probe_at=clock.now + 60)
-    assert due == Block("Cloudflare refused the credentials", started, started + 60)  # the block that was due
+    assert due == Block("Cloudflare refused the credentials", started, clock.now + 60)  # with its next probe
     assert clocked_store.current_block() == Block("Cloudflare refused the credentials", started, clock.now + 60)
     assert clocked_store.claim_probe(next_probe_at=clock.now + 60) is None  # one prober at a time
 
