@@ -1,22 +1,27 @@
-"""A process validates each variant spelling, keyword set and option string once (what the process-wide memos of
-``cfvariants._segments`` and ``cfvariants._options`` are for): a second ``Delivery``, which has none of the first
-one's rows, costs no second validation. Counted where the validation happens (the name check, the merge of
-keyword options, the option-string parser); the URLs are compared with what the first builder gave."""
+"""What the core promises to skip, counted where the skipped work happens: a process validates each variant
+spelling, keyword set and option string once (the process-wide memos of ``cfvariants._segments`` and
+``cfvariants._options``: a second ``Delivery``, which has none of the first one's rows, costs no second
+validation), and the fast paths of ``Delivery`` never take the general path for what they handle (a plain id, an
+integer lifetime). Their results are the same as the slower path's, so only the calls tell them apart."""
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
+import cfvariants._delivery as delivery_module
 import cfvariants._options as options_module
 import cfvariants._segments as segments_module
-from cfvariants import Delivery, Options
+from cfvariants import Delivery, Options, sign_url, verify
+from cfvariants._urls import MAX_EXP, MAX_ID_LENGTH
 
 HASH = "ZWd9g1K7eljCn_KDTu_MWA"
 ID = "083eb7b2-5392-4565-b69e-aff66acddd00"
+EXP = 2_000_000_000
 _fresh = itertools.count(101)
 
 
@@ -85,3 +90,58 @@ def test_a_keyword_set_is_merged_once_per_process(count: Callable[[Any, str], li
     srcset = Delivery(HASH).srcset(ID, widths=(320,), brightness=brightness)
     assert Delivery(HASH).srcset(ID, widths=(320,), brightness=brightness) == srcset
     assert len(merges) == len(keyword_sets) + 1
+
+
+# -- the fast paths: what they skip is never called for what they take (counted at the slower path) -----------------
+
+PLAIN_IDS = [ID, "abc_DEF-123", "x", "a" * MAX_ID_LENGTH]
+OTHER_IDS = [
+    "a b",
+    "users/7/cat.png",
+    "café",
+    "a" * (MAX_ID_LENGTH + 1),
+    f"https://imagedelivery.net/{HASH}/{ID}/public",
+]
+
+
+def test_a_plain_id_is_built_without_the_general_path(count: Callable[[Any, str], list[object]]) -> None:
+    """An id of ASCII letters, digits, - and _ (up to the length limit) is pasted into the URL as it is; every
+    other id goes through the general path, which encodes or refuses it. The URLs are the same either way, which
+    is why only the calls tell the paths apart."""
+    bases = count(delivery_module, "_image_base")
+    paths = count(Delivery, "_origin_and_path")
+    cf = Delivery(HASH, signing_key="k")
+    for image in PLAIN_IDS:
+        assert answer(cf.url, image, "avatar") == f"https://imagedelivery.net/{HASH}/{image}/avatar"
+        assert answer(cf.signed_url, image, "avatar", expires_at=EXP) == answer(
+            sign_url, cf.url(image, "avatar"), "k", exp=EXP
+        )
+    assert bases == [] and paths == []
+    for image in OTHER_IDS:
+        answer(cf.url, image, "avatar"), answer(cf.signed_url, image, "avatar", expires_at=EXP)
+    assert len(bases) == len(paths) == len(OTHER_IDS)
+
+
+def test_an_integer_lifetime_or_expiry_is_computed_without_expiry(count: Callable[[Any, str], list[object]]) -> None:
+    """What signed_url computes inline for an int is what expiry() gives (tests/core/test_delivery_contracts.py);
+    only other types, and lifetimes too long to add without overflow checks, take expiry()."""
+    calls = count(delivery_module, "expiry")
+    cf = Delivery(HASH, signing_key="k", cache_size=0)
+    for kwargs in ({"expires_in": 1}, {"expires_in": 3600}, {"expires_at": 1}, {"expires_at": MAX_EXP}):
+        assert verify(cf.signed_url(ID, "thumb", **kwargs), "k", now=0), kwargs
+    assert calls == []
+    others: list[dict[str, Any]] = [
+        {"expires_in": 1.5}, {"expires_in": timedelta(seconds=60)}, {"expires_at": 2_000_000_000.0},
+        {"expires_at": datetime(2033, 5, 18, tzinfo=UTC)}, {"expires_in": True}, {"expires_at": MAX_EXP + 1},
+        {"expires_in": 0}, {"expires_at": 0},
+    ]  # fmt: skip
+    for kwargs in others:
+        answer(cf.signed_url, ID, "thumb", **kwargs)
+    assert len(calls) == len(others)
+
+
+def answer(call: Callable[..., object], *args: Any, **kwargs: Any) -> object:
+    try:
+        return call(*args, **kwargs)
+    except Exception as exc:
+        return type(exc).__name__, str(exc)
