@@ -181,6 +181,8 @@ def test_unhashable_arguments_are_computed_every_time() -> None:
          ("OptionsError", "\"fit=['cover']\": fit must be one of scale-down, contain, cover, crop, pad, squeeze, "
                           "aspect-crop, scale-up")),
         (cf.srcset, ([ID],), {"widths": (320, 640)}, ("ImageIdError", "image id must be a string, not list")),
+        (cf.srcset, (ID, "fit=cover"), {"widths": (320,), "trim": [1, 2, 3, 4]},
+         f"https://imagedelivery.net/{HASH}/{ID}/w=320,fit=cover,trim=1;2;3;4 320w"),
         (cf.srcset, (Unhashable("a b"),), {"widths": (320, 640)}, fresh.srcset("a b", widths=(320, 640))),
         (cf.srcset, (ID,), {"widths": [[320], 640]},
          ("VariantError", "srcset widths must be positive integers, not [320]")),
