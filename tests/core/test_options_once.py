@@ -69,3 +69,14 @@ def test_model_validate_and_nested_models_use_the_same_parsers() -> None:
         Holder(options={"width": True})
     with pytest.raises(OptionsError, match="did you mean 'width'"):
         Options(widht=5)
+
+
+def test_an_options_pydantic_builds_without_validation_is_equal_to_the_validated_one() -> None:
+    """``model_construct`` (pydantic's unvalidated constructor, used by tools that copy models) still gives an
+    Options with its canonical text and hash, equal to the validated one and usable as a variant."""
+    built = Options.model_construct(width=200, fit="cover")
+    validated = Options(width=200, fit="cover")
+    assert str(built) == "w=200,fit=cover" and built == validated and hash(built) == hash(validated)
+    assert {validated: "found"}[built] == "found"
+    assert str(Options.model_construct()) == "" and Options.model_construct().is_empty
+    assert str(Options.model_construct(quality=80, width=10)) == "w=10,q=80"
