@@ -151,17 +151,21 @@ class UploadStore:
         final = self.staged_path(upload_id)
         if final.exists() or self.find(upload_id) is not None:
             raise UploadsError(f"upload {upload_id!r} already exists")
-        size, content_type = receive(
-            source, self.staging / f".{upload_id}.part", max_bytes=max_bytes, check=check, content_type=content_type
-        )
+        # A temporary name of this staging's own: another process staging the same id meanwhile writes its own
+        # file, so neither overwrites nor mixes the other's bytes; the first to take the final name keeps it.
+        part = self.staging / f".{upload_id}.{uuid.uuid4().hex}.part"
+        size, content_type = receive(source, part, max_bytes=max_bytes, check=check, content_type=content_type)
         placed = False
         try:
             with disk_errors(self.staging), _disk_full(self.root):
-                os.replace(self.staging / f".{upload_id}.part", final)
+                _take_name(final, upload_id)
                 placed = True
+                os.replace(part, final)
                 fsync_directory(self.staging)
                 now = self.clock()
                 with self._connect() as db:
+                    if db.execute("SELECT 1 FROM uploads WHERE id = ?", (upload_id,)).fetchone() is not None:
+                        raise UploadsError(f"upload {upload_id!r} already exists")  # recorded meanwhile
                     db.execute(
                         "INSERT INTO uploads (id, state, filename, content_type, size, private, custom_id, metadata,"
                         " context, attempts, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)",
@@ -169,7 +173,7 @@ class UploadStore:
                          json.dumps(dict(metadata or {})), json.dumps(dict(context or {})), now, now),
                     )  # fmt: skip
         except BaseException:
-            (self.staging / f".{upload_id}.part").unlink(missing_ok=True)
+            part.unlink(missing_ok=True)
             if placed:
                 final.unlink(missing_ok=True)
             raise
@@ -391,6 +395,15 @@ class UploadStore:
         for path in found:
             path.unlink(missing_ok=True)
         return len(found)
+
+
+def _take_name(final: Path, upload_id: str) -> None:
+    """Create ``final`` empty, only if no other staging has (``O_EXCL``): the name is this staging's from then on,
+    and its bytes replace the empty file. A name taken already means the id is."""
+    try:
+        os.close(os.open(final, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        raise UploadsError(f"upload {upload_id!r} already exists") from None
 
 
 def _marks(states: tuple[UploadState, ...]) -> str:
