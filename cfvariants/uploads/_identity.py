@@ -92,6 +92,7 @@ def check_worker(huey: Huey, store: UploadRecords, client: ImagesClient) -> tupl
             f"uses {uses}, but the web app on {web.get('host', '?')} uses {theirs}: this worker cannot send its "
             "uploads (give both the same HUEY_URL, DATA_DIR and Cloudflare settings)"
         )
-    seen = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(float(web.get("at", 0))))
+    at = web.get("at")  # a fingerprint left by another version may lack what this one records
+    seen = "at an unknown time" if at is None else time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(float(at)))
     process = f"pid {web.get('pid', '?')}, started {seen}"
     return True, f"uses {uses}; the same as the web app on {web.get('host', '?')} ({process})"

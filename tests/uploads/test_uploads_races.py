@@ -8,29 +8,36 @@ from collections.abc import Callable
 from typing import Any
 
 import imagegen
+import pytest
 from huey import MemoryHuey
 from upload_helpers import Clock
 
 from cfvariants.client import ImagesClient
-from cfvariants.uploads import UploadQueue, UploadRecords, UploadState
-from cfvariants.uploads._control import retry_failed
+from cfvariants.uploads import UploadQueue, UploadRecords, UploadsError, UploadState
+from cfvariants.uploads._control import retry, retry_failed
 
 PHOTOS = [imagegen.photo_jpeg(110_000 + 10_000 * i, seed=60 + i) for i in range(3)]
 
 
 class Meanwhile:
-    """``store`` as one process sees it, where another process does ``step`` just after ``recent`` answers."""
+    """``store`` as one process sees it, where another process does ``step`` just after ``after`` (a method of the
+    store) answers, once."""
 
-    def __init__(self, store: UploadRecords, step: Callable[[], None]) -> None:
-        self._store, self._step = store, step
+    def __init__(self, store: UploadRecords, after: str, step: Callable[[], None]) -> None:
+        self._store, self._after, self._step = store, after, step
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(self._store, name)
+        method = getattr(self._store, name)
+        if name != self._after:
+            return method
 
-    def recent(self, **kwargs: Any) -> Any:
-        rows = self._store.recent(**kwargs)
-        self._step()
-        return rows
+        def then_step(*args: Any, **kwargs: Any) -> Any:
+            answer = method(*args, **kwargs)
+            self._after = ""
+            self._step()
+            return answer
+
+        return then_step
 
 
 def test_retrying_every_failed_upload_leaves_one_a_worker_blocked_meanwhile(
@@ -48,10 +55,28 @@ def test_retrying_every_failed_upload_leaves_one_a_worker_blocked_meanwhile(
         assert clocked_store.claim(ids[1], lease=30) is not None
         assert clocked_store.mark_blocked(ids[1], "Cloudflare refused the account")
 
-    retried = retry_failed(Meanwhile(clocked_store, another_person_retries_and_the_worker_is_refused_the_account))
+    meanwhile = Meanwhile(clocked_store, "recent", another_person_retries_and_the_worker_is_refused_the_account)
+    retried = retry_failed(meanwhile)
     assert retried == [ids[0], ids[2]]  # oldest first
     assert [clocked_store.get(i).state for i in ids] == [UploadState.PENDING, UploadState.BLOCKED, UploadState.PENDING]
     assert clocked_store.get(ids[1]).error == "Cloudflare refused the account"  # it waits with the others blocked
+
+
+def test_retrying_an_upload_a_worker_blocked_meanwhile_says_so_and_leaves_it_blocked(
+    clocked_store: UploadRecords,
+) -> None:
+    upload_id = clocked_store.stage(PHOTOS[0], filename="a.jpg", content_type="image/jpeg").id
+    clocked_store.mark_failed(upload_id, "Cloudflare refused the image")
+
+    def another_person_retries_and_the_worker_is_refused_the_account() -> None:
+        assert clocked_store.requeue(upload_id, states=(UploadState.FAILED,))
+        assert clocked_store.claim(upload_id, lease=30) is not None
+        assert clocked_store.mark_blocked(upload_id, "Cloudflare refused the account")
+
+    meanwhile = Meanwhile(clocked_store, "open_staged", another_person_retries_and_the_worker_is_refused_the_account)
+    with pytest.raises(UploadsError, match=f"^upload {upload_id} changed meanwhile: it is blocked$"):
+        retry(meanwhile, upload_id)  # type: ignore[arg-type]
+    assert clocked_store.get(upload_id).state is UploadState.BLOCKED
 
 
 def test_a_sweep_that_cannot_read_its_queue_waits_the_full_time_before_sending_again(

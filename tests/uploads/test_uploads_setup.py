@@ -202,7 +202,34 @@ def test_a_worker_on_the_web_apps_queue_names_it_with_its_process_and_start(
     ), line
     # the same file, another queue name: another queue, which no web app has used
     other = _worker_line(SqliteHuey("other", filename=path), sqlite_store, cf_client, caplog)
-    assert other.startswith("WARNING ") and "No web app has used this queue" in other
+    assert other.startswith("WARNING ") and other.endswith(
+        ". No web app has used this queue: if yours is running, this worker is not on its queue and will never see "
+        "its uploads (give both the same HUEY_URL)"
+    )
+
+
+@pytest.mark.parametrize("elsewhere", [False, True], ids=["same-store", "other-store"])
+def test_a_fingerprint_of_another_version_says_what_it_knows(
+    sqlite_store: UploadStore,
+    cf_client: ImagesClient,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    elsewhere: bool,
+) -> None:
+    path = str(tmp_path / "huey.db")
+    UploadQueue(SqliteHuey("shop", filename=path), sqlite_store, lambda: cf_client).announce_web()
+    storage = SqliteHuey("shop", filename=path)  # the fingerprint as other versions of the web app left it
+    full = storage.get("cfvariants:web-app:shop", peek=True)
+    store = UploadStore(tmp_path / "elsewhere") if elsewhere else sqlite_store
+    storage.put("cfvariants:web-app:shop", {**full, "at": 1780000000.0, "pid": 4242, "host": "web1"})
+    known = _worker_line(SqliteHuey("shop", filename=path), store, cf_client, caplog)
+    storage.put("cfvariants:web-app:shop", {name: full[name] for name in ("queue", "store", "account")})
+    unknown = _worker_line(SqliteHuey("shop", filename=path), store, cf_client, caplog)
+    if elsewhere:
+        assert "but the web app on web1 uses store " in known and "but the web app on ? uses store " in unknown
+    else:
+        assert known.endswith("; the same as the web app on web1 (pid 4242, started 2026-05-28 20:26:40 UTC)")
+        assert unknown.endswith("; the same as the web app on ? (pid ?, started at an unknown time)")
 
 
 def test_a_worker_on_another_account_says_which_the_web_app_uses(
