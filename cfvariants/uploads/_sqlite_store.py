@@ -102,10 +102,11 @@ class UploadStore:
         db.execute("BEGIN IMMEDIATE")
         try:
             yield db
+            db.execute("COMMIT")
         except BaseException:
-            db.execute("ROLLBACK")
+            if db.in_transaction:  # SQLite has rolled back already after some errors (a full disk): keep the error
+                db.execute("ROLLBACK")
             raise
-        db.execute("COMMIT")
 
     def _db(self) -> sqlite3.Connection:
         db: sqlite3.Connection | None = getattr(self._local, "db", None)

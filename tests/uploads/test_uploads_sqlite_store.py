@@ -12,7 +12,7 @@ import imagegen
 import pytest
 from upload_helpers import Clock
 
-from cfvariants.uploads import Block, UploadRecords, UploadsError, UploadState, UploadStore
+from cfvariants.uploads import Block, StorageFull, UploadRecords, UploadsError, UploadState, UploadStore
 
 PHOTO = imagegen.photo_jpeg(150_000, seed=21)
 
@@ -197,3 +197,74 @@ def test_an_upload_id_that_is_taken_cannot_be_staged_again(sqlite_store: UploadS
         sqlite_store.stage(PHOTO, filename="c.jpg", content_type="image/jpeg", upload_id=stray)
     assert sqlite_store.staged_path(stray).read_bytes() == b"left by a crash"
     assert sqlite_store.get(stored).filename == "a.jpg"
+
+
+def test_staged_files_live_under_the_staging_directory_of_the_root(tmp_path: Path) -> None:
+    store = UploadStore(tmp_path / "data")
+    upload_id = _stage(store)
+    assert (tmp_path / "data" / "staging" / upload_id).read_bytes() == PHOTO
+    assert (tmp_path / "data" / "uploads.db").is_file()
+    with pytest.raises(UploadsError, match=r"^no upload 'f{32}'$"):
+        store.get("f" * 32)
+    store.close()
+
+
+def _open_files(under: Path) -> list[str]:
+    """The files under ``under`` this process has open (Linux: /proc/self/fd)."""
+    found = []
+    for fd in Path("/proc/self/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith(str(under)):
+            found.append(target)
+    return found
+
+
+def test_closing_the_store_lets_go_of_its_database_and_it_opens_again_on_use(tmp_path: Path) -> None:
+    store = UploadStore(tmp_path / "data")
+    upload_id = _stage(store)
+    assert _open_files(tmp_path / "data")  # the database (and its WAL) while in use
+    store.close()
+    assert _open_files(tmp_path / "data") == []
+    assert store.get(upload_id).filename == "a.jpg"  # used again: a new connection
+    store.close()
+    store.close()  # twice: nothing left to close
+    assert _open_files(tmp_path / "data") == []
+
+
+def test_a_database_that_is_full_when_the_record_is_written_keeps_nothing_of_the_upload(tmp_path: Path) -> None:
+    store = UploadStore(tmp_path / "data")
+    _stage(store)
+    pages = store._db().execute("PRAGMA page_count").fetchone()[0]
+    store._db().execute(f"PRAGMA max_page_count = {pages}")  # the disk is full for the database now
+    with pytest.raises(StorageFull) as full:
+        store.stage(PHOTO, filename="b.jpg", content_type="image/jpeg", metadata={"caption": "x" * 50_000})
+    assert str(full.value) == f"no space left on the disk holding {tmp_path / 'data'}; the upload was not kept"
+    assert len(store.staged_ids()) == 1 and not list(store.staging.glob(".*.part"))  # the earlier upload only
+    assert len(store.recent()) == 1
+    store._db().execute("PRAGMA max_page_count = 1073741823")  # room again: the store goes on as before
+    assert store.stage(PHOTO, filename="c.jpg", content_type="image/jpeg").filename == "c.jpg"
+    assert len(store.recent()) == 2
+    store.close()
+
+
+class _SweptMeanwhile(UploadStore):
+    """A store whose orphans another process's sweep removes between this sweep's finding and its removing."""
+
+    def orphans(self, *, older_than: float) -> list[Path]:
+        found = super().orphans(older_than=older_than)
+        found[0].unlink()
+        return found
+
+
+def test_two_sweeps_at_once_remove_each_orphan_once_without_an_error(tmp_path: Path) -> None:
+    store = _SweptMeanwhile(tmp_path / "data")
+    crashed = [store.staging / f"{i:032x}" for i in range(1, 4)]
+    for path in crashed:
+        path.write_bytes(PHOTO[:1000])
+        _age(path, 7200)
+    assert store.remove_orphans(older_than=3600) == 3  # one of them by the other sweep
+    assert list(store.staging.iterdir()) == []
+    store.close()
