@@ -215,8 +215,6 @@ def _reason(exc: CloudflareImagesError, record: UploadRecord) -> str:
         return f"Cloudflare refused the account (check CF_ACCT_ID and the account's plan): {exc}"
     if isinstance(exc, ValidationError):
         return f"the image was refused before sending: {exc}"
-    if isinstance(exc, ConflictError):
-        return str(exc)
     if isinstance(exc, RateLimitError):
         return f"Cloudflare asked to slow down: {exc}"
     if isinstance(exc, APIError) and classify(exc) == "transient":

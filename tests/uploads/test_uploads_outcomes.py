@@ -287,6 +287,43 @@ def test_a_probe_that_cannot_tell_keeps_the_uploads_blocked_with_the_cause_that_
     assert [_staged(clocked_store, upload_id) for upload_id in ids] == PHOTOS
 
 
+def test_a_private_upload_refused_as_a_conflict_fails_as_a_refusal_of_the_image(
+    clocked_store: UploadRecords, cf_emulator: Emulator, wire: Wire
+) -> None:
+    queue = _queue(clocked_store, cf_emulator, wire)
+    record = queue.submit(PHOTO, filename="passport.jpg", private=True)  # no custom id to be taken
+    wire.refuse_uploads = _envelope(409, 5409, "Resource already exists")
+    assert queue.run_once(record.id).status == "failed"
+    assert clocked_store.get(record.id).error == (
+        "Cloudflare refused the image: POST /images/v1: HTTP 409: [5409] Resource already exists"
+    )
+
+
+def test_a_probe_still_refused_says_when_the_next_comes_and_is_handed_back_if_the_worker_stops(
+    clocked_store: UploadRecords, cf_emulator: Emulator, wire: Wire, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    queue = _queue(clocked_store, cf_emulator, wire, token="wrong-token-value", probe_interval=120)
+    upload_id = queue.submit(PHOTO, filename="beach.jpg").id
+    assert queue.run_once(upload_id).status == "blocked"
+    handed: list[list[str]] = []
+    inner = wire.inner
+
+    class StoppedMidProbe:  # the worker is told to stop while the probe's first request is on the wire
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            if not handed:
+                handed.append(queue.hand_back())
+            return inner.handle_request(request)
+
+    wire.inner = StoppedMidProbe()  # type: ignore[assignment]
+    clock.advance(120)
+    caplog.set_level(logging.INFO, logger="cfvariants.uploads")
+    probe = queue.reconcile().probe
+    assert probe is not None and probe.status == "blocked"
+    assert handed == [[upload_id]]  # the probe's claim is the worker's: handed back with the rest
+    stays = [m for m in caplog.messages if m.startswith("uploads stay blocked: ")]
+    assert len(stays) == 1 and stays[0].endswith(" (next probe in 120s)")
+
+
 def test_the_probe_tries_the_oldest_blocked_upload_once_per_interval_and_reports_a_rate_limit(
     clocked_store: UploadRecords, cf_emulator: Emulator, wire: Wire, clock: Clock
 ) -> None:
