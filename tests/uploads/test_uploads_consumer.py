@@ -95,25 +95,40 @@ def _app() -> Any:
 def signals() -> Iterator[None]:
     """The consumer installs handlers for SIGTERM, SIGINT and SIGHUP: they are this process's again afterwards.
     A SIGTERM that arrives before the consumer has installed its own is sent again a moment later (as a supervisor
-    that is not answered sends it again). A consumer still running after 20 s is stopped by a SIGINT (at once),
-    and the test fails: it did not stop the way it should have."""
+    that is not answered sends it again), but never once the test is over: a worker that failed before it could
+    stop leaves no signal behind for the tests after it. A consumer still running after 20 s is stopped by a
+    SIGINT (at once), and the test fails: it did not stop the way it should have."""
     saved = {signum: signal.getsignal(signum) for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
+    over = threading.Event()
+    resent: list[threading.Timer] = []
+
+    def resend(signum: int) -> None:
+        if not over.is_set():
+            os.kill(os.getpid(), signum)
 
     def again(signum: int, frame: FrameType | None) -> None:
-        threading.Timer(0.05, os.kill, (os.getpid(), signum)).start()
+        if not over.is_set():
+            resent.append(threading.Timer(0.05, resend, (signum,)))
+            resent[-1].start()
 
     fired = threading.Event()
 
     def interrupt() -> None:
-        fired.set()
-        os.kill(os.getpid(), signal.SIGINT)
+        if not over.is_set():
+            fired.set()
+            os.kill(os.getpid(), signal.SIGINT)
 
     signal.signal(signal.SIGTERM, again)
     failsafe = threading.Timer(20, interrupt)
     failsafe.daemon = True
     failsafe.start()
     yield
+    signal.signal(signal.SIGTERM, again)  # until the last re-send is cancelled: a stray SIGTERM is swallowed
+    over.set()
     failsafe.cancel()
+    for timer in resent:
+        timer.cancel()
+        timer.join()
     for signum, handler in saved.items():
         signal.signal(signum, handler)
     assert not fired.is_set(), "the worker did not stop by itself: the test stopped it with SIGINT after 20 s"
