@@ -6,7 +6,9 @@ controllable clock (no sleeps)."""
 from __future__ import annotations
 
 import logging
+import os
 import random
+import time
 from typing import Any
 
 import httpx
@@ -562,7 +564,7 @@ def test_an_upload_fails_for_age_once_max_age_has_passed_and_not_a_second_sooner
     with caplog.at_level(logging.ERROR, logger="cfvariants.uploads"):
         outcome = queue.run_once(upload_id)
     reason = "not stored within 10 min of being accepted; last error: Cloudflare could not be reached: "
-    assert outcome.status == "failed" and (outcome.reason or "").startswith(reason)
+    assert (outcome.status, outcome.upload_id) == ("failed", upload_id) and (outcome.reason or "").startswith(reason)
     record = clocked_store.get(upload_id)
     assert record.state is UploadState.FAILED and record.error == outcome.reason
     assert f"upload {upload_id} failed: {outcome.reason}; its file is kept (retry or discard it)" in caplog.messages
@@ -619,3 +621,53 @@ def test_a_custom_id_keeps_a_short_plain_extension_of_the_last_part_of_the_name(
 
     upload_id = "0123456789abcdef0123456789abcdef"
     assert custom_id_for(upload_id, filename, now=1_764_633_600) == f"uploads/2025/12/{upload_id}{extension}"
+
+
+# -- defaults a person relies on without setting them ---------------------------------------------------------
+
+
+def test_a_blocked_queue_is_probed_again_a_minute_later_by_default(
+    clocked_store: UploadRecords, cf_emulator: Emulator, wire: Wire, clock: Clock
+) -> None:
+    queue = _queue(clocked_store, cf_emulator, wire, token="wrong-token-value")
+    upload_id = queue.submit(PHOTO, filename="beach.jpg").id
+    assert queue.run_once(upload_id).status == "blocked"
+    block = queue.stats().block
+    assert block is not None and block.probe_at == clock.now + 60
+    clock.advance(59)
+    assert queue.reconcile().probe is None
+    clock.advance(1)
+    probe = queue.reconcile().probe
+    assert probe is not None and probe.upload_id == upload_id
+
+
+def test_a_staged_file_without_a_record_is_removed_by_the_sweep_after_an_hour(
+    sqlite_store: UploadStore, cf_emulator: Emulator, wire: Wire
+) -> None:
+    queue = _queue(sqlite_store, cf_emulator, wire)
+    young, old = sqlite_store.staging / f"{1:032x}", sqlite_store.staging / f"{2:032x}"
+    for path, age in ((young, 3500), (old, 3600.5)):
+        path.write_bytes(PHOTO[:2000])
+        then = time.time() - age
+        os.utime(path, (then, then))
+    assert queue.reconcile().orphans_removed == 1
+    assert young.exists() and not old.exists()
+
+
+def test_an_upload_in_progress_holds_its_claim_for_the_queues_lease(
+    clocked_store: UploadRecords, cf_emulator: Emulator, wire: Wire, clock: Clock
+) -> None:
+    queue = _queue(clocked_store, cf_emulator, wire, lease=6)
+    upload_id = queue.submit(PHOTO, filename="beach.jpg").id
+    seen: list[tuple[UploadState, float | None]] = []
+    inner = wire.inner
+
+    class Watching:  # what another worker would find while this upload is on the wire
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            record = clocked_store.get(upload_id)
+            seen.append((record.state, record.lease_until))
+            return inner.handle_request(request)
+
+    wire.inner = Watching()  # type: ignore[assignment]
+    assert queue.run_once(upload_id).status == "ready"
+    assert seen[0] == (UploadState.UPLOADING, clock.now + 6)
