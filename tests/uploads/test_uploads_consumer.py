@@ -24,6 +24,7 @@ import pytest
 from huey import Huey
 
 from cfvariants import LOG_FORMAT
+from cfvariants.uploads import consumer
 from cfvariants.uploads.consumer import DEFAULT_GRACE, load_huey, main
 
 APP = '''
@@ -263,6 +264,21 @@ def test_a_worker_gives_uploads_in_flight_the_grace_it_was_given(
     assert any(m.startswith("Huey consumer started with 3 thread") for m in messages), messages
     assert "Shutdown timeout of 0.2s elapsed, interrupting workers." in messages
     assert sorted(app.ran) == ["slow", "stop"]
+
+
+def test_without_grace_a_worker_gives_uploads_in_flight_the_default_grace(
+    app_dir: Path, signals: None, logs: Callable[[], list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(consumer, "DEFAULT_GRACE", 0.3)  # the documented 8 s, shortened for the test
+    load_huey("cfvworkerapp.tasks")
+    app = _app()
+    app.slow()
+    app.stop()
+    try:
+        assert run(["cfvworkerapp.tasks", "-w", "2"]) == 0
+    finally:
+        app.release.set()
+    assert "Shutdown timeout of 0.3s elapsed, interrupting workers." in [m for _, _, m in _lines(logs)]
 
 
 def test_the_log_level_comes_from_log_level_and_the_apps_own_httpx_level_is_kept(
