@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from cfvariants import Delivery, Options, OptionsError
+from cfvariants._options import _check_int, _check_number, _Spec
 
 HASH = "ZWd9g1K7eljCn_KDTu_MWA"
 ID = "083eb7b2-5392-4565-b69e-aff66acddd00"
@@ -262,3 +263,13 @@ def test_no_trim_side_goes_with_a_whole_trim(side: str, trim: str) -> None:
         Options.parse(f"{trim},{side}")
     assert caught.value.part == side and caught.value.reason.startswith("use either trim=top;right;bottom;left")
     assert str(Options.parse(side)) == side
+
+
+def test_an_option_is_named_in_messages_by_its_last_url_spelling_unless_it_has_a_label() -> None:
+    """The rule behind every message's option name (the table is built at import, so this builds rows the same
+    way): ``face-zoom`` is ``zoom`` in messages, ``q`` is ``quality``."""
+    assert _Spec("quality", ("q", "quality"), _check_int, 1, 100).label == "quality"
+    assert _Spec("zoom", ("zoom", "face-zoom"), _check_number, 0, 1, label="zoom").label == "zoom"
+    with pytest.raises(OptionsError) as caught:
+        Options.parse("face-zoom=2")
+    assert str(caught.value).endswith("zoom must be a number from 0 to 1")
