@@ -273,3 +273,10 @@ def test_an_option_is_named_in_messages_by_its_last_url_spelling_unless_it_has_a
     with pytest.raises(OptionsError) as caught:
         Options.parse("face-zoom=2")
     assert str(caught.value).endswith("zoom must be a number from 0 to 1")
+
+
+def test_an_integral_float_keyword_is_its_integer_up_to_the_largest() -> None:
+    assert str(Options(width=999_999_999.0)) == "w=999999999" and str(Options(height=1.0)) == "h=1"
+    with pytest.raises(OptionsError) as caught:
+        Options(width=1_000_000_000.0)
+    assert str(caught.value).endswith("width is too large: at most 999999999")
