@@ -235,3 +235,22 @@ def test_a_thread_per_request_does_not_keep_file_descriptors_open(data_dir: Path
 
     assert open_descriptors() <= before + 3
     emulator.close()
+
+
+def test_a_full_database_fails_the_upload_with_its_own_error_and_the_emulator_goes_on_once_there_is_room(
+    data_dir: Path,
+) -> None:
+    emulator = Emulator(data_dir=data_dir)
+    kept = emulator.upload(JPEG, filename="kept.jpg")
+    connection = emulator.storage.db._connection()
+    pages = connection.execute("PRAGMA page_count").fetchone()[0]
+    connection.execute(f"PRAGMA max_page_count = {pages}")  # the disk is full for the database from now on
+    with pytest.raises(sqlite3.OperationalError, match="full"):  # not "cannot rollback", which hid the cause
+        for number in range(100):
+            emulator.upload(JPEG, filename=f"more-{number}.jpg", metadata={"caption": "x" * 900})
+    listed = {image.filename for image in emulator.list_images()}
+    connection.execute("PRAGMA max_page_count = 1073741823")  # room again
+    later = emulator.upload(JPEG, filename="later.jpg")
+    assert {image.filename for image in emulator.list_images()} == listed | {"later.jpg"}
+    assert emulator.get_image(kept.id).filename == "kept.jpg" and emulator.image_blob(later.id) == (JPEG, "image/jpeg")
+    emulator.close()

@@ -112,15 +112,16 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[Transaction]:
-        """One immediate (write-locked) transaction; rolled back if the block raises."""
+        """One immediate (write-locked) transaction; rolled back if the block (or the commit) raises."""
         connection = self._connection()
         connection.execute("BEGIN IMMEDIATE")
         try:
             yield Transaction(connection)
+            connection.execute("COMMIT")
         except BaseException:
-            connection.execute("ROLLBACK")
+            if connection.in_transaction:  # SQLite has rolled back already after some errors (a full disk)
+                connection.execute("ROLLBACK")
             raise
-        connection.execute("COMMIT")
 
     def read(self) -> Transaction:
         return Transaction(self._connection())
