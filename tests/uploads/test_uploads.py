@@ -12,6 +12,7 @@ import imagegen
 import pytest
 from huey import MemoryHuey, SqliteHuey
 from huey_helpers import running_consumer
+from upload_helpers import Clock
 
 from cfvariants import Original, thumbhash
 from cfvariants.client import ImagesClient
@@ -131,13 +132,14 @@ def test_stage_from_a_file_object_streams_and_counts(store: UploadRecords, tmp_p
     assert record.size == 3 * 1024 * 1024 + 5
 
 
-def test_claim_is_exclusive_until_the_lease_runs_out(store: UploadRecords) -> None:
-    record = store.stage(JPEG, filename="a.jpg", content_type="image/jpeg")
-    first = store.claim(record.id, lease=0.2)
+def test_claim_is_exclusive_until_the_lease_runs_out(clocked_store: UploadRecords, clock: Clock) -> None:
+    record = clocked_store.stage(JPEG, filename="a.jpg", content_type="image/jpeg")
+    first = clocked_store.claim(record.id, lease=30)
     assert first is not None and first.state is UploadState.UPLOADING and first.attempts == 1
-    assert store.claim(record.id, lease=0.2) is None  # a live worker holds it
-    time.sleep(0.3)
-    second = store.claim(record.id, lease=5)  # its worker died: claimable again
+    clock.advance(29)
+    assert clocked_store.claim(record.id, lease=30) is None  # a live worker holds it
+    clock.advance(2)
+    second = clocked_store.claim(record.id, lease=5)  # its worker died: claimable again
     assert second is not None and second.attempts == 2
 
 
