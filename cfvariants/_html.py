@@ -560,7 +560,7 @@ def img_tag(
     return Markup(f"<img{render_attrs(values)}>")  # noqa: S704 - every value went through escape()
 
 
-_LAYOUT_TAGS: dict[Any, tuple[str, str, str | None, str, MarkupBuilder]] = {}  # the builder kept: its id stays its
+_LAYOUT_TAGS: dict[Any, tuple[str, str, str, str, MarkupBuilder]] = {}  # the builder kept: its id stays its
 _LAYOUT_TAGS_LIMIT = 8192
 _OWN_ATTRS = frozenset({"src", "srcset", "sizes", "width", "height", "alt", "loading", "fetchpriority", "decoding"})
 
@@ -605,21 +605,17 @@ def _layout_img(
         if placeholder == "blur":
             style = _style(builder, image, None, plan, original, placeholder, None)
             styled = _style_attr(style) if style else ""
-        else:  # the layout's CSS and a ThumbHash style: text with nothing to escape, joined once
+        else:  # the layout's CSS and a ThumbHash style: text with nothing to escape, written as it is
             known = original.thumbhash if placeholder and original is not None else None
             painted = _painted_style(known, placeholder) if known and placeholder else ""
-            styled = f' style="{plan.style};{painted}"' if plan.style and painted else ""
-            if not styled and (plan.style or painted):
-                styled = f' style="{plan.style or painted}"'
-            style = None  # the same text as in styled: read back from it when a caller's style is added
+            style = ";".join(filter(None, (plan.style, painted)))
+            styled = f' style="{style}"' if style else ""
         parts = (head, _LOADING[priority], style, styled, builder)
         remember(_LAYOUT_TAGS, _LAYOUT_TAGS_LIMIT, key, parts)
     head, loading, style, styled, _builder = parts
     if extra:
         user_style = extra.pop("style", None)
         if user_style:
-            if style is None:
-                style = styled[len(' style="') : -1]  # unescaped text: nothing in it needed escaping
             styled = render_attrs({"style": f"{style};{user_style}" if style else user_style})
         return Markup(f'<img{head} alt="{escape(alt)}"{loading}{styled}{render_attrs(extra)}>')  # noqa: S704
     return Markup(f'<img{head} alt="{escape(alt)}"{loading}{styled}>')  # noqa: S704 - escaped parts only

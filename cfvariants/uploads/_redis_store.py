@@ -314,7 +314,7 @@ class RedisUploadStore:
             elif name in _FLOATS:
                 values[name] = float(text) if text else None
             else:
-                values[name] = text or None if name in _OPTIONAL_TEXTS else text
+                values[name] = (text or None) if name in _OPTIONAL_TEXTS else text
         return record_from_values(values, self.preview_url)
 
     def recent(
